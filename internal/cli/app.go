@@ -1,0 +1,180 @@
+// Package cli is the graviton-cd command line: subcommands, flags (each also
+// read from a GRAVITON_CD_* environment variable) and exit codes. It is the only
+// package that knows about urfave/cli.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/graviton-cd/graviton-cd/internal/buildinfo"
+	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/progress"
+)
+
+// Exit codes: a contract with users' pipelines.
+const (
+	ExitOK     = 0 // success
+	ExitFailed = 1 // the operation failed: deployment, smoke test or terraform
+	ExitUsage  = 2 // bad input or configuration; nothing was changed
+)
+
+const exitCodesHelp = `EXIT CODES:
+   0  success
+   1  the operation failed (deployment failed or timed out, smoke test failed, terraform failed)
+   2  bad input or configuration (nothing was created or changed)
+
+Every flag can also be set through an environment variable GRAVITON_CD_<FLAG>,
+upper snake case (--stack-dir is GRAVITON_CD_STACK_DIR). A flag wins over its variable.`
+
+// Run runs the CLI with os.Stdout and os.Stderr and returns the exit code.
+func Run(ctx context.Context, args []string) int {
+	return RunIO(ctx, args, os.Stdout, os.Stderr)
+}
+
+// RunIO runs the CLI writing results to stdout and progress to stderr, and
+// returns the process exit code.
+func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var notFound error
+	app := newApp(stdout, stderr)
+	app.CommandNotFound = func(c *ucli.Context, name string) {
+		notFound = config.Usagef("", "unknown command %q: run graviton-cd --help to list provision, deploy, smoke-test, destroy, version", name)
+	}
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		err = notFound
+	}
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "graviton-cd: error: %s\n", redact(err.Error()))
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	if config.IsUsage(err) {
+		return ExitUsage
+	}
+	var ec ucli.ExitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return ExitFailed
+}
+
+func newApp(stdout, stderr io.Writer) *ucli.App {
+	app := &ucli.App{
+		Name:  "graviton-cd",
+		Usage: "Continuous Deployment to AWS ECS on Graviton (arm64) EC2",
+		Description: "provision → deploy → smoke-test → destroy, the step binary behind the graviton-cd CircleCI orb.\n\n" +
+			exitCodesHelp,
+		Version:              buildinfo.Version,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: false,
+		HideHelpCommand:      true,
+		Flags:                globalFlags(),
+		ExitErrHandler:       func(*ucli.Context, error) {}, // exit codes are ours to map
+		OnUsageError:         onUsageError,
+		Commands: []*ucli.Command{
+			provisionCommand(),
+			deployCommand(),
+			smokeTestCommand(),
+			destroyCommand(),
+			versionCommand(),
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+		c.Flags = append(c.Flags, globalFlags()...)
+	}
+	return app
+}
+
+func onUsageError(_ *ucli.Context, err error, _ bool) error {
+	return &config.UsageError{Msg: err.Error() + " (see --help)"}
+}
+
+// Global flags are accepted before or after the subcommand.
+func globalFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "region", Usage: "AWS region; overrides AWS_REGION and the profile", EnvVars: envVars("region")},
+		&ucli.StringFlag{Name: "output", Value: "text", Usage: "result format on stdout: text or json", EnvVars: envVars("output")},
+		&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "info or debug", EnvVars: envVars("log-level")},
+	}
+}
+
+// envVars names the environment variable that also sets flag name.
+func envVars(name string) []string {
+	return []string{"GRAVITON_CD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
+}
+
+// lookupString returns a flag that may have been given before or after the
+// subcommand: the innermost context where it was set wins.
+func lookupString(c *ucli.Context, name string) string {
+	for _, cc := range c.Lineage() {
+		if cc.IsSet(name) {
+			return cc.String(name)
+		}
+	}
+	return c.String(name)
+}
+
+// runEnv is what every subcommand gets: where to print and how.
+type runEnv struct {
+	stdout io.Writer
+	log    *progress.Logger
+	json   bool
+	region string
+}
+
+func newRunEnv(c *ucli.Context) (*runEnv, error) {
+	out := lookupString(c, "output")
+	if out != "text" && out != "json" {
+		return nil, config.Usagef("output", "%q is not a format: use text or json", out)
+	}
+	level := lookupString(c, "log-level")
+	if level != "info" && level != "debug" {
+		return nil, config.Usagef("log-level", "%q is not a log level: use info or debug", level)
+	}
+	stderr := redactingWriter{c.App.ErrWriter}
+	return &runEnv{
+		stdout: redactingWriter{c.App.Writer},
+		log:    progress.New(stderr, nil, level == "debug"),
+		json:   out == "json",
+		region: lookupString(c, "region"),
+	}, nil
+}
+
+// result prints the final summary: one line of text, or a JSON object.
+func (e *runEnv) result(text string, v any) error {
+	if !e.json {
+		_, err := fmt.Fprintln(e.stdout, text)
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func versionCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "version",
+		Usage: "print the version of this binary",
+		Action: func(c *ucli.Context) error {
+			env, err := newRunEnv(c)
+			if err != nil {
+				return err
+			}
+			return env.result(fmt.Sprintf("graviton-cd %s (commit %s, built %s)", buildinfo.Version, buildinfo.Commit, buildinfo.Date),
+				map[string]string{"version": buildinfo.Version, "commit": buildinfo.Commit, "date": buildinfo.Date})
+		},
+	}
+}

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"io"
+	"os"
+	"strings"
+)
+
+// secretEnvVars are never printed, whatever prints them (terraform included).
+var secretEnvVars = []string{
+	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "CIRCLE_OIDC_TOKEN", "CIRCLE_OIDC_TOKEN_V2",
+}
+
+// secretValues collects the values to mask: the variables above, the web
+// identity token file's content, and every variable named in
+// GRAVITON_CD_SECRET_ENV_VARS (the orb's env_var_name parameters).
+func secretValues() []string {
+	names := append([]string(nil), secretEnvVars...)
+	for _, n := range strings.Split(os.Getenv("GRAVITON_CD_SECRET_ENV_VARS"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	var vals []string
+	for _, n := range names {
+		// Short values would mask ordinary words; real secrets are long.
+		if v := os.Getenv(n); len(v) >= 6 {
+			vals = append(vals, v)
+		}
+	}
+	if f := os.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE"); f != "" {
+		if b, err := os.ReadFile(f); err == nil {
+			if v := strings.TrimSpace(string(b)); len(v) >= 6 {
+				vals = append(vals, v)
+			}
+		}
+	}
+	return vals
+}
+
+// redact masks every secret value in s.
+func redact(s string) string {
+	for _, v := range secretValues() {
+		s = strings.ReplaceAll(s, v, "***")
+	}
+	return s
+}
+
+// redactingWriter masks secrets in everything written through it. Each write
+// is masked on its own; the loggers here write whole lines at a time.
+type redactingWriter struct{ w io.Writer }
+
+func (r redactingWriter) Write(p []byte) (int, error) {
+	masked := redact(string(p))
+	if _, err := io.WriteString(r.w, masked); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,74 @@
+// Package stack reads and writes the stack directory that provision leaves for
+// the later jobs: outputs.json beside the rendered module and its state.
+package stack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/graviton-cd/graviton-cd/internal/config"
+)
+
+// OutputsFile is the name of the outputs file inside a stack directory.
+const OutputsFile = "outputs.json"
+
+// Outputs are what provision hands to deploy, smoke-test and destroy. The JSON
+// names match the Terraform outputs of the rendered root module.
+type Outputs struct {
+	StackName     string `json:"stack_name"`
+	Region        string `json:"region"`
+	Cluster       string `json:"cluster_name"`
+	Service       string `json:"service_name"`
+	ContainerName string `json:"container_name"`
+	TaskFamily    string `json:"task_definition_family"`
+	ALBDNSName    string `json:"alb_dns_name"`
+	URL           string `json:"url"`
+	LogGroup      string `json:"log_group"`
+}
+
+// ReadOutputs loads <dir>/outputs.json. A missing or unreadable file is a usage
+// error: the user pointed --stack-dir at the wrong place or skipped provision.
+func ReadOutputs(dir string) (Outputs, error) {
+	var o Outputs
+	path := filepath.Join(dir, OutputsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return o, config.Usagef("stack-dir", "%s not found: run provision with --dir %s first, or attach the workspace that holds it", path, dir)
+	}
+	if err != nil {
+		return o, config.Usagef("stack-dir", "read %s: %v", path, err)
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return o, config.Usagef("stack-dir", "%s is not valid outputs JSON (%v): re-run provision to rewrite it", path, err)
+	}
+	return o, nil
+}
+
+// WriteOutputs writes <dir>/outputs.json atomically, so a cancelled job never
+// leaves half a file for the next one.
+func WriteOutputs(dir string, o Outputs) error {
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode outputs: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".outputs-*.json")
+	if err != nil {
+		return fmt.Errorf("write outputs: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write outputs: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write outputs: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, OutputsFile)); err != nil {
+		return fmt.Errorf("write outputs: %w", err)
+	}
+	return nil
+}
