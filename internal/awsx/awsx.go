@@ -65,4 +65,3 @@ func Region(r string) error {
 	}
 	return nil
 }
-
