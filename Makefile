@@ -1,0 +1,67 @@
+# graviton-cd: every target does its own set-up, so any of them works as the
+# first command on a fresh machine. Tool versions live in .ci/versions.env.
+include .ci/versions.env
+
+CACHE     ?= $(or $(GRAVITON_CD_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/graviton-cd)
+GORELEASER = $(CACHE)/bin/goreleaser-$(GORELEASER_VERSION)/goreleaser
+GO_PKGS    = ./...
+
+.PHONY: all build cross tools moto moto-stop test demo bench orb snapshot lint clean
+
+all: lint test
+
+## build: the step binary for this machine, in bin/
+build:
+	CGO_ENABLED=0 go build -trimpath -o bin/graviton-cd ./orb
+
+## cross: linux/darwin × amd64/arm64 binaries in bin/, without goreleaser
+cross:
+	@for os in linux darwin; do for arch in amd64 arm64; do \
+		echo "build $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w" -o bin/graviton-cd_$${os}_$${arch} ./orb || exit 1; \
+	done; done
+
+## tools: find or build the Terraform CLI and the AWS provider mirror (cached; idempotent)
+tools:
+	@bash .ci/tools.sh
+
+## moto: start moto_server on 127.0.0.1 in the background and wait until it answers
+moto:
+	@bash .ci/moto.sh start
+
+## moto-stop: stop the moto_server that `make moto` started (by its pid, nothing else)
+moto-stop:
+	@bash .ci/moto.sh stop
+
+## test: vet, then every test tier, including the real local stack
+test: tools
+	go vet $(GO_PKGS)
+	@bash .ci/with-stack.sh go test -count=1 $(GO_PKGS)
+
+## demo: provision → deploy → smoke-test → destroy on the local stack
+demo: tools
+	@bash .ci/with-stack.sh bash .ci/demo.sh
+
+## bench: benchmarks and comparisons, printed as a table
+bench: tools
+	@bash .ci/with-stack.sh bash .ci/bench.sh
+
+## orb: pack src/ into dist/orb.yml
+orb:
+	go run ./internal/orbpack/cmd/orbpack -src src -out dist/orb.yml
+
+## snapshot: goreleaser build --snapshot (all platforms, checksums) into dist/
+snapshot: $(GORELEASER)
+	$(GORELEASER) build --snapshot --clean -f goreleaser.yaml
+
+$(GORELEASER):
+	@echo "installing goreleaser $(GORELEASER_VERSION) from the Go module proxy (about 5 minutes, once)"
+	GOBIN=$(dir $(GORELEASER)) go install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet $(GO_PKGS)
+
+clean:
+	rm -rf bin dist
