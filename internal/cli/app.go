@@ -14,6 +14,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/buildinfo"
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/progress"
@@ -80,7 +81,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 		ErrWriter:            stderr,
 		EnableBashCompletion: false,
 		HideHelpCommand:      true,
-		Flags:                globalFlags(),
+		Flags:                globalFlags(true),
 		ExitErrHandler:       func(*ucli.Context, error) {}, // exit codes are ours to map
 		OnUsageError:         onUsageError,
 		Commands: []*ucli.Command{
@@ -93,7 +94,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
-		c.Flags = append(c.Flags, globalFlags()...)
+		c.Flags = append(c.Flags, globalFlags(false)...)
 	}
 	return app
 }
@@ -102,13 +103,26 @@ func onUsageError(_ *ucli.Context, err error, _ bool) error {
 	return &config.UsageError{Msg: err.Error() + " (see --help)"}
 }
 
-// Global flags are accepted before or after the subcommand.
-func globalFlags() []ucli.Flag {
-	return []ucli.Flag{
-		&ucli.StringFlag{Name: "region", Usage: "AWS region; overrides AWS_REGION and the profile", EnvVars: envVars("region")},
-		&ucli.StringFlag{Name: "output", Value: "text", Usage: "result format on stdout: text or json", EnvVars: envVars("output")},
-		&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "info or debug", EnvVars: envVars("log-level")},
+// Global flags are accepted before or after the subcommand. Only the app-level
+// copies read the environment and carry defaults, so a flag typed in either
+// place beats the variable (see lookupString).
+func globalFlags(app bool) []ucli.Flag {
+	flags := []*ucli.StringFlag{
+		{Name: "region", Usage: "AWS region; overrides AWS_REGION and the profile"},
+		{Name: "output", Value: "text", Usage: "result format on stdout: text or json"},
+		{Name: "log-level", Value: "info", Usage: "info or debug"},
 	}
+	out := make([]ucli.Flag, len(flags))
+	for i, f := range flags {
+		if app {
+			f.EnvVars = envVars(f.Name)
+		} else {
+			f.Usage += " (global)"
+			f.Value = ""
+		}
+		out[i] = f
+	}
+	return out
 }
 
 // envVars names the environment variable that also sets flag name.
@@ -116,15 +130,21 @@ func envVars(name string) []string {
 	return []string{"GRAVITON_CD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
 }
 
-// lookupString returns a flag that may have been given before or after the
-// subcommand: the innermost context where it was set wins.
+// lookupString returns a global flag that may have been given before or after
+// the subcommand: the innermost context where it was set wins, then the
+// environment variable, then the default (both held by the app-level flag).
 func lookupString(c *ucli.Context, name string) string {
 	for _, cc := range c.Lineage() {
 		if cc.IsSet(name) {
 			return cc.String(name)
 		}
 	}
-	return c.String(name)
+	for _, f := range c.App.Flags {
+		if sf, ok := f.(*ucli.StringFlag); ok && sf.Name == name {
+			return sf.Value
+		}
+	}
+	return ""
 }
 
 // runEnv is what every subcommand gets: where to print and how.
@@ -144,12 +164,16 @@ func newRunEnv(c *ucli.Context) (*runEnv, error) {
 	if level != "info" && level != "debug" {
 		return nil, config.Usagef("log-level", "%q is not a log level: use info or debug", level)
 	}
+	region := lookupString(c, "region")
+	if err := awsx.Region(region); err != nil {
+		return nil, err
+	}
 	stderr := redactingWriter{c.App.ErrWriter}
 	return &runEnv{
 		stdout: redactingWriter{c.App.Writer},
 		log:    progress.New(stderr, nil, level == "debug"),
 		json:   out == "json",
-		region: lookupString(c, "region"),
+		region: region,
 	}, nil
 }
 
