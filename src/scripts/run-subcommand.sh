@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs one graviton-cd subcommand with the job's parameters, which arrive as
+# GRAVITON_CD_* environment variables (each is also a flag of the binary).
+#
+# Inputs (environment, set by the orb):
+#   ORB_SUBCOMMAND   provision, deploy, smoke-test or destroy
+#   GRAVITON_CD_BIN  the binary the install command chose (default: graviton-cd on PATH)
+#   GRAVITON_CD_*    the subcommand's settings; an empty one means "the binary's default"
+set -euo pipefail
+
+case "${ORB_SUBCOMMAND:-}" in
+  provision | deploy | smoke-test | destroy) ;;
+  *) printf 'graviton-cd: error: unknown subcommand "%s"\n' "${ORB_SUBCOMMAND:-}" >&2; exit 2 ;;
+esac
+
+# An orb parameter left empty arrives as an empty variable. Unset it, so the
+# binary applies its own default instead of parsing "" (a 0s timeout, say).
+while IFS= read -r name; do
+  if [ -z "${!name}" ]; then
+    unset "$name"
+  fi
+done < <(compgen -e | grep '^GRAVITON_CD_' || true)
+
+# The JUnit file lands in a directory that may not exist yet.
+if [ -n "${GRAVITON_CD_JUNIT:-}" ]; then
+  mkdir -p "$(dirname "$GRAVITON_CD_JUNIT")"
+fi
+
+bin="${GRAVITON_CD_BIN:-graviton-cd}"
+command -v "$bin" >/dev/null 2>&1 || {
+  printf 'graviton-cd: error: %s not found: run the install command first\n' "$bin" >&2
+  exit 2
+}
+exec "$bin" "$ORB_SUBCOMMAND"
