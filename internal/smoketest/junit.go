@@ -1,0 +1,123 @@
+package smoketest
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// JUnit XML as CircleCI's store_test_results reads it: testsuites >
+// testsuite > testcase, with time in seconds and a failure element per failed
+// check.
+
+// JUnitTestSuites is the root element of the JUnit report.
+type JUnitTestSuites struct {
+	XMLName  xml.Name         `xml:"testsuites"`
+	Name     string           `xml:"name,attr"`
+	Tests    int              `xml:"tests,attr"`
+	Failures int              `xml:"failures,attr"`
+	Time     string           `xml:"time,attr"`
+	Suites   []JUnitTestSuite `xml:"testsuite"`
+}
+
+// JUnitTestSuite holds one testcase per check.
+type JUnitTestSuite struct {
+	Name      string          `xml:"name,attr"`
+	Tests     int             `xml:"tests,attr"`
+	Failures  int             `xml:"failures,attr"`
+	Errors    int             `xml:"errors,attr"`
+	Skipped   int             `xml:"skipped,attr"`
+	Time      string          `xml:"time,attr"`
+	Timestamp string          `xml:"timestamp,attr"`
+	Cases     []JUnitTestCase `xml:"testcase"`
+}
+
+// JUnitTestCase is one check.
+type JUnitTestCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *JUnitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+// JUnitFailure says why a check failed.
+type JUnitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// junitSuiteName is the suite and class name CircleCI groups the checks by.
+const junitSuiteName = "graviton-cd smoke-test"
+
+// JUnit converts the report to JUnit XML structures.
+func (r *Report) JUnit() JUnitTestSuites {
+	suite := JUnitTestSuite{
+		Name:      junitSuiteName,
+		Tests:     len(r.Checks),
+		Time:      junitSeconds(r.Duration),
+		Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05"),
+	}
+	for _, c := range r.Checks {
+		tc := JUnitTestCase{
+			Name:      c.Name,
+			ClassName: junitSuiteName,
+			Time:      junitSeconds(c.Duration),
+			SystemOut: fmt.Sprintf("%s %s: %d attempt(s), %d of %d passes in a row", c.Method, c.URL, c.Attempts, c.PassesInARow, c.PassesRequired),
+		}
+		if !c.Passed {
+			suite.Failures++
+			tc.Failure = &JUnitFailure{Message: c.Failure, Type: "SmokeTestFailed", Text: c.Failure}
+		}
+		suite.Cases = append(suite.Cases, tc)
+	}
+	return JUnitTestSuites{
+		Name:     junitSuiteName,
+		Tests:    suite.Tests,
+		Failures: suite.Failures,
+		Time:     suite.Time,
+		Suites:   []JUnitTestSuite{suite},
+	}
+}
+
+func junitSeconds(d time.Duration) string {
+	return fmt.Sprintf("%.3f", d.Seconds())
+}
+
+// WriteJUnit writes the report as JUnit XML to path, creating its directory.
+// The file is replaced atomically, so a cancelled job never leaves half a
+// report for store_test_results.
+func WriteJUnit(path string, r *Report) error {
+	body, err := xml.MarshalIndent(r.JUnit(), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode JUnit report: %w", err)
+	}
+	data := append([]byte(xml.Header), body...)
+	data = append(data, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write JUnit report: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".junit-*.xml")
+	if err != nil {
+		return fmt.Errorf("write JUnit report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write JUnit report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write JUnit report %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write JUnit report %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write JUnit report %s: %w", path, err)
+	}
+	return nil
+}
