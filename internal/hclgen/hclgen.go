@@ -1,0 +1,598 @@
+// Package hclgen renders the Terraform root module of a graviton-cd stack from
+// validated settings. Rendering is pure (config in, bytes out), deterministic
+// and built with hclwrite and cty only: every user value is written as an
+// escaped literal, so a quote or "${" in a tag can never inject HCL.
+package hclgen
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/graviton-cd/graviton-cd/internal/config"
+)
+
+// ModuleFile is the file name of the rendered root module in the stack directory.
+const ModuleFile = "main.tf"
+
+// ProviderConstraint accepts the AWS provider versions the module is proven
+// with: 5.100 and later 5.x, and 6.x.
+const ProviderConstraint = ">= 5.100, < 7.0"
+
+// emulatorServices are the AWS services the module calls; with an endpoint
+// URL (a local emulator) each is pointed at it.
+func emulatorServices() []string {
+	return []string{"autoscaling", "ec2", "ecs", "elbv2", "iam", "logs", "ssm", "sts"}
+}
+
+// AMIParameter is the public SSM parameter holding the current ECS-optimized
+// Amazon Linux 2023 arm64 AMI. (The JSON variant of the parameter is broken
+// in moto; the image_id one works everywhere.)
+const AMIParameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+
+// Output names of the rendered module; they match stack.Outputs' JSON names.
+const (
+	OutputStackName     = "stack_name"
+	OutputRegion        = "region"
+	OutputClusterName   = "cluster_name"
+	OutputServiceName   = "service_name"
+	OutputContainerName = "container_name"
+	OutputTaskFamily    = "task_definition_family"
+	OutputALBDNSName    = "alb_dns_name"
+	OutputURL           = "url"
+	OutputLogGroup      = "log_group"
+)
+
+// RenderRootModule renders main.tf for p. The output is terraform-fmt
+// canonical and identical for identical input.
+func RenderRootModule(p config.Provision) ([]byte, error) {
+	r := renderer{p: p, f: hclwrite.NewEmptyFile()}
+	sections := []func(*hclwrite.Body){
+		r.terraformBlock,
+		r.provider,
+		r.locals,
+		r.network,
+		r.securityGroups,
+		r.iam,
+		r.cluster,
+		r.capacity,
+		r.loadBalancer,
+		r.service,
+		r.outputs,
+	}
+	root := r.f.Body()
+	for i, s := range sections {
+		if i > 0 {
+			root.AppendNewline()
+		}
+		s(root)
+	}
+	out := hclwrite.Format(r.f.Bytes())
+	if _, diags := hclsyntax.ParseConfig(out, ModuleFile, hcl.InitialPos); diags.HasErrors() {
+		return nil, fmt.Errorf("render root module: the result does not parse (a bug in graviton-cd, please report it): %s", diags)
+	}
+	return out, nil
+}
+
+type renderer struct {
+	p config.Provision
+	f *hclwrite.File
+}
+
+// named returns a resource name under the stack's prefix.
+func (r renderer) named(suffix string) string {
+	if suffix == "" {
+		return r.p.Name
+	}
+	return r.p.Name + "-" + suffix
+}
+
+// stackTags are the tags every resource carries: the stack tag and the user's.
+func (r renderer) stackTags() cty.Value {
+	m := map[string]cty.Value{config.StackTagKey: cty.StringVal(r.p.Name)}
+	for _, t := range r.p.Tags {
+		m[t.Key] = cty.StringVal(t.Value)
+	}
+	return cty.MapVal(m)
+}
+
+// nameTag is the Name tag of one resource (default_tags adds the rest).
+func nameTag(name string) cty.Value {
+	return cty.MapVal(map[string]cty.Value{"Name": cty.StringVal(name)})
+}
+
+func (r renderer) terraformBlock(root *hclwrite.Body) {
+	tf := block(root, "terraform")
+	set(tf, "required_version", ">= 1.10")
+	rp := block(tf, "required_providers")
+	rp.SetAttributeRaw("aws", object(
+		kv{"source", lit("hashicorp/aws")},
+		kv{"version", lit(ProviderConstraint)},
+	))
+	tf.AppendNewline()
+	switch r.p.State.Kind {
+	case config.BackendS3:
+		b := block(tf, "backend", "s3")
+		set(b,
+			"bucket", r.p.State.Bucket,
+			"key", r.p.State.Key,
+			"region", r.p.State.Region,
+			"encrypt", true,
+			"use_lockfile", true,
+		)
+		if r.p.EndpointURL != "" {
+			// Only for a local emulator: moto serves S3 path-style on one URL.
+			b.SetAttributeRaw("endpoints", object(kv{"s3", lit(r.p.EndpointURL)}))
+			set(b,
+				"use_path_style", true,
+				"skip_credentials_validation", true,
+				"skip_metadata_api_check", true,
+				"skip_requesting_account_id", true,
+			)
+		}
+	default:
+		set(block(tf, "backend", "local"), "path", "terraform.tfstate")
+	}
+}
+
+func (r renderer) provider(root *hclwrite.Body) {
+	pb := block(root, "provider", "aws")
+	set(pb, "region", r.p.Region)
+	if r.p.EndpointURL != "" {
+		// A local emulator (moto) has no real credentials, account or
+		// instance metadata; these settings exist only for it.
+		set(pb,
+			"skip_credentials_validation", true,
+			"skip_metadata_api_check", true,
+			"skip_requesting_account_id", true,
+		)
+		ep := block(pb, "endpoints")
+		for _, s := range emulatorServices() {
+			set(ep, s, r.p.EndpointURL)
+		}
+	}
+	pb.AppendNewline()
+	set(block(pb, "default_tags"), "tags", r.stackTags())
+}
+
+// locals holds the network every other section refers to, new or existing.
+func (r renderer) locals(root *hclwrite.Body) {
+	l := block(root, "locals")
+	if r.p.VPCID != "" {
+		set(l, "vpc_id", r.p.VPCID, "subnet_ids", r.p.SubnetIDs)
+	} else {
+		set(l, "vpc_id", expr("aws_vpc.this.id"), "subnet_ids", expr("aws_subnet.public[*].id"))
+	}
+	set(l, "stack_tags", r.stackTags())
+}
+
+func (r renderer) network(root *hclwrite.Body) {
+	if r.p.VPCID != "" {
+		return
+	}
+	set(block(root, "data", "aws_availability_zones", "available"), "state", "available")
+	root.AppendNewline()
+
+	vpc := block(root, "resource", "aws_vpc", "this")
+	set(vpc,
+		"cidr_block", r.p.VPCCIDR,
+		"enable_dns_support", true,
+		"enable_dns_hostnames", true,
+		"tags", nameTag(r.named("")),
+	)
+	root.AppendNewline()
+
+	igw := block(root, "resource", "aws_internet_gateway", "this")
+	set(igw, "vpc_id", expr("aws_vpc.this.id"), "tags", nameTag(r.named("")))
+	root.AppendNewline()
+
+	// Two public subnets in two AZs: an ALB needs two. Each takes a /24 of
+	// a /16 (newbits shrinks for smaller VPCs, never below 1).
+	newbits := max(24-vpcPrefixBits(r.p.VPCCIDR), 1)
+	sn := block(root, "resource", "aws_subnet", "public")
+	set(sn,
+		"count", 2,
+		"vpc_id", expr("aws_vpc.this.id"),
+		"cidr_block", call("cidrsubnet", expr("aws_vpc.this.cidr_block"), lit(newbits), expr("count.index")),
+		"availability_zone", expr("data.aws_availability_zones.available.names[count.index]"),
+		"map_public_ip_on_launch", true,
+		"tags", object(kv{"Name", call("format", lit("%s-public-%d"), lit(r.p.Name), expr("count.index"))}),
+	)
+	root.AppendNewline()
+
+	rt := block(root, "resource", "aws_route_table", "public")
+	set(rt, "vpc_id", expr("aws_vpc.this.id"))
+	rt.AppendNewline()
+	set(block(rt, "route"), "cidr_block", "0.0.0.0/0", "gateway_id", expr("aws_internet_gateway.this.id"))
+	rt.AppendNewline()
+	set(rt, "tags", nameTag(r.named("public")))
+	root.AppendNewline()
+
+	rta := block(root, "resource", "aws_route_table_association", "public")
+	set(rta,
+		"count", 2,
+		"subnet_id", expr("aws_subnet.public[count.index].id"),
+		"route_table_id", expr("aws_route_table.public.id"),
+	)
+}
+
+func vpcPrefixBits(cidr string) int {
+	var a, b, c, d, bits int
+	if _, err := fmt.Sscanf(cidr, "%d.%d.%d.%d/%d", &a, &b, &c, &d, &bits); err != nil {
+		return 16
+	}
+	return bits
+}
+
+func (r renderer) awsvpc() bool { return r.p.NetworkMode == config.NetworkModeAWSVPC }
+
+// securityGroups: the ALB takes HTTP from the world; instances (bridge mode)
+// or tasks (awsvpc mode) take traffic only from the ALB; nothing takes SSH.
+func (r renderer) securityGroups(root *hclwrite.Body) {
+	alb := block(root, "resource", "aws_security_group", "alb")
+	set(alb,
+		"name", r.named("alb"),
+		"description", "graviton-cd load balancer: HTTP from anywhere",
+		"vpc_id", expr("local.vpc_id"),
+	)
+	alb.AppendNewline()
+	ingress(alb, "HTTP from anywhere", 80, 80, lit([]string{"0.0.0.0/0"}), nil)
+	egressAll(alb)
+	set(alb, "tags", nameTag(r.named("alb")))
+	root.AppendNewline()
+
+	inst := block(root, "resource", "aws_security_group", "instances")
+	set(inst,
+		"name", r.named("instances"),
+		"description", "graviton-cd container instances: traffic from the load balancer only",
+		"vpc_id", expr("local.vpc_id"),
+	)
+	inst.AppendNewline()
+	if !r.awsvpc() {
+		// Bridge mode maps containers to ephemeral host ports.
+		ingress(inst, "dynamic host ports from the load balancer", 32768, 65535, nil, expr("[aws_security_group.alb.id]"))
+	}
+	egressAll(inst)
+	set(inst, "tags", nameTag(r.named("instances")))
+
+	if r.awsvpc() {
+		root.AppendNewline()
+		tasks := block(root, "resource", "aws_security_group", "tasks")
+		set(tasks,
+			"name", r.named("tasks"),
+			"description", "graviton-cd tasks: the container port from the load balancer only",
+			"vpc_id", expr("local.vpc_id"),
+		)
+		tasks.AppendNewline()
+		ingress(tasks, "container port from the load balancer", r.p.ContainerPort, r.p.ContainerPort, nil, expr("[aws_security_group.alb.id]"))
+		egressAll(tasks)
+		set(tasks, "tags", nameTag(r.named("tasks")))
+	}
+}
+
+func ingress(sg *hclwrite.Body, desc string, from, to int, cidrs, groups hclwrite.Tokens) {
+	in := block(sg, "ingress")
+	set(in, "description", desc, "protocol", "tcp", "from_port", from, "to_port", to)
+	if cidrs != nil {
+		set(in, "cidr_blocks", cidrs)
+	}
+	if groups != nil {
+		set(in, "security_groups", groups)
+	}
+	sg.AppendNewline()
+}
+
+func egressAll(sg *hclwrite.Body) {
+	set(block(sg, "egress"),
+		"description", "all outbound (image pulls, AWS APIs)",
+		"protocol", "-1",
+		"from_port", 0,
+		"to_port", 0,
+		"cidr_blocks", []string{"0.0.0.0/0"},
+	)
+	sg.AppendNewline()
+}
+
+// iam: an instance role with the ECS managed policy for container instances
+// and a task execution role for image pulls and logs. Nothing broader.
+func (r renderer) iam(root *hclwrite.Body) {
+	block(root, "data", "aws_partition", "current")
+	root.AppendNewline()
+
+	role := func(label, name, service, policy string) {
+		rb := block(root, "resource", "aws_iam_role", label)
+		set(rb,
+			"name", name,
+			"assume_role_policy", call("jsonencode", object(
+				kv{"Version", lit("2012-10-17")},
+				kv{"Statement", tuple(object(
+					kv{"Effect", lit("Allow")},
+					kv{"Principal", object(kv{"Service", lit(service)})},
+					kv{"Action", lit("sts:AssumeRole")},
+				))},
+			)),
+		)
+		root.AppendNewline()
+		att := block(root, "resource", "aws_iam_role_policy_attachment", label)
+		set(att,
+			"role", expr("aws_iam_role."+label+".name"),
+			"policy_arn", call("format", lit("arn:%s:iam::aws:policy/service-role/"+policy), expr("data.aws_partition.current.partition")),
+		)
+		root.AppendNewline()
+	}
+	role("instance", r.named("ecs-instance"), "ec2.amazonaws.com", "AmazonEC2ContainerServiceforEC2Role")
+	role("task_execution", r.named("task-execution"), "ecs-tasks.amazonaws.com", "AmazonECSTaskExecutionRolePolicy")
+
+	ip := block(root, "resource", "aws_iam_instance_profile", "instance")
+	set(ip, "name", r.named("ecs-instance"), "role", expr("aws_iam_role.instance.name"))
+}
+
+func (r renderer) cluster(root *hclwrite.Body) {
+	lg := block(root, "resource", "aws_cloudwatch_log_group", "app")
+	set(lg, "name", "/ecs/"+r.p.Name, "retention_in_days", r.p.LogRetentionDays)
+	root.AppendNewline()
+
+	set(block(root, "resource", "aws_ecs_cluster", "this"), "name", r.p.Name)
+}
+
+// capacity: Graviton instances from a launch template, in an ASG that ECS
+// scales through a capacity provider with managed termination protection.
+func (r renderer) capacity(root *hclwrite.Body) {
+	set(block(root, "data", "aws_ssm_parameter", "ecs_ami"), "name", AMIParameter)
+	root.AppendNewline()
+
+	lt := block(root, "resource", "aws_launch_template", "this")
+	set(lt,
+		"name", r.p.Name,
+		"image_id", expr("data.aws_ssm_parameter.ecs_ami.insecure_value"),
+		"instance_type", r.p.InstanceType,
+		"vpc_security_group_ids", expr("[aws_security_group.instances.id]"),
+		"update_default_version", true,
+		// Join the cluster; the script is data, built from literal lines.
+		"user_data", call("base64encode", call("join", lit("\n"), tuple(
+			lit("#!/bin/bash"),
+			call("format", lit("echo ECS_CLUSTER=%s >> /etc/ecs/ecs.config"), expr("aws_ecs_cluster.this.name")),
+			lit("echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config"),
+			lit(""),
+		))),
+	)
+	lt.AppendNewline()
+	set(block(lt, "iam_instance_profile"), "arn", expr("aws_iam_instance_profile.instance.arn"))
+	lt.AppendNewline()
+	set(block(lt, "metadata_options"),
+		"http_endpoint", "enabled",
+		"http_tokens", "required", // IMDSv2 only
+		"http_put_response_hop_limit", 1, // containers cannot reach instance credentials
+	)
+	lt.AppendNewline()
+	bdm := block(lt, "block_device_mappings")
+	set(bdm, "device_name", "/dev/xvda")
+	bdm.AppendNewline()
+	set(block(bdm, "ebs"),
+		"volume_size", 30,
+		"volume_type", "gp3",
+		"encrypted", true,
+		"delete_on_termination", true,
+	)
+	lt.AppendNewline()
+	// default_tags does not reach what an ASG launches: tag it here.
+	for _, rt := range []string{"instance", "volume"} {
+		set(block(lt, "tag_specifications"),
+			"resource_type", rt,
+			"tags", call("merge", expr("local.stack_tags"), lit(nameTag(r.named("instance")))),
+		)
+		lt.AppendNewline()
+	}
+	set(lt, "tags", nameTag(r.p.Name))
+	root.AppendNewline()
+
+	asg := block(root, "resource", "aws_autoscaling_group", "this")
+	set(asg,
+		"name", r.p.Name,
+		"min_size", r.p.MinSize,
+		"max_size", r.p.MaxSize,
+		"desired_capacity", r.p.DesiredCapacity,
+		"vpc_zone_identifier", expr("local.subnet_ids"),
+		"health_check_type", "EC2",
+		// Managed termination protection needs scale-in protection; force
+		// delete lets destroy remove protected instances.
+		"protect_from_scale_in", true,
+		"force_delete", true,
+	)
+	asg.AppendNewline()
+	set(block(asg, "launch_template"), "id", expr("aws_launch_template.this.id"), "version", expr("aws_launch_template.this.latest_version"))
+	asg.AppendNewline()
+	asgTags := []config.Tag{{Key: "AmazonECSManaged", Value: "true"}, {Key: "Name", Value: r.named("instance")}, {Key: config.StackTagKey, Value: r.p.Name}}
+	asgTags = append(asgTags, r.p.Tags...)
+	sort.SliceStable(asgTags, func(i, j int) bool { return asgTags[i].Key < asgTags[j].Key })
+	for _, t := range asgTags {
+		set(block(asg, "tag"), "key", t.Key, "value", t.Value, "propagate_at_launch", true)
+		asg.AppendNewline()
+	}
+	lc := block(asg, "lifecycle")
+	// ECS managed scaling owns desired capacity once the stack runs.
+	set(lc, "ignore_changes", expr("[desired_capacity]"))
+	root.AppendNewline()
+
+	cp := block(root, "resource", "aws_ecs_capacity_provider", "this")
+	set(cp, "name", r.p.Name)
+	cp.AppendNewline()
+	ap := block(cp, "auto_scaling_group_provider")
+	set(ap,
+		"auto_scaling_group_arn", expr("aws_autoscaling_group.this.arn"),
+		"managed_termination_protection", "ENABLED",
+	)
+	ap.AppendNewline()
+	set(block(ap, "managed_scaling"),
+		"status", "ENABLED",
+		"target_capacity", 100,
+		"minimum_scaling_step_size", 1,
+		"maximum_scaling_step_size", 2,
+	)
+	root.AppendNewline()
+
+	ccp := block(root, "resource", "aws_ecs_cluster_capacity_providers", "this")
+	set(ccp,
+		"cluster_name", expr("aws_ecs_cluster.this.name"),
+		"capacity_providers", expr("[aws_ecs_capacity_provider.this.name]"),
+	)
+	ccp.AppendNewline()
+	set(block(ccp, "default_capacity_provider_strategy"),
+		"capacity_provider", expr("aws_ecs_capacity_provider.this.name"),
+		"weight", 1,
+		"base", 0,
+	)
+}
+
+func (r renderer) loadBalancer(root *hclwrite.Body) {
+	lb := block(root, "resource", "aws_lb", "this")
+	set(lb,
+		"name", r.named("alb"),
+		"load_balancer_type", "application",
+		"internal", false,
+		"security_groups", expr("[aws_security_group.alb.id]"),
+		"subnets", expr("local.subnet_ids"),
+		"drop_invalid_header_fields", true,
+	)
+	root.AppendNewline()
+
+	targetType := "ip"
+	if !r.awsvpc() {
+		targetType = "instance"
+	}
+	tg := block(root, "resource", "aws_lb_target_group", "app")
+	set(tg,
+		"name", r.named("tg"),
+		"port", r.p.ContainerPort,
+		"protocol", "HTTP",
+		"target_type", targetType,
+		"vpc_id", expr("local.vpc_id"),
+		// The 300 s default would add five minutes to every deploy.
+		"deregistration_delay", 15,
+	)
+	tg.AppendNewline()
+	set(block(tg, "health_check"),
+		"path", r.p.HealthCheckPath,
+		"matcher", "200-399",
+		"interval", 10,
+		"timeout", 5,
+		"healthy_threshold", 2,
+		"unhealthy_threshold", 3,
+	)
+	root.AppendNewline()
+
+	ln := block(root, "resource", "aws_lb_listener", "http")
+	set(ln,
+		"load_balancer_arn", expr("aws_lb.this.arn"),
+		"port", 80,
+		"protocol", "HTTP",
+	)
+	ln.AppendNewline()
+	set(block(ln, "default_action"), "type", "forward", "target_group_arn", expr("aws_lb_target_group.app.arn"))
+}
+
+func (r renderer) service(root *hclwrite.Body) {
+	hostPort := 0 // bridge: a dynamic host port
+	if r.awsvpc() {
+		hostPort = r.p.ContainerPort
+	}
+	td := block(root, "resource", "aws_ecs_task_definition", "app")
+	set(td,
+		"family", r.p.Name,
+		"network_mode", r.p.NetworkMode,
+		"requires_compatibilities", []string{"EC2"},
+		"cpu", fmt.Sprint(r.p.CPU),
+		"memory", fmt.Sprint(r.p.Memory),
+		"execution_role_arn", expr("aws_iam_role.task_execution.arn"),
+		"container_definitions", call("jsonencode", tuple(object(
+			kv{"name", lit(r.p.ContainerName)},
+			kv{"image", lit(r.p.Image)},
+			kv{"essential", lit(true)},
+			kv{"portMappings", tuple(object(
+				kv{"containerPort", lit(r.p.ContainerPort)},
+				kv{"hostPort", lit(hostPort)},
+				kv{"protocol", lit("tcp")},
+			))},
+			kv{"logConfiguration", object(
+				kv{"logDriver", lit("awslogs")},
+				kv{"options", object(
+					kv{"awslogs-group", expr("aws_cloudwatch_log_group.app.name")},
+					kv{"awslogs-region", lit(r.p.Region)},
+					kv{"awslogs-stream-prefix", lit(r.p.ContainerName)},
+				)},
+			)},
+		))),
+	)
+	td.AppendNewline()
+	set(block(td, "runtime_platform"), "cpu_architecture", "ARM64", "operating_system_family", "LINUX")
+	root.AppendNewline()
+
+	svc := block(root, "resource", "aws_ecs_service", "app")
+	set(svc,
+		"name", r.p.Name,
+		"cluster", expr("aws_ecs_cluster.this.id"),
+		"task_definition", expr("aws_ecs_task_definition.app.arn"),
+		"desired_count", r.p.DesiredCount,
+		"deployment_minimum_healthy_percent", 100,
+		"deployment_maximum_percent", 200,
+		"health_check_grace_period_seconds", 60,
+		"enable_ecs_managed_tags", true,
+		"propagate_tags", "SERVICE",
+	)
+	svc.AppendNewline()
+	set(block(svc, "capacity_provider_strategy"),
+		"capacity_provider", expr("aws_ecs_capacity_provider.this.name"),
+		"weight", 1,
+		"base", 0,
+	)
+	svc.AppendNewline()
+	set(block(svc, "deployment_circuit_breaker"), "enable", true, "rollback", true)
+	svc.AppendNewline()
+	set(block(svc, "load_balancer"),
+		"target_group_arn", expr("aws_lb_target_group.app.arn"),
+		"container_name", r.p.ContainerName,
+		"container_port", r.p.ContainerPort,
+	)
+	svc.AppendNewline()
+	if r.awsvpc() {
+		set(block(svc, "network_configuration"),
+			"subnets", expr("local.subnet_ids"),
+			"security_groups", expr("[aws_security_group.tasks.id]"),
+			"assign_public_ip", false,
+		)
+		svc.AppendNewline()
+	}
+	set(svc, "depends_on", expr("[aws_lb_listener.http, aws_ecs_cluster_capacity_providers.this]"))
+	svc.AppendNewline()
+	// deploy ships new task definition revisions: a later provision must not
+	// revert them. A strategy change needs a forced new deployment anyway
+	// (and moto drops the strategy, which would look like drift).
+	set(block(svc, "lifecycle"), "ignore_changes", expr("[task_definition, capacity_provider_strategy]"))
+}
+
+func (r renderer) outputs(root *hclwrite.Body) {
+	outs := []struct {
+		name, desc string
+		val        hclwrite.Tokens
+	}{
+		{OutputStackName, "graviton-cd stack name", lit(r.p.Name)},
+		{OutputRegion, "AWS region of the stack", lit(r.p.Region)},
+		{OutputClusterName, "ECS cluster", expr("aws_ecs_cluster.this.name")},
+		{OutputServiceName, "ECS service", expr("aws_ecs_service.app.name")},
+		{OutputContainerName, "container that deploy updates", lit(r.p.ContainerName)},
+		{OutputTaskFamily, "task definition family", expr("aws_ecs_task_definition.app.family")},
+		{OutputALBDNSName, "DNS name of the load balancer", expr("aws_lb.this.dns_name")},
+		{OutputURL, "URL of the service", call("format", lit("http://%s"), expr("aws_lb.this.dns_name"))},
+		{OutputLogGroup, "CloudWatch Logs group of the tasks", expr("aws_cloudwatch_log_group.app.name")},
+	}
+	for i, o := range outs {
+		if i > 0 {
+			root.AppendNewline()
+		}
+		set(block(root, "output", o.name), "description", o.desc, "value", o.val)
+	}
+}
