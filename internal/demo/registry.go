@@ -1,0 +1,51 @@
+package demo
+
+import (
+	"fmt"
+	"net/http/httptest"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Registry is an in-process OCI registry listening on 127.0.0.1.
+type Registry struct {
+	srv *httptest.Server
+}
+
+// StartRegistry starts an empty registry on a free 127.0.0.1 port.
+func StartRegistry() *Registry {
+	return &Registry{srv: httptest.NewServer(registry.New())}
+}
+
+// Host is the registry's host:port, for image references.
+func (r *Registry) Host() string { return r.srv.Listener.Addr().String() }
+
+// Close stops the registry.
+func (r *Registry) Close() { r.srv.Close() }
+
+// PushIndex pushes idx as repo:tag and returns the full reference.
+func (r *Registry) PushIndex(repo, tag string, idx v1.ImageIndex) (string, error) {
+	ref, err := name.NewTag(fmt.Sprintf("%s/%s:%s", r.Host(), repo, tag), name.Insecure)
+	if err != nil {
+		return "", fmt.Errorf("parse reference: %w", err)
+	}
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		return "", fmt.Errorf("push %s: %w", ref, err)
+	}
+	return ref.String(), nil
+}
+
+// PushImage pushes a single-platform img as repo:tag and returns the reference.
+func (r *Registry) PushImage(repo, tag string, img v1.Image) (string, error) {
+	ref, err := name.NewTag(fmt.Sprintf("%s/%s:%s", r.Host(), repo, tag), name.Insecure)
+	if err != nil {
+		return "", fmt.Errorf("parse reference: %w", err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		return "", fmt.Errorf("push %s: %w", ref, err)
+	}
+	return ref.String(), nil
+}
