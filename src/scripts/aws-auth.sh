@@ -8,7 +8,7 @@
 # Without: access keys from the environment variables the job's parameters name.
 #
 # Inputs (environment, set by the orb):
-#   ORB_ROLE_ARN                 IAM role to assume with OIDC; empty for access keys
+#   ORB_ROLE_ARN                 IAM role to assume with OIDC, or $VAR naming it; empty for access keys
 #   ORB_ROLE_SESSION_NAME        session name for the assumed role (optional)
 #   ORB_ACCESS_KEY_ID_VAR        name of the variable holding the access key ID
 #   ORB_SECRET_ACCESS_KEY_VAR    name of the variable holding the secret access key
@@ -22,6 +22,14 @@ die() { log "error: $*"; exit 1; }
 [ -n "${BASH_ENV:-}" ] || die "BASH_ENV is not set: this step must run in a CircleCI job (or a runner that provides it)"
 
 valid_name() { [[ "$1" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; }
+
+# role_arn may name a variable ($VAR or ${VAR}), e.g. one that a context sets,
+# since parameter values are not expanded by the shell.
+if [[ "${ORB_ROLE_ARN:-}" =~ ^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$ ]]; then
+  ref="${BASH_REMATCH[1]}"
+  ORB_ROLE_ARN="${!ref:-}"
+  [ -n "$ORB_ROLE_ARN" ] || die "role_arn names \$${ref}, which is empty: set it (e.g. in the job's context)"
+fi
 
 if [ -n "${ORB_ROLE_ARN:-}" ]; then
   [[ "$ORB_ROLE_ARN" == arn:* ]] || die "role_arn ${ORB_ROLE_ARN} is not an ARN: expected arn:aws:iam::<account>:role/<name>"
