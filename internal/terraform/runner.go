@@ -1,0 +1,321 @@
+// Package terraform drives the terraform (or tofu) CLI for a stack directory
+// behind a small Runner interface. The implementation uses
+// hashicorp/terraform-exec: -input=false, -no-color, TF_IN_AUTOMATION=1, the
+// caller's environment (TF_PLUGIN_CACHE_DIR, TF_CLI_CONFIG_FILE, AWS_*)
+// passed through, output streamed line by line to the log, and on
+// cancellation an interrupt that lets terraform save state and release its
+// lock before it is killed.
+package terraform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/graviton-cd/graviton-cd/internal/progress"
+)
+
+// Runner runs Terraform in one stack directory.
+type Runner interface {
+	// Init initialises the working directory (providers, backend).
+	Init(ctx context.Context) error
+	// Plan writes a plan to planFile and summarises it.
+	Plan(ctx context.Context, planFile string, destroy bool) (PlanSummary, error)
+	// Apply applies a saved plan.
+	Apply(ctx context.Context, planFile string) error
+	// Destroy destroys everything in state, once.
+	Destroy(ctx context.Context) error
+	// Outputs returns the root module's string outputs.
+	Outputs(ctx context.Context) (map[string]string, error)
+	// ResourceCount counts the managed resources in state.
+	ResourceCount(ctx context.Context) (int, error)
+	// ForceUnlock releases a state lock by ID.
+	ForceUnlock(ctx context.Context, lockID string) error
+}
+
+// GracefulStop is how long terraform gets after an interrupt to finish the
+// operations in flight, write state and release the lock before it is killed.
+const GracefulStop = 90 * time.Second
+
+// Exec is the Runner that runs the terraform or tofu binary.
+type Exec struct {
+	tf  *tfexec.Terraform
+	log *progress.Logger
+}
+
+var _ Runner = (*Exec)(nil)
+
+// NewExec returns a Runner for the module in dir using binary. Terraform's
+// output goes to log, one timestamped line at a time.
+func NewExec(dir, binary string, log *progress.Logger) (*Exec, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open stack directory %s: %w", dir, err)
+	}
+	tf, err := tfexec.NewTerraform(abs, binary)
+	if err != nil {
+		return nil, fmt.Errorf("prepare terraform in %s: %w", dir, err)
+	}
+	w := newLineWriter(log)
+	tf.SetStdout(w)
+	tf.SetStderr(w)
+	if err := tf.SetWaitDelay(GracefulStop); err != nil {
+		return nil, fmt.Errorf("prepare terraform: %w", err)
+	}
+	return &Exec{tf: tf, log: log}, nil
+}
+
+// Version returns "terraform 1.11.4" or "tofu 1.10.0", for the log.
+func (e *Exec) Version(ctx context.Context) string {
+	v, _, err := e.tf.Version(ctx, true)
+	name := filepath.Base(e.tf.ExecPath())
+	if err != nil {
+		return name
+	}
+	return name + " " + v.String()
+}
+
+// Init implements Runner.
+func (e *Exec) Init(ctx context.Context) error {
+	if err := e.tf.Init(ctx); err != nil {
+		return wrap("terraform init", err)
+	}
+	return nil
+}
+
+// Plan implements Runner.
+func (e *Exec) Plan(ctx context.Context, planFile string, destroy bool) (PlanSummary, error) {
+	if _, err := e.tf.Plan(ctx, tfexec.Out(planFile), tfexec.Destroy(destroy)); err != nil {
+		return PlanSummary{}, wrap("terraform plan", err)
+	}
+	p, err := e.tf.ShowPlanFile(ctx, planFile)
+	if err != nil {
+		return PlanSummary{}, wrap("read plan "+planFile, err)
+	}
+	return Summarize(p), nil
+}
+
+// Apply implements Runner.
+func (e *Exec) Apply(ctx context.Context, planFile string) error {
+	if err := e.tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
+		return wrap("terraform apply", err)
+	}
+	return nil
+}
+
+// Destroy implements Runner.
+func (e *Exec) Destroy(ctx context.Context) error {
+	if err := e.tf.Destroy(ctx); err != nil {
+		return wrap("terraform destroy", err)
+	}
+	return nil
+}
+
+// Outputs implements Runner.
+func (e *Exec) Outputs(ctx context.Context) (map[string]string, error) {
+	outs, err := e.tf.Output(ctx)
+	if err != nil {
+		return nil, wrap("terraform output", err)
+	}
+	m := make(map[string]string, len(outs))
+	for k, o := range outs {
+		var s string
+		if err := json.Unmarshal(o.Value, &s); err != nil {
+			continue // not a string output; outputs.json holds strings only
+		}
+		m[k] = s
+	}
+	return m, nil
+}
+
+// ResourceCount implements Runner.
+func (e *Exec) ResourceCount(ctx context.Context) (int, error) {
+	st, err := e.tf.Show(ctx)
+	if err != nil {
+		return 0, wrap("terraform show", err)
+	}
+	return CountManaged(st), nil
+}
+
+// ForceUnlock implements Runner.
+func (e *Exec) ForceUnlock(ctx context.Context, lockID string) error {
+	if err := e.tf.ForceUnlock(ctx, lockID); err != nil {
+		return wrap("terraform force-unlock "+lockID, err)
+	}
+	return nil
+}
+
+// CountManaged counts managed (not data) resources in a state.
+func CountManaged(st *tfjson.State) int {
+	if st == nil || st.Values == nil || st.Values.RootModule == nil {
+		return 0
+	}
+	return countModule(st.Values.RootModule)
+}
+
+func countModule(m *tfjson.StateModule) int {
+	n := 0
+	for _, r := range m.Resources {
+		if r.Mode == tfjson.ManagedResourceMode {
+			n++
+		}
+	}
+	for _, c := range m.ChildModules {
+		n += countModule(c)
+	}
+	return n
+}
+
+// PlanSummary counts what a plan would do, as terraform's "Plan:" line does.
+type PlanSummary struct {
+	Add, Change, Destroy int
+	Changes              []string // "create aws_vpc.this", in plan order
+}
+
+// NoChanges reports whether the plan changes no resource.
+func (s PlanSummary) NoChanges() bool { return s.Add == 0 && s.Change == 0 && s.Destroy == 0 }
+
+// String is "Plan: 1 to add, 2 to change, 0 to destroy."
+func (s PlanSummary) String() string {
+	return fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
+}
+
+// Summarize counts the resource changes of a JSON plan. A replacement counts
+// as one add and one destroy, as terraform counts it.
+func Summarize(p *tfjson.Plan) PlanSummary {
+	var s PlanSummary
+	if p == nil {
+		return s
+	}
+	for _, rc := range p.ResourceChanges {
+		if rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
+			continue
+		}
+		a := rc.Change.Actions
+		verb := ""
+		switch {
+		case a.Replace():
+			s.Add++
+			s.Destroy++
+			verb = "replace"
+		case a.Create():
+			s.Add++
+			verb = "create"
+		case a.Update():
+			s.Change++
+			verb = "update"
+		case a.Delete():
+			s.Destroy++
+			verb = "destroy"
+		default:
+			continue
+		}
+		s.Changes = append(s.Changes, verb+" "+rc.Address)
+	}
+	return s
+}
+
+// LockError says the state is locked by another run. The CLI maps it to exit
+// 1 and prints how to release the lock if its holder died.
+type LockError struct {
+	ID, Path, Operation, Who, Version, Created string
+	Err                                        error
+}
+
+func (e *LockError) Error() string {
+	return fmt.Sprintf("state is locked (lock ID %s, held by %s for %s since %s): wait for that run to finish; if it died, rerun with --force-unlock %s",
+		orUnknown(e.ID), orUnknown(e.Who), orUnknown(e.Operation), orUnknown(e.Created), orUnknown(e.ID))
+}
+
+func (e *LockError) Unwrap() error { return e.Err }
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+var lockFieldRE = regexp.MustCompile(`(?m)^[│|\s]*(ID|Path|Operation|Who|Version|Created):\s*(.*?)\s*$`)
+
+// ParseLockError recognises terraform's "Error acquiring the state lock"
+// message and pulls out the lock's ID and holder.
+func ParseLockError(err error) (*LockError, bool) {
+	if err == nil {
+		return nil, false
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "Error acquiring the state lock") && !strings.Contains(msg, "Error locking state") {
+		return nil, false
+	}
+	le := &LockError{Err: err}
+	if i := strings.Index(msg, "Lock Info:"); i >= 0 {
+		for _, m := range lockFieldRE.FindAllStringSubmatch(msg[i:], -1) {
+			switch m[1] {
+			case "ID":
+				le.ID = m[2]
+			case "Path":
+				le.Path = m[2]
+			case "Operation":
+				le.Operation = m[2]
+			case "Who":
+				le.Who = m[2]
+			case "Version":
+				le.Version = m[2]
+			case "Created":
+				le.Created = m[2]
+			}
+		}
+	}
+	return le, true
+}
+
+// InterruptedError says terraform was stopped because the job was cancelled
+// or timed out; it was interrupted, not killed, so state was saved.
+type InterruptedError struct {
+	Op  string
+	Err error
+}
+
+func (e *InterruptedError) Error() string {
+	why := "the job was cancelled"
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		why = "--timeout was reached"
+	}
+	return fmt.Sprintf("%s interrupted because %s: terraform was asked to stop and given %s to save state and release the lock; rerun to converge", e.Op, why, GracefulStop)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// wrap turns a terraform-exec error into a lock error, an interruption, or an
+// error that says which command failed.
+func wrap(op string, err error) error {
+	if le, ok := ParseLockError(err); ok {
+		return le
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &InterruptedError{Op: op, Err: err}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// DefaultCacheDir is where an installed Terraform is kept between runs:
+// $XDG_CACHE_HOME/graviton-cd or ~/.cache/graviton-cd.
+func DefaultCacheDir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "graviton-cd")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".cache", "graviton-cd")
+	}
+	return filepath.Join(os.TempDir(), "graviton-cd")
+}

@@ -1,0 +1,341 @@
+package terraform
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/sethvargo/go-retry"
+
+	"github.com/graviton-cd/graviton-cd/internal/progress"
+)
+
+func TestSummarize(t *testing.T) {
+	rc := func(addr string, mode tfjson.ResourceMode, actions ...tfjson.Action) *tfjson.ResourceChange {
+		return &tfjson.ResourceChange{Address: addr, Mode: mode, Change: &tfjson.Change{Actions: actions}}
+	}
+	p := &tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{
+		rc("aws_vpc.this", tfjson.ManagedResourceMode, tfjson.ActionCreate),
+		rc("aws_lb.this", tfjson.ManagedResourceMode, tfjson.ActionUpdate),
+		rc("aws_ecs_service.app", tfjson.ManagedResourceMode, tfjson.ActionDelete, tfjson.ActionCreate),
+		rc("aws_subnet.public[0]", tfjson.ManagedResourceMode, tfjson.ActionDelete),
+		rc("aws_ecs_cluster.this", tfjson.ManagedResourceMode, tfjson.ActionNoop),
+		rc("data.aws_ssm_parameter.ecs_ami", tfjson.DataResourceMode, tfjson.ActionRead),
+	}}
+	s := Summarize(p)
+	if s.Add != 2 || s.Change != 1 || s.Destroy != 2 {
+		t.Errorf("summary = %+v, want 2/1/2", s)
+	}
+	if got := s.String(); got != "Plan: 2 to add, 1 to change, 2 to destroy." {
+		t.Errorf("String() = %q", got)
+	}
+	want := []string{"create aws_vpc.this", "update aws_lb.this", "replace aws_ecs_service.app", "destroy aws_subnet.public[0]"}
+	if strings.Join(s.Changes, "|") != strings.Join(want, "|") {
+		t.Errorf("changes = %q, want %q", s.Changes, want)
+	}
+	if !Summarize(&tfjson.Plan{}).NoChanges() || s.NoChanges() {
+		t.Error("NoChanges wrong")
+	}
+}
+
+func TestParseLockError(t *testing.T) {
+	msg := `exit status 1
+
+Error: Error acquiring the state lock
+
+Error message: resource temporarily unavailable
+Lock Info:
+  ID:        6f1c8a52-6a0e-4c2b-9f0e-1f2a3b4c5d6e
+  Path:      terraform.tfstate
+  Operation: OperationTypeApply
+  Who:       circleci@runner-7
+  Version:   1.11.4
+  Created:   2026-11-26 03:00:00.000000000 +0000 UTC
+  Info:
+
+Terraform acquires a state lock to protect the state from being written
+by multiple users at the same time.`
+	le, ok := ParseLockError(errors.New(msg))
+	if !ok {
+		t.Fatal("not recognised as a lock error")
+	}
+	if le.ID != "6f1c8a52-6a0e-4c2b-9f0e-1f2a3b4c5d6e" || le.Who != "circleci@runner-7" || le.Operation != "OperationTypeApply" {
+		t.Errorf("parsed %+v", le)
+	}
+	for _, want := range []string{"lock ID 6f1c8a52", "circleci@runner-7", "--force-unlock 6f1c8a52-6a0e-4c2b-9f0e-1f2a3b4c5d6e"} {
+		if !strings.Contains(le.Error(), want) {
+			t.Errorf("message %q lacks %q", le.Error(), want)
+		}
+	}
+	if _, ok := ParseLockError(errors.New("Error: Invalid reference")); ok {
+		t.Error("an ordinary error parsed as a lock error")
+	}
+}
+
+// fakeRunner scripts Destroy's results.
+type fakeRunner struct {
+	Runner
+	mu       sync.Mutex
+	destroys []error
+	calls    int
+}
+
+func (f *fakeRunner) Destroy(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if len(f.destroys) == 0 {
+		return nil
+	}
+	err := f.destroys[0]
+	f.destroys = f.destroys[1:]
+	return err
+}
+
+func TestDestroyWithRetry(t *testing.T) {
+	b := func() retry.Backoff { return retry.WithMaxRetries(5, retry.NewConstant(time.Millisecond)) }
+	cases := []struct {
+		name      string
+		results   []error
+		wantCalls int
+		wantErr   bool
+	}{
+		{"clean", nil, 1, false},
+		{"draining then gone", []error{
+			errors.New("terraform destroy: deleting EC2 Subnet: DependencyViolation: The subnet has dependencies"),
+			errors.New("deleting ECS Capacity Provider: ResourceInUse"),
+		}, 3, false},
+		{"other error stops at once", []error{errors.New("terraform destroy: AccessDenied")}, 1, true},
+		{"lock error stops at once", []error{&LockError{ID: "x", Err: errors.New("DependencyViolation")}}, 1, true},
+		{"gives up", []error{
+			errors.New("DependencyViolation"), errors.New("DependencyViolation"), errors.New("DependencyViolation"),
+			errors.New("DependencyViolation"), errors.New("DependencyViolation"), errors.New("DependencyViolation"),
+		}, 6, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeRunner{destroys: tc.results}
+			err := DestroyWithRetry(context.Background(), f, b(), progress.Discard())
+			if (err != nil) != tc.wantErr || f.calls != tc.wantCalls {
+				t.Errorf("err = %v, calls = %d; want error %v, calls %d", err, f.calls, tc.wantErr, tc.wantCalls)
+			}
+		})
+	}
+}
+
+type fakeInstaller struct{ calls int }
+
+func (f *fakeInstaller) Install(_ context.Context, v, dir string) (string, error) {
+	f.calls++
+	p := filepath.Join(dir, "terraform")
+	return p, os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755)
+}
+
+func TestLocate(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "tf")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	onPath := func(names ...string) func(string) (string, error) {
+		return func(n string) (string, error) {
+			for _, m := range names {
+				if m == n {
+					return bin, nil
+				}
+			}
+			return "", exec.ErrNotFound
+		}
+	}
+	ctx := context.Background()
+	t.Run("terraform on PATH", func(t *testing.T) {
+		inst := &fakeInstaller{}
+		p, err := Locator{LookPath: onPath("terraform", "tofu"), Installer: inst, Version: "1.11.4", CacheDir: t.TempDir()}.Locate(ctx)
+		if err != nil || p != bin || inst.calls != 0 {
+			t.Errorf("got %q, %v, %d installs", p, err, inst.calls)
+		}
+	})
+	t.Run("tofu when no terraform", func(t *testing.T) {
+		p, err := Locator{LookPath: onPath("tofu"), Version: "1.11.4", CacheDir: t.TempDir()}.Locate(ctx)
+		if err != nil || p != bin {
+			t.Errorf("got %q, %v", p, err)
+		}
+	})
+	t.Run("install once, then reuse the cache", func(t *testing.T) {
+		inst := &fakeInstaller{}
+		cache := t.TempDir()
+		l := Locator{LookPath: onPath(), Installer: inst, Version: "1.11.4", CacheDir: cache, Log: progress.Discard()}
+		p1, err := l.Locate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p2, err := l.Locate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := filepath.Join(cache, "terraform", "1.11.4", "terraform")
+		if p1 != want || p2 != want || inst.calls != 1 {
+			t.Errorf("paths %q %q, %d installs; want %q once", p1, p2, inst.calls, want)
+		}
+	})
+	t.Run("explicit binary missing", func(t *testing.T) {
+		_, err := Locator{Binary: "/nope/terraform", LookPath: onPath()}.Locate(ctx)
+		if err == nil || !strings.Contains(err.Error(), "/nope/terraform") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+// terraformBinary returns a real terraform/tofu for the tests that run one.
+func terraformBinary(t *testing.T) string {
+	t.Helper()
+	if b := os.Getenv("GRAVITON_CD_TEST_TERRAFORM"); b != "" {
+		return b
+	}
+	for _, n := range []string{"terraform", "tofu"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no terraform or tofu under CI")
+	}
+	t.Skip("no terraform or tofu")
+	return ""
+}
+
+// writeModule writes a module that needs no provider download: only the
+// built-in terraform_data resource and local-exec.
+func writeModule(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := "terraform {\n  backend \"local\" {\n    path = \"terraform.tfstate\"\n  }\n}\n\n" + body
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_CLI_CONFIG_FILE", os.DevNull)
+	return dir
+}
+
+func TestExecHeldLock(t *testing.T) {
+	bin := terraformBinary(t)
+	dir := writeModule(t, "resource \"terraform_data\" \"x\" {\n  input = \"a\"\n}\n\noutput \"name\" {\n  value = \"demo\"\n}\n")
+	ctx := context.Background()
+	r, err := NewExec(dir, bin, progress.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "tfplan")
+	if _, err := r.Plan(ctx, plan, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Apply(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := r.Outputs(ctx)
+	if err != nil || outs["name"] != "demo" {
+		t.Fatalf("outputs = %v, %v", outs, err)
+	}
+
+	// Hold the lock as another terraform would: an fcntl write lock on the
+	// state file plus the lock info file terraform reads to name the holder.
+	f, err := os.OpenFile(filepath.Join(dir, "terraform.tfstate"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.FcntlFlock(f.Fd(), syscall.F_SETLK, &syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0}); err != nil {
+		t.Fatal(err)
+	}
+	info := `{"ID":"0e1d2c3b-aaaa-bbbb-cccc-123456789abc","Operation":"OperationTypeApply","Info":"","Who":"ci@other-job","Version":"1.11.4","Created":"2026-11-26T03:00:00Z","Path":"terraform.tfstate"}`
+	if err := os.WriteFile(filepath.Join(dir, ".terraform.tfstate.lock.info"), []byte(info), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Plan(ctx, plan, false)
+	var le *LockError
+	if !errors.As(err, &le) {
+		t.Fatalf("plan under a held lock: err = %v, want *LockError", err)
+	}
+	if le.ID != "0e1d2c3b-aaaa-bbbb-cccc-123456789abc" || le.Who != "ci@other-job" {
+		t.Errorf("lock error = %+v", le)
+	}
+	if !strings.Contains(err.Error(), "--force-unlock 0e1d2c3b-aaaa-bbbb-cccc-123456789abc") {
+		t.Errorf("message does not say how to unlock: %v", err)
+	}
+}
+
+func TestExecInterruptSavesStateAndUnlocks(t *testing.T) {
+	bin := terraformBinary(t)
+	dir := writeModule(t, `resource "terraform_data" "fast" {
+  input = "a"
+}
+
+resource "terraform_data" "slow" {
+  depends_on = [terraform_data.fast]
+  provisioner "local-exec" {
+    command = "if [ ! -f interrupted-once ]; then touch interrupted-once; sleep 60; fi"
+  }
+}
+`)
+	r, err := NewExec(dir, bin, progress.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "tfplan")
+	if _, err := r.Plan(context.Background(), plan, false); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancel once the slow resource is being created.
+		for i := 0; i < 200; i++ {
+			if b, _ := os.ReadFile(filepath.Join(dir, ".terraform.tfstate.lock.info")); len(b) > 0 {
+				time.Sleep(3 * time.Second)
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		cancel()
+	}()
+	start := time.Now()
+	err = r.Apply(ctx, plan)
+	var ie *InterruptedError
+	if !errors.As(err, &ie) {
+		t.Fatalf("apply = %v, want *InterruptedError", err)
+	}
+	if d := time.Since(start); d > 45*time.Second {
+		t.Errorf("terraform took %s to stop after the interrupt", d)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".terraform.tfstate.lock.info")); !os.IsNotExist(err) {
+		t.Errorf("lock info left behind after the interrupt: %v", err)
+	}
+	n, err := r.ResourceCount(context.Background())
+	if err != nil || n < 1 {
+		t.Errorf("state after interrupt holds %d resources (%v), want the finished one saved", n, err)
+	}
+
+	// A rerun converges: it replaces what was cut short, then nothing is left to do.
+	if _, err := r.Plan(context.Background(), plan, false); err != nil {
+		t.Fatalf("plan after interrupt: %v", err)
+	}
+	if err := r.Apply(context.Background(), plan); err != nil {
+		t.Fatalf("apply after interrupt: %v", err)
+	}
+	s, err := r.Plan(context.Background(), plan, false)
+	if err != nil || !s.NoChanges() {
+		t.Errorf("plan after rerun = %v, %v; want no changes", s, err)
+	}
+}
