@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
-	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
