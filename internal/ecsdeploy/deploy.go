@@ -1,0 +1,191 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/progress"
+)
+
+// Deployer ships images to ECS services. Its zero value is not usable: set
+// ECS and Log at least.
+type Deployer struct {
+	ECS    ECSAPI
+	Logs   LogsAPI          // optional: tails a failed task's awslogs stream
+	Images ImageChecker     // optional: checks the image's architecture
+	Clock  Clock            // nil means WallClock
+	Log    *progress.Logger // progress lines
+}
+
+func (d *Deployer) clock() Clock {
+	if d.Clock == nil {
+		return WallClock{}
+	}
+	return d.Clock
+}
+
+// Request is one deployment.
+type Request struct {
+	Cluster   string
+	Service   string
+	Container string // which container gets Image; empty means the only one
+	Image     string // empty with ForceNewDeployment: fresh tasks, same revision
+
+	ForceNewDeployment bool
+	DesiredCount       *int32
+	Timeout            time.Duration // for following the deployment (and again for a rollback)
+	RollbackOnFailure  bool
+	CheckImageArch     bool
+	// NoWait stops after UpdateService without following the deployment; the
+	// local demo uses it, because moto does not progress rollouts.
+	NoWait bool
+}
+
+// Outcomes, as Result.Outcome and the JSON summary's "result".
+const (
+	OutcomeSucceeded      = "succeeded"       // the deployment COMPLETED
+	OutcomeStarted        = "started"         // NoWait: the deployment began; nobody followed it
+	OutcomeFailed         = "failed"          // FAILED, rolled back, vanished or the service went away
+	OutcomeTimedOut       = "timed_out"       // no verdict before the deadline
+	OutcomeRolledBack     = "rolled_back"     // failed, and the rollback to the previous revision COMPLETED
+	OutcomeRollbackFailed = "rollback_failed" // failed, and so did the rollback
+)
+
+// Result is what a deployment did. It is filled in as far as the deployment
+// got, also when Deploy returns an error.
+type Result struct {
+	Cluster                   string
+	Service                   string
+	DeploymentID              string
+	TaskDefinitionARN         string
+	PreviousTaskDefinitionARN string
+	Image                     string
+	Outcome                   string
+	RollbackDeploymentID      string
+	Duration                  time.Duration
+	DescribeCalls             int // DescribeServices calls made while following
+}
+
+// Deploy describes the service, checks the image, registers a revision that
+// changes only the container's image, updates the service and follows the
+// deployment it started to a verdict. Any error means the deployment did not
+// succeed; a *config.UsageError means nothing was changed.
+func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
+	start := d.clock().Now()
+	res := Result{Cluster: r.Cluster, Service: r.Service, Image: r.Image, Outcome: OutcomeFailed}
+	finish := func(err error) (Result, error) {
+		res.Duration = d.clock().Now().Sub(start)
+		return res, err
+	}
+	if r.Image == "" && !r.ForceNewDeployment {
+		return finish(config.Usagef("image", "no image to deploy: pass --image (for example 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3), or --force-new-deployment for fresh tasks of the current revision"))
+	}
+	if r.Timeout <= 0 {
+		return finish(config.Usagef("timeout", "%s is not a timeout: use for example 15m", r.Timeout))
+	}
+
+	svc, err := d.getService(ctx, r.Cluster, r.Service)
+	if err != nil {
+		return finish(err)
+	}
+	res.PreviousTaskDefinitionARN = aws.ToString(svc.TaskDefinition)
+	res.TaskDefinitionARN = res.PreviousTaskDefinitionARN
+	current, tags, err := d.describeTaskDefinition(ctx, res.PreviousTaskDefinitionARN)
+	if err != nil {
+		return finish(err)
+	}
+	target := current
+
+	if r.Image != "" {
+		container, err := ChooseContainer(current, r.Container)
+		if err != nil {
+			return finish(err)
+		}
+		if rp := current.RuntimePlatform; rp == nil || rp.CpuArchitecture != types.CPUArchitectureArm64 {
+			d.Log.Printf("note: task definition %s does not pin runtimePlatform cpuArchitecture ARM64; the new revision keeps it as it is", res.PreviousTaskDefinitionARN)
+		}
+		if r.CheckImageArch && d.Images != nil {
+			d.Log.Printf("checking that %s has a linux/arm64 image", r.Image)
+			if err := d.Images.CheckArm64(ctx, r.Image); err != nil {
+				return finish(err)
+			}
+		}
+		target, err = d.registerRevision(ctx, current, tags, container, r.Image)
+		if err != nil {
+			return finish(err)
+		}
+		res.TaskDefinitionARN = aws.ToString(target.TaskDefinitionArn)
+		d.Log.Printf("registered %s: container %s now runs %s", res.TaskDefinitionARN, container, r.Image)
+	}
+
+	update := updateRequest{Force: r.ForceNewDeployment, DesiredCount: r.DesiredCount}
+	if r.Image != "" {
+		update.TaskDefinition = res.TaskDefinitionARN
+	}
+	dep, err := d.updateService(ctx, r.Cluster, r.Service, update)
+	if err != nil {
+		return finish(err)
+	}
+	res.DeploymentID = aws.ToString(dep.Id)
+	res.TaskDefinitionARN = aws.ToString(dep.TaskDefinition)
+	d.Log.Printf("service %s updated: following deployment %s of %s", r.Service, res.DeploymentID, res.TaskDefinitionARN)
+	if r.NoWait {
+		res.Outcome = OutcomeStarted
+		return finish(nil)
+	}
+
+	spec := followSpec{
+		Cluster: r.Cluster, Service: r.Service,
+		DeploymentID: res.DeploymentID, TaskDefinition: res.TaskDefinitionARN, TaskDef: target,
+		Since: deploymentSince(dep, start),
+	}
+	calls, err := d.followDeployment(ctx, spec, r.Timeout)
+	res.DescribeCalls = calls
+	if err == nil {
+		res.Outcome = OutcomeSucceeded
+		return finish(nil)
+	}
+	var timedOut *DeploymentTimeoutError
+	if errors.As(err, &timedOut) {
+		res.Outcome = OutcomeTimedOut
+	}
+	if !r.RollbackOnFailure || !rollbackWorthy(err) {
+		return finish(err)
+	}
+	if res.PreviousTaskDefinitionARN == res.TaskDefinitionARN {
+		d.Log.Printf("not rolling back: the failed deployment ran the previous revision %s already", res.PreviousTaskDefinitionARN)
+		return finish(err)
+	}
+	rb, rbErr := d.rollback(ctx, r, res.PreviousTaskDefinitionARN, res.DeploymentID)
+	res.RollbackDeploymentID = rb.DeploymentID
+	res.DescribeCalls += rb.DescribeCalls
+	if rbErr != nil {
+		res.Outcome = OutcomeRollbackFailed
+		return finish(errors.Join(err, fmt.Errorf("roll back to %s: %w", res.PreviousTaskDefinitionARN, rbErr)))
+	}
+	res.Outcome = OutcomeRolledBack
+	return finish(fmt.Errorf("%w; the service was rolled back to %s (deployment %s completed)", err, res.PreviousTaskDefinitionARN, rb.DeploymentID))
+}
+
+// rollbackWorthy says whether a failure leaves the service on a revision that
+// a rollback would help: not when it is gone or the user interrupted.
+func rollbackWorthy(err error) bool {
+	var gone *ServiceNotActiveError
+	if errors.As(err, &gone) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var (
+		failed     *DeploymentFailedError
+		rolled     *DeploymentRolledBackError
+		vanished   *DeploymentVanishedError
+		superseded *DeploymentSupersededError
+		timedOut   *DeploymentTimeoutError
+	)
+	return errors.As(err, &failed) || errors.As(err, &rolled) || errors.As(err, &vanished) || errors.As(err, &superseded) || errors.As(err, &timedOut)
+}

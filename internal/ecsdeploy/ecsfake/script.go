@@ -1,0 +1,102 @@
+package ecsfake
+
+import (
+	"strconv"
+	"time"
+)
+
+// Frame is the state of a rollout from At (after the UpdateService that
+// started it) until the next frame. Counts replace the previous frame's;
+// Events and Stopped tasks are added once, when the frame is reached.
+type Frame struct {
+	At time.Duration
+
+	// The deployment the UpdateService started.
+	Running, Pending, Failed int
+	Rollout                  string // IN_PROGRESS (default), COMPLETED or FAILED; "-" for none (no circuit breaker)
+	Reason                   string // rolloutStateReason
+	NewGone                  bool   // the deployment has vanished from the service
+
+	// The deployments that were there before the update.
+	PriorRunning int
+	PriorGone    bool // ECS has removed them (as it does once the new one completes)
+
+	// Rollback, when set, is a deployment ECS started on the previous task
+	// definition (the circuit breaker): it is PRIMARY, the new one is ACTIVE.
+	Rollback *RollbackFrame
+
+	// ServiceStatus changes the service's status: DRAINING, INACTIVE, or
+	// MISSING to delete it.
+	ServiceStatus string
+
+	Events  []string
+	Stopped []StoppedTask
+}
+
+// RollbackFrame is the state of ECS's own rollback deployment.
+type RollbackFrame struct {
+	Running int
+	Rollout string // IN_PROGRESS (default) or COMPLETED
+}
+
+// StoppedTask is a task of the new deployment that stopped.
+type StoppedTask struct {
+	ID         string
+	Reason     string // stoppedReason
+	StopCode   string
+	Containers []StoppedContainer
+}
+
+// StoppedContainer is one container of a stopped task.
+type StoppedContainer struct {
+	Name     string
+	Reason   string
+	ExitCode *int
+}
+
+// Fault makes calls From..To (1-based, counting every call of Op, failed ones
+// too) fail with an HTTP status and an error __type.
+type Fault struct {
+	Op       string // e.g. DescribeServices; empty matches every operation
+	From, To int
+	Status   int
+	Type     string
+}
+
+// Throttle makes calls from..to of op fail with ThrottlingException (HTTP 400).
+func Throttle(op string, from, to int) Fault {
+	return Fault{Op: op, From: from, To: to, Status: 400, Type: "ThrottlingException"}
+}
+
+// ServerError makes calls from..to of op fail with ServerException (HTTP 500).
+func ServerError(op string, from, to int) Fault {
+	return Fault{Op: op, From: from, To: to, Status: 500, Type: "ServerException"}
+}
+
+// Happy is a realistic rollout of desired tasks that completes at completeAt:
+// tasks start, pass health checks, the old tasks drain, ECS marks it COMPLETED.
+func Happy(desired int, completeAt time.Duration) []Frame {
+	q := completeAt / 4
+	return []Frame{
+		{At: 0, PriorRunning: desired},
+		{At: q, Pending: desired, PriorRunning: desired, Events: []string{"has started " + strconv.Itoa(desired) + " tasks"}},
+		{At: 2 * q, Running: desired, PriorRunning: desired},
+		{At: 3 * q, Running: desired, PriorRunning: 0, Events: []string{"has stopped " + strconv.Itoa(desired) + " running tasks"}},
+		{At: completeAt, Running: desired, Rollout: "COMPLETED", PriorGone: true, Events: []string{"deployment completed.", "has reached a steady state."}},
+	}
+}
+
+// CircuitBreaker is a rollout whose tasks fail to start until the deployment
+// circuit breaker marks it FAILED at failAt and ECS rolls back, the rollback
+// completing rollbackFor later.
+func CircuitBreaker(desired int, failAt, rollbackFor time.Duration, stopped StoppedTask) []Frame {
+	return []Frame{
+		{At: 0, PriorRunning: desired},
+		{At: failAt / 3, Pending: 1, PriorRunning: desired},
+		{At: failAt / 2, Failed: 1, PriorRunning: desired, Stopped: []StoppedTask{stopped}},
+		{At: failAt, Failed: 3, Rollout: "FAILED", Reason: "ECS deployment circuit breaker: tasks failed to start.", PriorRunning: desired,
+			Rollback: &RollbackFrame{Running: desired}, Events: []string{"(deployment circuit breaker) rolling back to the previous task definition"}},
+		{At: failAt + rollbackFor, Failed: 3, Rollout: "FAILED", Reason: "ECS deployment circuit breaker: tasks failed to start.", PriorGone: true,
+			Rollback: &RollbackFrame{Running: desired, Rollout: "COMPLETED"}, Events: []string{"has reached a steady state."}},
+	}
+}

@@ -1,0 +1,95 @@
+package ecsdeploy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ServiceNotActiveError says the service is missing, DRAINING or INACTIVE, so
+// there is nothing to deploy to (or it went away during the deployment).
+type ServiceNotActiveError struct {
+	Cluster string
+	Service string
+	Status  string // MISSING, DRAINING or INACTIVE
+}
+
+func (e *ServiceNotActiveError) Error() string {
+	if e.Status == "MISSING" {
+		return fmt.Sprintf("service %s not found in cluster %s: check --cluster and --service (or run provision first)", e.Service, e.Cluster)
+	}
+	return fmt.Sprintf("service %s in cluster %s is %s: it is being deleted; run provision to recreate it", e.Service, e.Cluster, e.Status)
+}
+
+// DeploymentFailedError says ECS marked the deployment FAILED, for example
+// because the deployment circuit breaker tripped.
+type DeploymentFailedError struct {
+	DeploymentID string
+	Reason       string // rolloutStateReason
+	// RollbackTaskDefinition is the task definition ECS rolled back to, if the
+	// circuit breaker started a rollback.
+	RollbackTaskDefinition string
+	// StoppedReasons are the distinct reasons the deployment's tasks stopped.
+	StoppedReasons []string
+}
+
+func (e *DeploymentFailedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "deployment %s failed", e.DeploymentID)
+	if e.Reason != "" {
+		fmt.Fprintf(&b, ": %s", e.Reason)
+	}
+	if e.RollbackTaskDefinition != "" {
+		fmt.Fprintf(&b, " (ECS rolled back to %s)", e.RollbackTaskDefinition)
+	}
+	if len(e.StoppedReasons) > 0 {
+		fmt.Fprintf(&b, "; tasks stopped with: %s", strings.Join(e.StoppedReasons, "; "))
+	}
+	b.WriteString(": read the stopped task reasons and service events above, fix the image or task definition, and deploy again")
+	return b.String()
+}
+
+// DeploymentRolledBackError says another deployment, on a different task
+// definition, became PRIMARY before the followed one completed.
+type DeploymentRolledBackError struct {
+	DeploymentID          string
+	PrimaryDeploymentID   string
+	PrimaryTaskDefinition string
+}
+
+func (e *DeploymentRolledBackError) Error() string {
+	return fmt.Sprintf("deployment %s was rolled back: deployment %s of %s is now PRIMARY; read the service events above for why", e.DeploymentID, e.PrimaryDeploymentID, e.PrimaryTaskDefinition)
+}
+
+// DeploymentSupersededError says another deployment of the same task
+// definition replaced the followed one (someone deployed at the same time).
+type DeploymentSupersededError struct {
+	DeploymentID        string
+	PrimaryDeploymentID string
+}
+
+func (e *DeploymentSupersededError) Error() string {
+	return fmt.Sprintf("deployment %s was superseded by deployment %s before it completed: another deploy is running on this service; wait for it and deploy again", e.DeploymentID, e.PrimaryDeploymentID)
+}
+
+// DeploymentVanishedError says the followed deployment disappeared from the
+// service before it completed.
+type DeploymentVanishedError struct {
+	DeploymentID string
+	LastState    string
+}
+
+func (e *DeploymentVanishedError) Error() string {
+	return fmt.Sprintf("deployment %s disappeared from the service before it completed (last seen: %s): someone changed the service meanwhile; check its events and deploy again", e.DeploymentID, e.LastState)
+}
+
+// DeploymentTimeoutError says the deadline passed before a verdict.
+type DeploymentTimeoutError struct {
+	DeploymentID string
+	Timeout      time.Duration
+	LastState    string
+}
+
+func (e *DeploymentTimeoutError) Error() string {
+	return fmt.Sprintf("deployment %s did not finish within %s (last state: %s): raise --timeout, or read the events above for what blocks it", e.DeploymentID, e.Timeout, e.LastState)
+}

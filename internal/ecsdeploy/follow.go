@@ -1,0 +1,180 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// Polling schedule: every second while a rollout is young (a fast rollout is
+// noticed within a second), then backing off by a quarter per poll towards
+// every five seconds, so that a long rollout costs at most 12 calls a minute.
+const (
+	fastPoll       = time.Second
+	fastPollPeriod = 45 * time.Second
+	slowPoll       = 5 * time.Second
+	pollGrowth     = 1.25
+)
+
+// pollSchedule says how long to wait before the next look at the service.
+type pollSchedule struct {
+	cur time.Duration
+}
+
+// next returns the wait after a poll made elapsed after the follow began.
+func (s *pollSchedule) next(elapsed time.Duration) time.Duration {
+	if s.cur == 0 {
+		s.cur = fastPoll
+	}
+	if elapsed < fastPollPeriod {
+		return fastPoll
+	}
+	s.cur = min(slowPoll, time.Duration(float64(s.cur)*pollGrowth))
+	return s.cur
+}
+
+// fetcher is one look at the world, in the copilot-cli stream style: when to
+// look next, whether the verdict is in, and the verdict or a poll error.
+type fetcher interface {
+	Fetch(ctx context.Context) (next time.Time, done bool, err error)
+}
+
+// followSpec says which deployment to follow.
+type followSpec struct {
+	Cluster, Service string
+	DeploymentID     string
+	TaskDefinition   string                // ARN the deployment runs
+	TaskDef          *types.TaskDefinition // for awslogs of failed tasks; may be nil
+	Since            time.Time             // service events older than this are history
+}
+
+// follower follows one deployment. It prints what changed since the last
+// poll: the deployment's counts and state, new service events, new stopped
+// tasks.
+type follower struct {
+	d        *Deployer
+	spec     followSpec
+	started  time.Time
+	schedule pollSchedule
+	report   *reporter
+
+	lastState string
+	failed    int32 // failedTasks already reported
+	// describeCalls counts DescribeServices calls, retries included.
+	describeCalls int
+}
+
+func (d *Deployer) newFollower(spec followSpec) *follower {
+	return &follower{d: d, spec: spec, started: d.clock().Now(), report: newReporter(d, spec)}
+}
+
+// Fetch looks at the service once.
+func (f *follower) Fetch(ctx context.Context) (time.Time, bool, error) {
+	f.describeCalls++
+	svc, err := describeService(ctx, f.d.ECS, f.spec.Cluster, f.spec.Service)
+	now := f.d.clock().Now()
+	next := now.Add(f.schedule.next(now.Sub(f.started)))
+	if err != nil {
+		var gone *ServiceNotActiveError
+		if errors.As(err, &gone) {
+			return next, true, err
+		}
+		return next, false, err
+	}
+	f.report.events(svc)
+	if s := describeState(svc, f.spec.DeploymentID); s != f.lastState {
+		f.d.Log.Printf("%s", s)
+		f.lastState = s
+	}
+	dep, _ := findDeployment(svc, f.spec.DeploymentID)
+	if dep != nil && dep.FailedTasks > f.failed {
+		if f.report.stoppedTasks(ctx) == nil {
+			f.failed = dep.FailedTasks
+		}
+	}
+	done, verdict := judge(svc, f.spec.DeploymentID, f.spec.TaskDefinition)
+	if done && verdict != nil {
+		f.report.stoppedTasks(ctx)
+		f.report.tailLogs(ctx)
+		var failed *DeploymentFailedError
+		if errors.As(verdict, &failed) {
+			failed.StoppedReasons = f.report.reasons()
+		}
+	}
+	return next, done, verdict
+}
+
+// follow polls until a verdict, the deadline or ctx's end. Throttling and 5xx
+// answers are retried with backoff and jitter and never end the follow;
+// any other error does.
+func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, lastState func() string, spec followSpec, timeout time.Duration) error {
+	clock := d.clock()
+	backoff := newBackoff()
+	for {
+		next, done, err := f.Fetch(ctx)
+		if done {
+			return err
+		}
+		now := clock.Now()
+		if err != nil {
+			switch {
+			case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+				return fmt.Errorf("follow deployment %s: interrupted: %w", spec.DeploymentID, ctx.Err())
+			case ctx.Err() != nil:
+				return &DeploymentTimeoutError{DeploymentID: spec.DeploymentID, Timeout: timeout, LastState: lastState()}
+			case !Retryable(err):
+				return fmt.Errorf("follow deployment %s: describe service %s: %w (the role needs ecs:DescribeServices)", spec.DeploymentID, spec.Service, err)
+			}
+			wait, _ := backoff.Next()
+			next = now.Add(wait)
+			d.Log.Printf("describe service: %s; retrying in %s", briefError(err), wait.Round(100*time.Millisecond))
+		} else {
+			backoff = newBackoff()
+		}
+		if !now.Before(deadline) {
+			return &DeploymentTimeoutError{DeploymentID: spec.DeploymentID, Timeout: timeout, LastState: lastState()}
+		}
+		if next.After(deadline) {
+			next = deadline // one last look at the deadline
+		}
+		if err := clock.Sleep(ctx, next.Sub(now)); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return &DeploymentTimeoutError{DeploymentID: spec.DeploymentID, Timeout: timeout, LastState: lastState()}
+			}
+			return fmt.Errorf("follow deployment %s: interrupted: %w", spec.DeploymentID, err)
+		}
+	}
+}
+
+// followDeployment follows spec's deployment until a verdict or timeout.
+func (d *Deployer) followDeployment(ctx context.Context, spec followSpec, timeout time.Duration) (calls int, err error) {
+	deadline := d.clock().Now().Add(timeout)
+	// The context carries the same deadline, with a little grace so that the
+	// last look at the deadline can still be answered.
+	ctx, cancel := context.WithTimeout(ctx, timeout+callGrace)
+	defer cancel()
+	f := d.newFollower(spec)
+	err = d.follow(ctx, f, deadline, func() string {
+		if f.lastState == "" {
+			return "no answer from ECS yet"
+		}
+		return f.lastState
+	}, spec, timeout)
+	return f.describeCalls, err
+}
+
+// callGrace is how long past the deadline an API call may still take.
+const callGrace = 30 * time.Second
+
+// deploymentSince is when the deployment began by ECS's clock, so that its
+// events are told from older ones without trusting the local clock.
+func deploymentSince(dep types.Deployment, fallback time.Time) time.Time {
+	if dep.CreatedAt != nil {
+		return aws.ToTime(dep.CreatedAt)
+	}
+	return fallback
+}

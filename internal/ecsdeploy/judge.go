@@ -1,0 +1,95 @@
+package ecsdeploy
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// findDeployment returns the deployment with id, and the PRIMARY one.
+func findDeployment(svc *types.Service, id string) (followed, primary *types.Deployment) {
+	for i := range svc.Deployments {
+		d := &svc.Deployments[i]
+		if aws.ToString(d.Id) == id {
+			followed = d
+		}
+		if aws.ToString(d.Status) == "PRIMARY" {
+			primary = d
+		}
+	}
+	return followed, primary
+}
+
+// judge decides, from one look at the service, what became of deployment id
+// of task definition taskDef. done with a nil error is success; done with an
+// error is a failure verdict; not done means keep following.
+//
+// Success is the followed deployment being PRIMARY with rolloutState
+// COMPLETED, or, where ECS gives no rolloutState, being the only deployment
+// with running == desired. A service that merely looks stable is not enough:
+// after a circuit-breaker rollback the service is stable on the old revision.
+func judge(svc *types.Service, id, taskDef string) (done bool, err error) {
+	if st := aws.ToString(svc.Status); st != "ACTIVE" {
+		return true, &ServiceNotActiveError{Cluster: aws.ToString(svc.ClusterArn), Service: aws.ToString(svc.ServiceName), Status: st}
+	}
+	dep, primary := findDeployment(svc, id)
+	otherPrimary := primary != nil && aws.ToString(primary.Id) != id
+	if dep == nil {
+		if otherPrimary && aws.ToString(primary.TaskDefinition) != taskDef {
+			return true, &DeploymentRolledBackError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id), PrimaryTaskDefinition: aws.ToString(primary.TaskDefinition)}
+		}
+		if otherPrimary {
+			return true, &DeploymentSupersededError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id)}
+		}
+		return true, &DeploymentVanishedError{DeploymentID: id, LastState: "not in the service's deployments"}
+	}
+	if dep.RolloutState == types.DeploymentRolloutStateFailed {
+		e := &DeploymentFailedError{DeploymentID: id, Reason: aws.ToString(dep.RolloutStateReason)}
+		if otherPrimary && aws.ToString(primary.TaskDefinition) != taskDef {
+			e.RollbackTaskDefinition = aws.ToString(primary.TaskDefinition)
+		}
+		return true, e
+	}
+	if otherPrimary {
+		if aws.ToString(primary.TaskDefinition) != taskDef {
+			return true, &DeploymentRolledBackError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id), PrimaryTaskDefinition: aws.ToString(primary.TaskDefinition)}
+		}
+		return true, &DeploymentSupersededError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id)}
+	}
+	if aws.ToString(dep.Status) != "PRIMARY" {
+		return false, nil // INACTIVE/ACTIVE without a PRIMARY: a transient answer
+	}
+	switch dep.RolloutState {
+	case types.DeploymentRolloutStateCompleted:
+		return true, nil
+	case "":
+		return len(svc.Deployments) == 1 && dep.RunningCount == dep.DesiredCount && dep.PendingCount == 0, nil
+	}
+	return false, nil
+}
+
+// describeState is one line about where the followed deployment stands.
+func describeState(svc *types.Service, id string) string {
+	dep, _ := findDeployment(svc, id)
+	if dep == nil {
+		return fmt.Sprintf("deployment %s not found; service has %d deployments", id, len(svc.Deployments))
+	}
+	state := string(dep.RolloutState)
+	if state == "" {
+		state = "no rolloutState"
+	}
+	s := fmt.Sprintf("deployment %s %s %s: %d/%d running, %d pending, %d failed tasks",
+		id, aws.ToString(dep.Status), state, dep.RunningCount, dep.DesiredCount, dep.PendingCount, dep.FailedTasks)
+	var others, otherRunning int32
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.Id) != id {
+			others++
+			otherRunning += d.RunningCount
+		}
+	}
+	if others > 0 {
+		s += fmt.Sprintf("; %d other deployment(s) with %d running", others, otherRunning)
+	}
+	return s
+}

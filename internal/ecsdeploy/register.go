@@ -1,0 +1,116 @@
+package ecsdeploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/graviton-cd/graviton-cd/internal/config"
+)
+
+// describeTaskDefinition returns a task definition with its tags.
+func (d *Deployer) describeTaskDefinition(ctx context.Context, arn string) (*types.TaskDefinition, []types.Tag, error) {
+	out, err := callWithRetry(ctx, d, "describe task definition", func(ctx context.Context) (*ecs.DescribeTaskDefinitionOutput, error) {
+		return d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+			TaskDefinition: aws.String(arn),
+			Include:        []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+		})
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("describe task definition %s: %w (the role needs ecs:DescribeTaskDefinition)", arn, err)
+	}
+	if out.TaskDefinition == nil {
+		return nil, nil, fmt.Errorf("describe task definition %s: empty answer from ECS; try again", arn)
+	}
+	return out.TaskDefinition, out.Tags, nil
+}
+
+// ChooseContainer returns the name of the container that gets the new image:
+// name if given and present, else the only container. Anything else is a
+// usage error that lists the containers there are.
+func ChooseContainer(td *types.TaskDefinition, name string) (string, error) {
+	var names []string
+	for _, c := range td.ContainerDefinitions {
+		names = append(names, aws.ToString(c.Name))
+	}
+	if name != "" {
+		for _, n := range names {
+			if n == name {
+				return n, nil
+			}
+		}
+		return "", config.Usagef("container", "task definition %s has no container %q: use one of %s", aws.ToString(td.TaskDefinitionArn), name, strings.Join(names, ", "))
+	}
+	if len(names) == 1 {
+		return names[0], nil
+	}
+	return "", config.Usagef("container", "task definition %s has %d containers (%s): pass --container to say which one gets the image", aws.ToString(td.TaskDefinitionArn), len(names), strings.Join(names, ", "))
+}
+
+// NewRevisionInput builds the registration of a new revision of td in which
+// only container's image changes. Everything else is carried over, notably
+// runtimePlatform: dropping it would silently turn an ARM64 service into
+// X86_64. Tags with the reserved aws: prefix are left out; ECS owns those.
+func NewRevisionInput(td *types.TaskDefinition, tags []types.Tag, container, image string) (*ecs.RegisterTaskDefinitionInput, error) {
+	defs := make([]types.ContainerDefinition, len(td.ContainerDefinitions))
+	copy(defs, td.ContainerDefinitions)
+	found := false
+	for i := range defs {
+		if aws.ToString(defs[i].Name) == container {
+			defs[i].Image = aws.String(image)
+			found = true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("register task definition: no container %q in %s: pass --container with one of its containers", container, aws.ToString(td.TaskDefinitionArn))
+	}
+	var keep []types.Tag
+	for _, t := range tags {
+		if !strings.HasPrefix(strings.ToLower(aws.ToString(t.Key)), "aws:") {
+			keep = append(keep, t)
+		}
+	}
+	return &ecs.RegisterTaskDefinitionInput{
+		Family:                        td.Family,
+		ContainerDefinitions:          defs,
+		Cpu:                           td.Cpu,
+		Memory:                        td.Memory,
+		EnableFaultInjection:          td.EnableFaultInjection,
+		EphemeralStorage:              td.EphemeralStorage,
+		ExecutionRoleArn:              td.ExecutionRoleArn,
+		TaskRoleArn:                   td.TaskRoleArn,
+		InferenceAccelerators:         td.InferenceAccelerators,
+		IpcMode:                       td.IpcMode,
+		PidMode:                       td.PidMode,
+		NetworkMode:                   td.NetworkMode,
+		PlacementConstraints:          td.PlacementConstraints,
+		ProxyConfiguration:            td.ProxyConfiguration,
+		RequiresCompatibilities:       td.RequiresCompatibilities,
+		RuntimePlatform:               td.RuntimePlatform,
+		TrustedExecutionConfiguration: td.TrustedExecutionConfiguration,
+		Volumes:                       td.Volumes,
+		Tags:                          keep,
+	}, nil
+}
+
+// registerRevision registers the new revision and returns it.
+func (d *Deployer) registerRevision(ctx context.Context, td *types.TaskDefinition, tags []types.Tag, container, image string) (*types.TaskDefinition, error) {
+	in, err := NewRevisionInput(td, tags, container, image)
+	if err != nil {
+		return nil, err
+	}
+	out, err := callWithRetry(ctx, d, "register task definition", func(ctx context.Context) (*ecs.RegisterTaskDefinitionOutput, error) {
+		return d.ECS.RegisterTaskDefinition(ctx, in)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register task definition %s: %w (the role needs ecs:RegisterTaskDefinition, ecs:TagResource and iam:PassRole on its roles)", aws.ToString(td.Family), err)
+	}
+	if out.TaskDefinition == nil || out.TaskDefinition.TaskDefinitionArn == nil {
+		return nil, fmt.Errorf("register task definition %s: ECS returned no ARN; try again", aws.ToString(td.Family))
+	}
+	return out.TaskDefinition, nil
+}

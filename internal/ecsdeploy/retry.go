@@ -1,0 +1,121 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/sethvargo/go-retry"
+)
+
+// retryableCodes are the error codes AWS uses for "slow down" and for its own
+// transient faults.
+var retryableCodes = map[string]bool{
+	"ThrottlingException": true, "Throttling": true, "ThrottledException": true,
+	"TooManyRequestsException": true, "RequestLimitExceeded": true,
+	"RequestThrottled": true, "RequestThrottledException": true,
+	"ProvisionedThroughputExceededException": true, "SlowDown": true,
+	"ServerException": true, "ServiceUnavailable": true, "ServiceUnavailableException": true,
+	"InternalFailure": true, "InternalError": true,
+}
+
+// Retryable reports whether err is worth retrying: throttling, a 5xx answer,
+// an exhausted SDK retry quota, or a network error. Validation and permission
+// errors are not: they fail at once.
+func Retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) && retryableCodes[api.ErrorCode()] {
+		return true
+	}
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
+		return true
+	}
+	var quota ratelimit.QuotaExceededError
+	if errors.As(err, &quota) {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
+}
+
+// newBackoff is the schedule between retries of a throttled or failed call:
+// exponential from 1 s, capped at 10 s, with ±20% jitter so that parallel
+// pipelines do not retry in lockstep.
+func newBackoff() retry.Backoff {
+	b := retry.NewExponential(time.Second)
+	b = retry.WithCappedDuration(10*time.Second, b)
+	return retry.WithJitterPercent(20, b)
+}
+
+// clockBackoff waits on an injected Clock instead of a real timer, so that
+// go-retry's loop runs on virtual time in tests.
+type clockBackoff struct {
+	ctx   context.Context
+	clock Clock
+	next  retry.Backoff
+	onTry func(d time.Duration)
+}
+
+func (b clockBackoff) Next() (time.Duration, bool) {
+	d, stop := b.next.Next()
+	if stop {
+		return 0, true
+	}
+	if b.onTry != nil {
+		b.onTry(d)
+	}
+	if err := b.clock.Sleep(b.ctx, d); err != nil {
+		return 0, true
+	}
+	return 0, false
+}
+
+// callWithRetry runs fn until it succeeds, fails with an error that is not
+// Retryable, or ctx ends. what names the call in progress lines.
+func callWithRetry[T any](ctx context.Context, d *Deployer, what string, fn func(context.Context) (T, error)) (T, error) {
+	var last error
+	b := clockBackoff{ctx: ctx, clock: d.clock(), next: newBackoff(), onTry: func(wait time.Duration) {
+		d.Log.Printf("%s: %s; retrying in %s", what, briefError(last), wait.Round(100*time.Millisecond))
+	}}
+	v, err := retry.DoValue(ctx, b, func(ctx context.Context) (T, error) {
+		v, err := fn(ctx)
+		if err != nil && Retryable(err) {
+			last = err
+			return v, retry.RetryableError(err)
+		}
+		return v, err
+	})
+	if err == nil {
+		return v, nil
+	}
+	if last != nil && ctx.Err() != nil {
+		return v, errors.Join(ctx.Err(), last)
+	}
+	return v, err
+}
+
+// briefError is an error as one short phrase for a progress line: the AWS
+// error code and message, or the HTTP status, without the SDK's preamble.
+func briefError(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode() + ": " + api.ErrorMessage()
+	}
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) {
+		return "HTTP " + strconv.Itoa(resp.HTTPStatusCode())
+	}
+	return err.Error()
+}

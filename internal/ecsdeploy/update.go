@@ -1,0 +1,98 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// describeService returns the service, or *ServiceNotActiveError when it is
+// missing, DRAINING or INACTIVE.
+func describeService(ctx context.Context, api ECSAPI, cluster, service string) (*types.Service, error) {
+	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{
+		Cluster:  aws.String(cluster),
+		Services: []string{service},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Services {
+		s := &out.Services[i]
+		if aws.ToString(s.ServiceName) != service && aws.ToString(s.ServiceArn) != service {
+			continue
+		}
+		if st := aws.ToString(s.Status); st != "ACTIVE" {
+			return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: st}
+		}
+		return s, nil
+	}
+	if len(out.Services) == 1 && len(out.Failures) == 0 {
+		s := &out.Services[0]
+		if st := aws.ToString(s.Status); st != "ACTIVE" {
+			return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: st}
+		}
+		return s, nil
+	}
+	return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: "MISSING"}
+}
+
+// getService describes the service with retries on throttling and 5xx.
+func (d *Deployer) getService(ctx context.Context, cluster, service string) (*types.Service, error) {
+	s, err := callWithRetry(ctx, d, "describe service", func(ctx context.Context) (*types.Service, error) {
+		return describeService(ctx, d.ECS, cluster, service)
+	})
+	if err != nil {
+		var na *ServiceNotActiveError
+		if errors.As(err, &na) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("describe service %s in cluster %s: %w (the role needs ecs:DescribeServices)", service, cluster, err)
+	}
+	return s, nil
+}
+
+// updateRequest is one UpdateService call: a task definition to run, and
+// optionally a fresh set of tasks or a new desired count.
+type updateRequest struct {
+	TaskDefinition string // empty keeps the current one
+	Force          bool
+	DesiredCount   *int32
+}
+
+// updateService calls UpdateService and returns the new PRIMARY deployment
+// from its answer: the one this update started.
+func (d *Deployer) updateService(ctx context.Context, cluster, service string, r updateRequest) (types.Deployment, error) {
+	in := &ecs.UpdateServiceInput{
+		Cluster:            aws.String(cluster),
+		Service:            aws.String(service),
+		ForceNewDeployment: r.Force,
+		DesiredCount:       r.DesiredCount,
+	}
+	if r.TaskDefinition != "" {
+		in.TaskDefinition = aws.String(r.TaskDefinition)
+	}
+	out, err := callWithRetry(ctx, d, "update service", func(ctx context.Context) (*ecs.UpdateServiceOutput, error) {
+		return d.ECS.UpdateService(ctx, in)
+	})
+	if err != nil {
+		return types.Deployment{}, fmt.Errorf("update service %s in cluster %s: %w (the role needs ecs:UpdateService and iam:PassRole)", service, cluster, err)
+	}
+	if out.Service == nil {
+		return types.Deployment{}, fmt.Errorf("update service %s: ECS returned no service; check it in the console and deploy again", service)
+	}
+	for _, dep := range out.Service.Deployments {
+		if aws.ToString(dep.Status) != "PRIMARY" {
+			continue
+		}
+		if r.TaskDefinition != "" && aws.ToString(dep.TaskDefinition) != r.TaskDefinition {
+			return types.Deployment{}, fmt.Errorf("update service %s: the PRIMARY deployment %s runs %s, not %s: another deploy raced this one; deploy again",
+				service, aws.ToString(dep.Id), aws.ToString(dep.TaskDefinition), r.TaskDefinition)
+		}
+		return dep, nil
+	}
+	return types.Deployment{}, fmt.Errorf("update service %s: the answer has no PRIMARY deployment, so there is nothing to follow; check the service's deployment controller is ECS", service)
+}
