@@ -129,9 +129,9 @@ func TestExamplesCoverEachUseCase(t *testing.T) {
 	}
 	for useCase, name := range map[string]string{
 		"build → provision → deploy → smoke-test → destroy": "full_pipeline",
-		"deploy only, to an existing cluster":                "deploy_existing_cluster",
-		"OIDC auth":                                          "oidc_auth",
-		"an ephemeral per-branch environment":                "ephemeral_branch_environment",
+		"deploy only, to an existing cluster":               "deploy_existing_cluster",
+		"OIDC auth":                                         "oidc_auth",
+		"an ephemeral per-branch environment":               "ephemeral_branch_environment",
 	} {
 		if _, ok := src.Components["examples"][name]; !ok {
 			t.Errorf("no example %s for %s", name, useCase)
