@@ -62,11 +62,11 @@ func mustPlan(t *testing.T, opts Options) *Plan {
 // runPlan runs opts and returns the report and the log.
 func runPlan(t *testing.T, opts Options) (*Report, string) {
 	t.Helper()
-	var log syncBuffer
-	r := &Runner{Log: progress.New(&log, nil, true), UserAgent: "smoketest-test"}
+	var logBuf syncBuffer
+	r := &Runner{Log: progress.New(&logBuf, nil, true), UserAgent: "smoketest-test"}
 	rep := r.Run(context.Background(), mustPlan(t, opts))
-	t.Logf("log:\n%s", log.String())
-	return rep, log.String()
+	t.Logf("log:\n%s", logBuf.String())
+	return rep, logBuf.String()
 }
 
 func versionHandler(version func() string) http.HandlerFunc {
@@ -89,7 +89,7 @@ func TestWarmUpThen200Passes(t *testing.T) {
 
 	opts := fastOptions(srv.URL + "/version")
 	opts.ExpectJSON = []string{"version=v2"}
-	rep, log := runPlan(t, opts)
+	rep, logText := runPlan(t, opts)
 
 	if !rep.Passed {
 		t.Fatalf("want pass after warm-up, got %+v", rep.Checks)
@@ -98,10 +98,10 @@ func TestWarmUpThen200Passes(t *testing.T) {
 	if c.Attempts != 7 || c.PassesInARow != 3 {
 		t.Errorf("attempts = %d, passes in a row = %d; want 7 and 3", c.Attempts, c.PassesInARow)
 	}
-	if got := strings.Count(log, "expected status 200, got 503"); got != 4 {
+	if got := strings.Count(logText, "expected status 200, got 503"); got != 4 {
 		t.Errorf("want one log line per 503 attempt (4), got %d", got)
 	}
-	if !strings.Contains(log, `"no healthy targets"`) {
+	if !strings.Contains(logText, `"no healthy targets"`) {
 		t.Errorf("log should quote the body of the 503")
 	}
 }
@@ -266,14 +266,14 @@ func TestConnectToNameThatDoesNotResolve(t *testing.T) {
 			opts := fastOptions("http://" + alb + "/version")
 			opts.ConnectTo = []string{rule}
 			opts.ExpectJSON = []string{"version=v1.2.3", "build.tags[1]=arm64"}
-			rep, log := runPlan(t, opts)
+			rep, logText := runPlan(t, opts)
 			if !rep.Passed {
 				t.Fatalf("check failed: %+v", rep.Checks[0])
 			}
 			if got := seenHost.Load(); got != alb {
 				t.Errorf("Host header the server saw = %q, want %q", got, alb)
 			}
-			if !strings.Contains(log, "connect to 127.0.0.1:"+port+" instead of "+alb+":80") {
+			if !strings.Contains(logText, "connect to 127.0.0.1:"+port+" instead of "+alb+":80") {
 				t.Errorf("debug log should show the mapping")
 			}
 		})
@@ -299,11 +299,11 @@ func TestRedirects(t *testing.T) {
 	t.Run("followed, target judged", func(t *testing.T) {
 		opts := fastOptions(srv.URL + "/old")
 		opts.ExpectBody = "new page"
-		rep, log := runPlan(t, opts)
+		rep, logText := runPlan(t, opts)
 		if !rep.Passed {
 			t.Fatalf("redirect not followed: %+v", rep.Checks[0])
 		}
-		if !strings.Contains(log, "after 1 redirect(s) to "+srv.URL+"/new") {
+		if !strings.Contains(logText, "after 1 redirect(s) to "+srv.URL+"/new") {
 			t.Errorf("log should say where the redirect went")
 		}
 	})
@@ -489,11 +489,11 @@ func TestConnectionResets(t *testing.T) {
 	t.Run("retried through warm-up", func(t *testing.T) {
 		srv := httptest.NewServer(resetHandler(t, 3))
 		defer srv.Close()
-		rep, log := runPlan(t, fastOptions(srv.URL))
+		rep, logText := runPlan(t, fastOptions(srv.URL))
 		if !rep.Passed || rep.Checks[0].Attempts != 6 {
 			t.Fatalf("want a pass on attempt 6 after 3 resets: %+v", rep.Checks[0])
 		}
-		if n := strings.Count(log, "connection reset by the server") + strings.Count(log, "closed the connection"); n != 3 {
+		if n := strings.Count(logText, "connection reset by the server") + strings.Count(logText, "closed the connection"); n != 3 {
 			t.Errorf("want 3 reset lines, got %d", n)
 		}
 	})
@@ -539,11 +539,11 @@ func TestConnectionRefusedUntilTheAppStarts(t *testing.T) {
 	}()
 	defer func() { <-started; srv.Close() }()
 
-	rep, log := runPlan(t, fastOptions("http://"+addr+"/"))
+	rep, logText := runPlan(t, fastOptions("http://"+addr+"/"))
 	if !rep.Passed {
 		t.Fatalf("want a pass once the app listens: %+v", rep.Checks[0])
 	}
-	if !strings.Contains(log, "connection refused (nothing listening yet); retrying in 10ms") {
+	if !strings.Contains(logText, "connection refused (nothing listening yet); retrying in 10ms") {
 		t.Errorf("log should show the refused attempts")
 	}
 }
