@@ -1,7 +1,9 @@
 package ecsdeploy
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +61,7 @@ func TestDeployProtocol(t *testing.T) {
 				if h.count("has reached a steady state") != 1 {
 					t.Errorf("want the new steady-state event once and the hour-old one never:\n%s", h.out)
 				}
+				checkRegistration(t, h.srv.Registered())
 				if h.count("has started 2 tasks") != 1 {
 					t.Errorf("want each new event printed once:\n%s", h.out)
 				}
@@ -351,5 +354,27 @@ func TestDeployProtocol(t *testing.T) {
 				tt.check(t, h, res, err)
 			}
 		})
+	}
+}
+
+// checkRegistration asserts, on the wire, that the new revision changed only
+// the app container's image.
+func checkRegistration(t *testing.T, regs []map[string]any) {
+	t.Helper()
+	if len(regs) != 1 {
+		t.Fatalf("%d registrations, want 1", len(regs))
+	}
+	got := regs[0]
+	want := arm64TaskDef()
+	want["containerDefinitions"].([]any)[0].(map[string]any)["image"] = newImage
+	want["tags"] = []any{map[string]any{"key": "team", "value": "payments"}}
+	// Compare as JSON values: numbers decode as float64 on both sides.
+	wb, _ := json.Marshal(want)
+	var wantJSON map[string]any
+	_ = json.Unmarshal(wb, &wantJSON)
+	if !reflect.DeepEqual(got, wantJSON) {
+		gb, _ := json.MarshalIndent(got, "", " ")
+		wb, _ := json.MarshalIndent(wantJSON, "", " ")
+		t.Errorf("registered:\n%s\nwant:\n%s", gb, wb)
 	}
 }
