@@ -249,7 +249,11 @@ func baseURL(opts Options) (*url.URL, error) {
 }
 
 func parseHTTPURL(flag, raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	if raw != "" && !strings.Contains(raw, "://") {
+		return nil, config.Usagef(flag, "%q has no scheme: write http://%s or https://%s", raw, raw, raw)
+	}
+	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, config.Usagef(flag, "%q is not a URL (%v): use a full URL like https://app.example.com/health", raw, err)
 	}
