@@ -45,6 +45,7 @@ func smokeTestCommand() *ucli.Command {
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "url", Usage: "URL to test, such as https://app.example.com/health (or the base for --checks paths)", EnvVars: envVars("url")},
 			&ucli.StringFlag{Name: "stack-dir", Usage: "take the URL from provision's outputs.json in this directory", EnvVars: envVars("stack-dir")},
+			&ucli.StringFlag{Name: "path", Usage: "path to test, relative to --url or the stack's URL, such as /version", EnvVars: envVars("path")},
 			&ucli.StringFlag{Name: "expect-status", Value: smoketest.DefaultExpectStatus, Usage: "accepted statuses: a code, a list (200,204) or a class (2xx)", EnvVars: envVars("expect-status")},
 			&ucli.StringFlag{Name: "expect-body", Usage: "the body must contain this text", EnvVars: envVars("expect-body")},
 			&ucli.StringFlag{Name: "expect-body-regex", Usage: "the body must match this Go (RE2) regular expression", EnvVars: envVars("expect-body-regex")},
@@ -72,6 +73,7 @@ func runSmokeTest(c *ucli.Context) error {
 	plan, err := smoketest.NewPlan(smoketest.Options{
 		URL:             c.String("url"),
 		StackDir:        c.String("stack-dir"),
+		Path:            c.String("path"),
 		ExpectStatus:    c.String("expect-status"),
 		ExpectBody:      c.String("expect-body"),
 		ExpectBodyRegex: c.String("expect-body-regex"),

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/graviton-cd/graviton-cd/internal/stack"
 )
 
 // runSmokeTestCLI runs `graviton-cd smoke-test args...` in-process.
@@ -103,6 +105,20 @@ func TestSmokeTestExitCodes(t *testing.T) {
 		}
 	})
 
+	t.Run("as the demo runs it: --stack-dir, --path, --connect-to", func(t *testing.T) {
+		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+		alb := "demo-alb-1234567890.us-east-1.elb.amazonaws.com"
+		dir := t.TempDir()
+		if err := stack.WriteOutputs(dir, stack.Outputs{ALBDNSName: alb, URL: "http://" + alb}); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, _ := runSmokeTestCLI(t, "--stack-dir", dir, "--path", "/version", "--connect-to", alb+":80:127.0.0.1:"+port,
+			"--expect-json", "version=v1.2.3", "--interval", "10ms", "--consecutive", "3", "--timeout", "2s")
+		if code != ExitOK || !strings.Contains(stdout, "passed") {
+			t.Fatalf("exit %d", code)
+		}
+	})
+
 	t.Run("env vars and --connect-to to an ALB name", func(t *testing.T) {
 		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 		alb := "my-alb-123.us-east-1.elb.amazonaws.com"
@@ -136,6 +152,7 @@ func TestSmokeTestBadInputExits2BeforeAnyRequest(t *testing.T) {
 		{"no url", nil, nil, "--url: no URL to test"},
 		{"url without scheme", []string{"--url", strings.TrimPrefix(url, "http://")}, nil, "has no scheme"},
 		{"url and stack-dir", []string{"--url", url, "--stack-dir", dir}, nil, "not both"},
+		{"path with host", []string{"--url", url, "--path", "//evil.example.com/"}, nil, "--path:"},
 		{"stack-dir without outputs", []string{"--stack-dir", dir}, nil, "--stack-dir:"},
 		{"expect-status", []string{"--url", url, "--expect-status", "2xy"}, nil, "--expect-status:"},
 		{"expect-body-regex", []string{"--url", url, "--expect-body-regex", "[a-"}, nil, "--expect-body-regex:"},

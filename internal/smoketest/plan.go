@@ -58,6 +58,7 @@ const (
 type Options struct {
 	URL             string
 	StackDir        string
+	Path            string // resolved against URL or the stack's URL: /version
 	ExpectStatus    string
 	ExpectBody      string
 	ExpectBodyRegex string
@@ -123,15 +124,25 @@ func NewPlan(opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.ChecksFile != "" {
+	switch {
+	case opts.ChecksFile != "" && opts.Path != "":
+		return nil, config.Usagef("path", "cannot be used with --checks: give each check its own path: in the file")
+	case opts.ChecksFile != "":
 		if p.Checks, err = readChecksFile(opts.ChecksFile, base, defaults); err != nil {
 			return nil, err
 		}
-	} else {
-		if base == nil {
-			return nil, config.Usagef("url", "no URL to test: give --url https://…, --stack-dir with provision's outputs.json, or --checks FILE")
+	case base == nil:
+		return nil, config.Usagef("url", "no URL to test: give --url https://…, --stack-dir with provision's outputs.json, or --checks FILE")
+	default:
+		target := base
+		if opts.Path != "" {
+			ref, err := url.Parse(opts.Path)
+			if err != nil || ref.Scheme != "" || ref.Host != "" {
+				return nil, config.Usagef("path", "%q is not a URL path: write /version or /health?deep=1 (the scheme and host come from --url or --stack-dir)", opts.Path)
+			}
+			target = base.ResolveReference(ref)
 		}
-		p.Checks = []Check{{Name: "GET " + pathOf(base), Method: "GET", URL: base, Expect: defaults}}
+		p.Checks = []Check{{Name: "GET " + pathOf(target), Method: "GET", URL: target, Expect: defaults}}
 	}
 
 	for _, s := range opts.ConnectTo {

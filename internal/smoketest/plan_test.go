@@ -48,6 +48,10 @@ func TestBadInputIsAUsageError(t *testing.T) {
 		{"url with bad port", Options{URL: "http://host:99999/"}, "url", "from 1 to 65535"},
 		{"url with credentials", Options{URL: "https://user:secret@host/"}, "url", "carries credentials"},
 		{"url and stack-dir", Options{URL: url, StackDir: dir}, "url", "not both"},
+		{"path with host", Options{URL: url, Path: "//other.example.com/x"}, "path", "is not a URL path"},
+		{"path with scheme", Options{URL: url, Path: "https://x/version"}, "path", "is not a URL path"},
+		{"path with checks", Options{URL: url, Path: "/version", ChecksFile: goodChecks}, "path", "cannot be used with --checks"},
+		{"path without url", Options{Path: "/version"}, "url", "no URL to test"},
 		{"stack-dir without outputs", Options{StackDir: t.TempDir()}, "stack-dir", "run provision"},
 		{"stack-dir with bad outputs", Options{StackDir: badJSONStack}, "stack-dir", "not valid outputs JSON"},
 		{"stack-dir without url", Options{StackDir: emptyStack}, "stack-dir", "no url or alb_dns_name"},
@@ -145,6 +149,16 @@ func TestPlanDefaultsAndSources(t *testing.T) {
 		p := mustPlan(t, Options{StackDir: dir})
 		if got := p.Checks[0].URL.String(); got != "http://my-alb-123.us-east-1.elb.amazonaws.com" {
 			t.Errorf("url = %s", got)
+		}
+	})
+	t.Run("stack-dir url with --path", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := stack.WriteOutputs(dir, stack.Outputs{URL: "http://my-alb-123.us-east-1.elb.amazonaws.com"}); err != nil {
+			t.Fatal(err)
+		}
+		p := mustPlan(t, Options{StackDir: dir, Path: "/version"})
+		if got := p.Checks[0].URL.String(); got != "http://my-alb-123.us-east-1.elb.amazonaws.com/version" || p.Checks[0].Name != "GET /version" {
+			t.Errorf("url = %s, name %q", got, p.Checks[0].Name)
 		}
 	})
 	t.Run("stack-dir falls back to the ALB name", func(t *testing.T) {
