@@ -1,17 +1,208 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/graviton-cd/graviton-cd/internal/awsx"
+	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/ecsdeploy"
+	"github.com/graviton-cd/graviton-cd/internal/imagecheck"
+	"github.com/graviton-cd/graviton-cd/internal/stack"
 )
 
+// defaultDeployTimeout is how long deploy follows a deployment by default.
+const defaultDeployTimeout = 15 * time.Minute
+
 func deployCommand() *ucli.Command {
+	str := func(name, usage string) ucli.Flag {
+		return &ucli.StringFlag{Name: name, Usage: usage, EnvVars: envVars(name)}
+	}
+	boolean := func(name string, value bool, usage string) ucli.Flag {
+		return &ucli.BoolFlag{Name: name, Value: value, Usage: usage, EnvVars: envVars(name)}
+	}
 	return &ucli.Command{
 		Name:  "deploy",
 		Usage: "register a new task definition revision with a new image and follow that deployment to a verdict",
+		Description: "Describes the service, checks that the image has a linux/arm64 variant, registers a revision that\n" +
+			"changes only the container's image (runtimePlatform, other containers, environment, secrets, volumes,\n" +
+			"roles, cpu/memory and tags carried over), updates the service and follows the deployment it started\n" +
+			"until it is COMPLETED (exit 0), or FAILED, rolled back, gone or out of time (exit 1).\n\n" +
+			"--no-wait stops after UpdateService with result \"started\": for emulators such as moto, which never\n" +
+			"progress a rollout (the local demo uses it), or for pipelines that check the rollout elsewhere.",
+		Flags: []ucli.Flag{
+			str("cluster", "ECS cluster name or ARN (default: cluster_name from --stack-dir)"),
+			str("service", "ECS service name (default: service_name from --stack-dir)"),
+			str("container", "container that gets the image (default: container_name from --stack-dir, else the only one)"),
+			str("image", "image to deploy; it must have a linux/arm64 variant"),
+			str("stack-dir", "stack directory whose outputs.json (from provision) names cluster, service, container and region"),
+			&ucli.DurationFlag{Name: "timeout", Value: defaultDeployTimeout, Usage: "how long to follow the deployment (and again a rollback) before calling it failed", EnvVars: envVars("timeout")},
+			boolean("rollback-on-failure", false, "on failure or timeout, update the service back to the previous revision and follow that too"),
+			boolean("check-image-arch", true, "refuse an image without a linux/arm64 variant before touching the service"),
+			boolean("force-new-deployment", false, "start fresh tasks; without --image, of the current revision"),
+			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment (default: keep it)", EnvVars: envVars("desired-count")},
+			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
+			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
+		},
 		Action: func(c *ucli.Context) error {
-			return errors.New("deploy is not available yet in this build")
+			env, err := newRunEnv(c)
+			if err != nil {
+				return err
+			}
+			req, region, endpoint, err := deployRequest(c, env)
+			if err != nil {
+				return err
+			}
+			cfg, err := awsx.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
+			if err != nil {
+				return err
+			}
+			d := newDeployer(cfg, env)
+			return runDeploy(c.Context, env, d, req)
 		},
 	}
+}
+
+// deployRequest validates deploy's flags, filling in from --stack-dir, before
+// anything touches AWS: every bad input is a usage error (exit 2).
+func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, string, error) {
+	r := ecsdeploy.Request{
+		Cluster: c.String("cluster"), Service: c.String("service"), Container: c.String("container"),
+		Image: c.String("image"), Timeout: c.Duration("timeout"),
+		RollbackOnFailure: c.Bool("rollback-on-failure"), CheckImageArch: c.Bool("check-image-arch"),
+		ForceNewDeployment: c.Bool("force-new-deployment"), NoWait: c.Bool("no-wait"),
+	}
+	region := env.region
+	if dir := c.String("stack-dir"); dir != "" {
+		out, err := stack.ReadOutputs(dir)
+		if err != nil {
+			return r, "", "", err
+		}
+		r.Cluster = firstNonEmpty(r.Cluster, out.Cluster)
+		r.Service = firstNonEmpty(r.Service, out.Service)
+		r.Container = firstNonEmpty(r.Container, out.ContainerName)
+		// The stack lives in its region: a profile's default must not send
+		// the deploy elsewhere. --region still wins.
+		region = firstNonEmpty(region, out.Region)
+	}
+	if err := awsx.Region(region); err != nil {
+		return r, "", "", err
+	}
+	if r.Cluster == "" || r.Service == "" {
+		return r, "", "", config.Usagef("", "deploy needs a service: pass --stack-dir <provision's --dir>, or --cluster and --service")
+	}
+	if r.Image == "" && !r.ForceNewDeployment {
+		return r, "", "", config.Usagef("image", "no image to deploy: pass --image (for example 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3), or --force-new-deployment for fresh tasks of the current revision")
+	}
+	if r.Image != "" {
+		if err := imagecheck.ValidateReference(r.Image); err != nil {
+			return r, "", "", err
+		}
+	}
+	if r.Timeout <= 0 {
+		return r, "", "", config.Usagef("timeout", "%s is not a timeout: use a positive duration such as 15m or 900s", r.Timeout)
+	}
+	if c.IsSet("desired-count") {
+		n := c.Int("desired-count")
+		if n < 0 || n > 5000 {
+			return r, "", "", config.Usagef("desired-count", "%d is not a task count: use 0 to 5000", n)
+		}
+		r.DesiredCount = aws.Int32(int32(n))
+	}
+	endpoint := c.String("endpoint-url")
+	if endpoint != "" {
+		if err := awsx.ValidateEndpoint(endpoint); err != nil {
+			return r, "", "", err
+		}
+	}
+	return r, region, endpoint, nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// newDeployer wires the real AWS clients. Registry credentials come from
+// Docker's default keychain, and for ECR registries from the AWS credentials.
+func newDeployer(cfg aws.Config, env *runEnv) *ecsdeploy.Deployer {
+	ecrFor := func(region string) imagecheck.ECRAPI {
+		return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = region })
+	}
+	return &ecsdeploy.Deployer{
+		ECS:    ecs.NewFromConfig(cfg),
+		Logs:   cloudwatchlogs.NewFromConfig(cfg),
+		Images: imagecheck.New(ecrFor),
+		Log:    env.log,
+	}
+}
+
+// deployResult is the --output json summary.
+type deployResult struct {
+	Cluster                   string  `json:"cluster"`
+	Service                   string  `json:"service"`
+	DeploymentID              string  `json:"deployment_id"`
+	TaskDefinitionARN         string  `json:"task_definition_arn"`
+	PreviousTaskDefinitionARN string  `json:"previous_task_definition_arn"`
+	Image                     string  `json:"image,omitempty"`
+	Result                    string  `json:"result"`
+	RollbackDeploymentID      string  `json:"rollback_deployment_id,omitempty"`
+	DurationSeconds           float64 `json:"duration_seconds"`
+	Error                     string  `json:"error,omitempty"`
+}
+
+// runDeploy deploys and prints the summary. A usage error prints none:
+// nothing was changed and the error says what to fix.
+func runDeploy(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ecsdeploy.Request) error {
+	res, err := d.Deploy(ctx, req)
+	if config.IsUsage(err) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		env.log.Printf("interrupted: the service keeps whatever ECS is doing; check it before deploying again")
+	}
+	out := deployResult{
+		Cluster: res.Cluster, Service: res.Service, DeploymentID: res.DeploymentID,
+		TaskDefinitionARN: res.TaskDefinitionARN, PreviousTaskDefinitionARN: res.PreviousTaskDefinitionARN,
+		Image: res.Image, Result: res.Outcome, RollbackDeploymentID: res.RollbackDeploymentID,
+		DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
+	}
+	if err != nil {
+		out.Error = redact(err.Error())
+	}
+	if perr := env.result(deploySummary(res), out); perr != nil {
+		env.log.Printf("print result: %v", perr)
+	}
+	return err
+}
+
+// deploySummary is the one-line text summary.
+func deploySummary(r ecsdeploy.Result) string {
+	took := r.Duration.Round(time.Second)
+	switch r.Outcome {
+	case ecsdeploy.OutcomeSucceeded:
+		return fmt.Sprintf("deploy succeeded: service %s runs %s (deployment %s, %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID, took)
+	case ecsdeploy.OutcomeStarted:
+		return fmt.Sprintf("deploy started: service %s is rolling out %s (deployment %s, not followed: --no-wait)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
+	case ecsdeploy.OutcomeRolledBack:
+		return fmt.Sprintf("deploy failed and was rolled back: service %s runs %s again (deployment %s failed, rollback %s completed, %s)", r.Service, r.PreviousTaskDefinitionARN, r.DeploymentID, r.RollbackDeploymentID, took)
+	case ecsdeploy.OutcomeRollbackFailed:
+		return fmt.Sprintf("deploy failed and so did the rollback to %s: service %s needs attention (deployment %s, %s)", r.PreviousTaskDefinitionARN, r.Service, r.DeploymentID, took)
+	case ecsdeploy.OutcomeTimedOut:
+		return fmt.Sprintf("deploy timed out: deployment %s of %s on service %s had no verdict after %s", r.DeploymentID, r.TaskDefinitionARN, r.Service, took)
+	}
+	if r.DeploymentID == "" {
+		return fmt.Sprintf("deploy failed before the service was updated: service %s still runs %s", r.Service, firstNonEmpty(r.PreviousTaskDefinitionARN, "what it ran"))
+	}
+	return fmt.Sprintf("deploy failed: deployment %s of %s on service %s (%s)", r.DeploymentID, r.TaskDefinitionARN, r.Service, took)
 }
