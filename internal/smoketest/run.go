@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -107,6 +109,11 @@ func (r *Runner) Run(ctx context.Context, p *Plan) *Report {
 		transport = t
 	}
 	r.Log.Printf("smoke test: %s", p)
+	for _, rule := range p.ConnectTo {
+		if !slices.ContainsFunc(p.Checks, func(c Check) bool { return rule.matches(c.URL.Hostname(), portOf(c.URL)) }) {
+			r.Log.Printf("warning: --connect-to %s matches no check URL; it applies only if a redirect leads there (check its HOST and PORT)", rule)
+		}
+	}
 	results := make([]CheckResult, len(p.Checks))
 	var wg sync.WaitGroup
 	for i := range p.Checks {
@@ -141,6 +148,7 @@ func (r *Runner) runCheck(ctx context.Context, p *Plan, c *Check, transport http
 	res := CheckResult{Name: c.Name, Method: c.Method, URL: c.URL.String(), PassesRequired: p.Consecutive}
 	var (
 		lastFailure *AttemptFailure
+		cutShort    *AttemptFailure // an attempt the deadline interrupted
 		bestStreak  int
 	)
 	r.Log.Printf("[%s] %s %s: expecting %s", c.Name, c.Method, c.URL, describeExpectations(&c.Expect))
@@ -155,7 +163,8 @@ func (r *Runner) runCheck(ctx context.Context, p *Plan, c *Check, transport http
 		if failure != nil && ctx.Err() != nil {
 			// The deadline or a cancelled job cut this attempt short; it says
 			// nothing about the app.
-			r.Log.Printf("[%s] attempt %d: cut short (%v)", c.Name, res.Attempts, context.Cause(ctx))
+			r.Log.Printf("[%s] attempt %d: cut short, still waiting for an answer (%v)", c.Name, res.Attempts, context.Cause(ctx))
+			cutShort = failure
 			return context.Cause(ctx)
 		}
 		if failure == nil {
@@ -188,7 +197,7 @@ func (r *Runner) runCheck(ctx context.Context, p *Plan, c *Check, transport http
 	case errors.As(err, &permanent):
 		res.Failure = fmt.Sprintf("%v (attempt %d, not retried)", permanent, res.Attempts)
 	case errors.Is(context.Cause(ctx), errDeadline):
-		res.Failure = deadlineFailure(p, &res, lastFailure, bestStreak)
+		res.Failure = deadlineFailure(p, &res, lastFailure, cutShort, bestStreak)
 	default:
 		res.Failure = fmt.Sprintf("stopped after %d attempt(s): %v", res.Attempts, context.Cause(ctx))
 		if lastFailure != nil {
@@ -199,8 +208,11 @@ func (r *Runner) runCheck(ctx context.Context, p *Plan, c *Check, transport http
 	return res
 }
 
-func deadlineFailure(p *Plan, res *CheckResult, last *AttemptFailure, bestStreak int) string {
+func deadlineFailure(p *Plan, res *CheckResult, last, cutShort *AttemptFailure, bestStreak int) string {
 	head := fmt.Sprintf("no %d passes in a row within --timeout %s (%d attempts, longest run of passes %d)", p.Consecutive, p.Timeout, res.Attempts, bestStreak)
+	if last == nil && cutShort != nil {
+		return head + "; the last request was still waiting for an answer when time ran out: is the app hanging, or does it need a longer --timeout?"
+	}
 	if last == nil {
 		return head + ": every answer passed but the streak was still short; raise --timeout or lower --consecutive"
 	}
@@ -228,4 +240,15 @@ func describeExpectations(e *Expectations) string {
 		parts = append(parts, "latency ≤ "+e.MaxLatency.String())
 	}
 	return strings.Join(parts, ", ")
+}
+
+// portOf returns u's port, or the scheme's default.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }

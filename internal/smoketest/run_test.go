@@ -620,3 +620,32 @@ func TestInjectedClockMeasuresLatency(t *testing.T) {
 		t.Errorf("last latency = %vms, want 300", c.LastLatencyMS)
 	}
 }
+
+func TestHangingAppReportsTheWaitingRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers
+	}))
+	defer srv.Close()
+	opts := fastOptions(srv.URL)
+	opts.Timeout = "100ms"
+	rep, logText := runPlan(t, opts)
+	c := rep.Checks[0]
+	if c.Passed || !strings.Contains(c.Failure, "still waiting for an answer when time ran out") {
+		t.Errorf("a hanging app must not read as a short streak: %+v", c)
+	}
+	if !strings.Contains(logText, "attempt 1: cut short") {
+		t.Errorf("log should show the interrupted attempt")
+	}
+}
+
+func TestConnectToThatMatchesNothingIsWarned(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
+	defer srv.Close()
+	opts := fastOptions(srv.URL)
+	opts.Consecutive = "1"
+	opts.ConnectTo = []string{"my-alb.example.com:8080:127.0.0.1:1"}
+	_, logText := runPlan(t, opts)
+	if !strings.Contains(logText, "warning: --connect-to my-alb.example.com:8080:127.0.0.1:1 matches no check URL") {
+		t.Errorf("want a warning for a rule that matches no check")
+	}
+}
