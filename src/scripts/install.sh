@@ -13,6 +13,7 @@
 set -euo pipefail
 
 tmp=""
+CACHE_ROOT="${ORB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/graviton-cd}"
 
 log() { printf 'graviton-cd install: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -55,15 +56,22 @@ fetch() {
     --output "$2" "$1"
 }
 
-# publish makes the binary at $1 the one later steps run.
+# publish makes the binary at $1 the one later steps run: GRAVITON_CD_BIN names
+# it, and a directory on PATH holds it as graviton-cd.
 publish() {
-  local bin="$1"
+  local bin="$1" dir
+  dir="$(dirname "$bin")"
+  if [ "$(basename "$bin")" != graviton-cd ]; then
+    dir="${CACHE_ROOT}/binary_path"
+    mkdir -p "$dir"
+    ln -sfn "$bin" "${dir}/graviton-cd"
+  fi
   if [ -n "${BASH_ENV:-}" ]; then
     {
       printf 'export GRAVITON_CD_BIN=%q\n' "$bin"
       # $PATH is expanded when a later step sources BASH_ENV, not now.
       # shellcheck disable=SC2016
-      printf 'export PATH=%q:"$PATH"\n' "$(dirname "$bin")"
+      printf 'export PATH=%q:"$PATH"\n' "$dir"
     } >>"$BASH_ENV"
   fi
   log "using $bin ($("$bin" version 2>/dev/null || echo 'version unknown'))"
@@ -85,11 +93,10 @@ main() {
   [ -n "${ORB_BASE_URL:-}" ] || die "no base_url given: set it to the releases URL or a mirror"
   command -v curl >/dev/null 2>&1 || die "curl is not installed: use an image with curl (cimg/base has it) or pass binary_path"
 
-  local platform asset cache_root dir bin
+  local platform asset dir bin
   platform="$(detect_platform)"
   asset="graviton-cd_${platform}"
-  cache_root="${ORB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/graviton-cd}"
-  dir="${cache_root}/${version}/${platform}"
+  dir="${CACHE_ROOT}/${version}/${platform}"
   bin="${dir}/graviton-cd"
 
   # A cache hit still re-hashes the file against the sum recorded when it was
