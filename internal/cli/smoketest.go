@@ -51,9 +51,9 @@ func smokeTestCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "expect-body-regex", Usage: "the body must match this Go (RE2) regular expression", EnvVars: envVars("expect-body-regex")},
 			&ucli.StringSliceFlag{Name: "expect-header", Usage: "Name:value — a response header containing value (Name: for presence only); repeatable", EnvVars: envVars("expect-header")},
 			&ucli.StringSliceFlag{Name: "expect-json", Usage: "path=value — the JSON body holds value at the dot path (version, build.tags[0]); repeatable", EnvVars: envVars("expect-json")},
-			&ucli.StringFlag{Name: "checks", Usage: "YAML `FILE` with several named checks (see below)", EnvVars: envVars("checks")},
-			&ucli.StringFlag{Name: "timeout", Value: smoketest.DefaultTimeout.String(), Usage: "overall deadline for all checks", EnvVars: envVars("timeout")},
-			&ucli.StringFlag{Name: "interval", Value: smoketest.DefaultInterval.String(), Usage: "wait between attempts of a check", EnvVars: envVars("interval")},
+			&ucli.StringFlag{Name: "checks", Usage: "YAML `FILE` with several named checks (format above)", EnvVars: envVars("checks")},
+			&ucli.StringFlag{Name: "timeout", Value: shortDuration(smoketest.DefaultTimeout), Usage: "overall deadline for all checks", EnvVars: envVars("timeout")},
+			&ucli.StringFlag{Name: "interval", Value: shortDuration(smoketest.DefaultInterval), Usage: "wait between attempts of a check", EnvVars: envVars("interval")},
 			&ucli.StringFlag{Name: "consecutive", Value: strconv.Itoa(smoketest.DefaultConsecutive), Usage: "passes in a row each check needs, so a flapping app fails", EnvVars: envVars("consecutive")},
 			&ucli.StringFlag{Name: "max-latency", Usage: "slowest acceptable answer per request, such as 500ms (default: no limit)", EnvVars: envVars("max-latency")},
 			&ucli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE` for store_test_results", EnvVars: envVars("junit")},
@@ -117,4 +117,12 @@ func smokeTestSummary(r *smoketest.Report) string {
 		}
 	}
 	return fmt.Sprintf("smoke test FAILED: %d of %d check(s) failed (%s) in %s", len(failed), len(r.Checks), strings.Join(failed, ", "), r.Duration.Round(time.Millisecond))
+}
+
+// shortDuration prints whole minutes as "2m" rather than time's "2m0s".
+func shortDuration(d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
