@@ -649,3 +649,36 @@ func TestConnectToThatMatchesNothingIsWarned(t *testing.T) {
 		t.Errorf("want a warning for a rule that matches no check")
 	}
 }
+
+// TestResetMidBody serves from a raw listener: the status line and part of
+// the body, then a TCP reset, the way a task killed mid-answer looks.
+func TestResetMidBody(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			conn.Read(buf) // the request; its content does not matter
+			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+		}
+	}()
+	opts := fastOptions("http://" + ln.Addr().String() + "/")
+	opts.Timeout = "150ms"
+	rep, _ := runPlan(t, opts)
+	c := rep.Checks[0]
+	if c.Passed || c.Attempts < 2 {
+		t.Fatalf("a reset mid-body is retried and fails at the deadline: %+v", c)
+	}
+	if !strings.Contains(c.Failure, "reading the body: ") || c.LastStatus != 200 {
+		t.Errorf("failure %q should say the body was cut (status %d seen)", c.Failure, c.LastStatus)
+	}
+}
