@@ -118,6 +118,9 @@ func TestDeployFailures(t *testing.T) {
 			srv := deployServer(t, tc.opts)
 			args := deployArgs(srv, append([]string{"--cluster", "demo", "--service", "web", "--image", "example.com/web:2", "--output", "json"}, tc.args...)...)
 			code, out, stderr := run(t, args...)
+			if testing.Verbose() {
+				t.Logf("stderr:\n%s\nstdout:\n%s", stderr, out)
+			}
 			wantCode := ExitFailed
 			if tc.result == "started" {
 				wantCode = ExitOK

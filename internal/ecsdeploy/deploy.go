@@ -129,13 +129,20 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		update.TaskDefinition = res.TaskDefinitionARN
 	}
 	dep, err := d.updateService(ctx, r.Cluster, r.Service, update)
+	var noDep *noDeploymentError
+	if r.NoWait && errors.As(err, &noDep) {
+		d.Log.Printf("service %s now runs %s; the endpoint reports no deployment of it (moto does not model deployments), and with no-wait none is followed", r.Service, res.TaskDefinitionARN)
+		res.Outcome = OutcomeStarted
+		return finish(nil)
+	}
 	if err != nil {
 		return finish(err)
 	}
 	res.DeploymentID = aws.ToString(dep.Id)
 	res.TaskDefinitionARN = aws.ToString(dep.TaskDefinition)
-	d.Log.Printf("service %s updated: following deployment %s of %s", r.Service, res.DeploymentID, res.TaskDefinitionARN)
+	d.Log.Printf("service %s updated: deployment %s of %s started", r.Service, res.DeploymentID, res.TaskDefinitionARN)
 	if r.NoWait {
+		d.Log.Printf("not following it (no-wait)")
 		res.Outcome = OutcomeStarted
 		return finish(nil)
 	}

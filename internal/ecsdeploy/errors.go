@@ -37,7 +37,7 @@ func (e *DeploymentFailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "deployment %s failed", e.DeploymentID)
 	if e.Reason != "" {
-		fmt.Fprintf(&b, ": %s", e.Reason)
+		fmt.Fprintf(&b, ": %s", strings.TrimRight(e.Reason, ". "))
 	}
 	if e.RollbackTaskDefinition != "" {
 		fmt.Fprintf(&b, " (ECS rolled back to %s)", e.RollbackTaskDefinition)
@@ -45,7 +45,7 @@ func (e *DeploymentFailedError) Error() string {
 	if len(e.StoppedReasons) > 0 {
 		fmt.Fprintf(&b, "; tasks stopped with: %s", strings.Join(e.StoppedReasons, "; "))
 	}
-	b.WriteString(": read the stopped task reasons and service events above, fix the image or task definition, and deploy again")
+	b.WriteString("; read the stopped tasks and service events above, fix the image or task definition, and deploy again")
 	return b.String()
 }
 
@@ -91,5 +91,6 @@ type DeploymentTimeoutError struct {
 }
 
 func (e *DeploymentTimeoutError) Error() string {
-	return fmt.Sprintf("deployment %s did not finish within %s (last state: %s): raise --timeout, or read the events above for what blocks it", e.DeploymentID, e.Timeout, e.LastState)
+	last := strings.TrimPrefix(e.LastState, "deployment "+e.DeploymentID+" ")
+	return fmt.Sprintf("deployment %s did not finish within %s (last state: %s): raise --timeout, or read the events above for what blocks it", e.DeploymentID, e.Timeout, last)
 }

@@ -89,10 +89,26 @@ func (d *Deployer) updateService(ctx context.Context, cluster, service string, r
 			continue
 		}
 		if r.TaskDefinition != "" && aws.ToString(dep.TaskDefinition) != r.TaskDefinition {
+			if aws.ToString(out.Service.TaskDefinition) == r.TaskDefinition {
+				// The service took the revision but reports no deployment of
+				// it: real ECS always starts one; emulators such as moto do not.
+				return types.Deployment{}, &noDeploymentError{service: service, taskDefinition: r.TaskDefinition, primary: aws.ToString(dep.Id)}
+			}
 			return types.Deployment{}, fmt.Errorf("update service %s: the PRIMARY deployment %s runs %s, not %s: another deploy raced this one; deploy again",
 				service, aws.ToString(dep.Id), aws.ToString(dep.TaskDefinition), r.TaskDefinition)
 		}
 		return dep, nil
 	}
 	return types.Deployment{}, fmt.Errorf("update service %s: the answer has no PRIMARY deployment, so there is nothing to follow; check the service's deployment controller is ECS", service)
+}
+
+// noDeploymentError says UpdateService took the new revision but reported no
+// deployment of it, so there is nothing to follow.
+type noDeploymentError struct {
+	service, taskDefinition, primary string
+}
+
+func (e *noDeploymentError) Error() string {
+	return fmt.Sprintf("update service %s: the service now runs %s but reports no deployment of it (PRIMARY is still %s), so there is nothing to follow: "+
+		"real ECS always starts one; against an emulator such as moto, pass --no-wait", e.service, e.taskDefinition, e.primary)
 }
