@@ -96,7 +96,9 @@ func CircuitBreaker(desired int, failAt, rollbackFor time.Duration, stopped Stop
 		{At: failAt / 2, Failed: 1, PriorRunning: desired, Stopped: []StoppedTask{stopped}},
 		{At: failAt, Failed: 3, Rollout: "FAILED", Reason: "ECS deployment circuit breaker: tasks failed to start.", PriorRunning: desired,
 			Rollback: &RollbackFrame{Running: desired}, Events: []string{"(deployment circuit breaker) rolling back to the previous task definition"}},
-		{At: failAt + rollbackFor, Failed: 3, Rollout: "FAILED", Reason: "ECS deployment circuit breaker: tasks failed to start.", PriorGone: true,
+		// Once the rollback completes ECS lists only it: the service looks
+		// stable, which is what the services-stable waiter takes for success.
+		{At: failAt + rollbackFor, Failed: 3, Rollout: "FAILED", Reason: "ECS deployment circuit breaker: tasks failed to start.", PriorGone: true, NewGone: true,
 			Rollback: &RollbackFrame{Running: desired, Rollout: "COMPLETED"}, Events: []string{"has reached a steady state."}},
 	}
 }
