@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Copies what a reviewer needs from the stack directory into an artifacts
-# directory: the human-readable plan and the rendered Terraform module.
+# directory: the plan as text (terraform show of provision's tfplan, which
+# masks sensitive values), the rendered Terraform module and outputs.json.
 # Never state, the provider cache or the binary plan: those can hold secrets.
 #
 # Inputs (environment, set by the orb):
@@ -19,11 +20,28 @@ count=0
 for f in "$src"/*; do
   [ -f "$f" ] || continue
   case "$(basename "$f")" in
-    *.tfstate | *.tfstate.* | *.tfplan) continue ;;
-    *.tf | *.tf.json | plan*.txt | *.plan.txt | outputs.json) ;;
+    *.tfstate | *.tfstate.* | tfplan | *.tfplan) continue ;;
+    *.tf | *.tf.json | plan*.txt | outputs.json | stack.json) ;;
     *) continue ;;
   esac
   cp "$f" "$dest/"
   count=$((count + 1))
 done
+# The plan as text, with the terraform provision used: on PATH, else the one
+# it installed into the cache.
+if [ -f "${src}/tfplan" ]; then
+  tf="$(command -v terraform || command -v tofu || true)"
+  if [ -z "$tf" ]; then
+    for candidate in "${XDG_CACHE_HOME:-$HOME/.cache}"/graviton-cd/terraform/*/terraform; do
+      [ -x "$candidate" ] && tf="$candidate"
+    done
+  fi
+  if [ -n "$tf" ] && "$tf" -chdir="$src" show -no-color tfplan >"${dest}/plan.txt" 2>"${dest}/plan.err"; then
+    rm -f "${dest}/plan.err"
+    count=$((count + 1))
+  else
+    rm -f "${dest}/plan.txt" "${dest}/plan.err"
+    printf 'graviton-cd: could not render %s/tfplan as text (no terraform found or show failed); the log has the plan summary\n' "$src" >&2
+  fi
+fi
 printf 'graviton-cd: collected %d file(s) from %s into %s\n' "$count" "$src" "$dest" >&2
