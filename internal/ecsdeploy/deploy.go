@@ -53,6 +53,7 @@ const (
 	OutcomeStarted        = "started"         // NoWait: the deployment began; nobody followed it
 	OutcomeFailed         = "failed"          // FAILED, rolled back, vanished or the service went away
 	OutcomeTimedOut       = "timed_out"       // no verdict before the deadline
+	OutcomeInterrupted    = "interrupted"     // stopped by a signal; ECS carries on
 	OutcomeRolledBack     = "rolled_back"     // failed, and the rollback to the previous revision COMPLETED
 	OutcomeRollbackFailed = "rollback_failed" // failed, and so did the rollback
 )
@@ -89,6 +90,13 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 	if r.Timeout <= 0 {
 		return finish(config.Usagef("timeout", "%s is not a timeout: use for example 15m", r.Timeout))
 	}
+	// One deadline for the whole deploy, on the Deployer's clock; the context
+	// carries it too, with a little grace so that the last look at the
+	// deadline can still be answered. A rollback gets a deadline of its own.
+	parent := ctx
+	deadline := start.Add(r.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout+callGrace)
+	defer cancel()
 
 	svc, err := d.getService(ctx, r.Cluster, r.Service)
 	if err != nil {
@@ -152,15 +160,18 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		DeploymentID: res.DeploymentID, TaskDefinition: res.TaskDefinitionARN, TaskDef: target,
 		Since: deploymentSince(dep, start),
 	}
-	calls, err := d.followDeployment(ctx, spec, r.Timeout)
+	calls, err := d.followDeployment(ctx, spec, deadline, r.Timeout)
 	res.DescribeCalls = calls
 	if err == nil {
 		res.Outcome = OutcomeSucceeded
 		return finish(nil)
 	}
 	var timedOut *DeploymentTimeoutError
-	if errors.As(err, &timedOut) {
+	switch {
+	case errors.As(err, &timedOut):
 		res.Outcome = OutcomeTimedOut
+	case errors.Is(err, context.Canceled):
+		res.Outcome = OutcomeInterrupted
 	}
 	if !r.RollbackOnFailure || !rollbackWorthy(err) {
 		return finish(err)
@@ -169,7 +180,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		d.Log.Printf("not rolling back: the failed deployment ran the previous revision %s already", res.PreviousTaskDefinitionARN)
 		return finish(err)
 	}
-	rb, rbErr := d.rollback(ctx, r, res.PreviousTaskDefinitionARN, res.DeploymentID)
+	rb, rbErr := d.rollback(parent, r, res.PreviousTaskDefinitionARN, res.TaskDefinitionARN, res.DeploymentID)
 	res.RollbackDeploymentID = rb.DeploymentID
 	res.DescribeCalls += rb.DescribeCalls
 	if rbErr != nil {

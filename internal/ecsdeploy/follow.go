@@ -150,13 +150,9 @@ func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, la
 	}
 }
 
-// followDeployment follows spec's deployment until a verdict or timeout.
-func (d *Deployer) followDeployment(ctx context.Context, spec followSpec, timeout time.Duration) (calls int, err error) {
-	deadline := d.clock().Now().Add(timeout)
-	// The context carries the same deadline, with a little grace so that the
-	// last look at the deadline can still be answered.
-	ctx, cancel := context.WithTimeout(ctx, timeout+callGrace)
-	defer cancel()
+// followDeployment follows spec's deployment until a verdict or the
+// deadline; timeout is the budget the deadline came from, for messages.
+func (d *Deployer) followDeployment(ctx context.Context, spec followSpec, deadline time.Time, timeout time.Duration) (calls int, err error) {
 	f := d.newFollower(spec)
 	err = d.follow(ctx, f, deadline, func() string {
 		if f.lastState == "" {

@@ -1,6 +1,7 @@
 package ecsdeploy
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -376,5 +377,34 @@ func checkRegistration(t *testing.T, regs []map[string]any) {
 		gb, _ := json.MarshalIndent(got, "", " ")
 		wb, _ := json.MarshalIndent(wantJSON, "", " ")
 		t.Errorf("registered:\n%s\nwant:\n%s", gb, wb)
+	}
+}
+
+// interruptingClock cancels the deploy's context after a number of sleeps,
+// as SIGTERM would.
+type interruptingClock struct {
+	*ecsfake.Clock
+	after  int
+	cancel context.CancelFunc
+}
+
+func (c *interruptingClock) Sleep(ctx context.Context, d time.Duration) error {
+	if c.after--; c.after == 0 {
+		c.cancel()
+	}
+	return c.Clock.Sleep(ctx, d)
+}
+
+func TestDeployInterrupted(t *testing.T) {
+	h := newHarness(t, ecsfake.Options{Rollouts: [][]ecsfake.Frame{stuck()}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.d.Clock = &interruptingClock{Clock: h.clock, after: 10, cancel: cancel}
+	res, err := h.d.Deploy(ctx, Request{Cluster: "demo", Service: "web", Container: "app", Image: newImage, Timeout: time.Hour, RollbackOnFailure: true})
+	if !errors.Is(err, context.Canceled) || res.Outcome != OutcomeInterrupted {
+		t.Fatalf("Deploy = %s, %v; want interrupted", res.Outcome, err)
+	}
+	if len(h.srv.Updates()) != 1 {
+		t.Error("rolled back after an interrupt: the user asked to stop")
 	}
 }

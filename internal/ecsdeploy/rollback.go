@@ -2,8 +2,7 @@ package ecsdeploy
 
 import (
 	"context"
-	"errors"
-	"time"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -16,31 +15,41 @@ type rollbackResult struct {
 
 // rollback puts the service back on the previous revision and follows that
 // deployment too. When ECS's circuit breaker already started a rollback to it,
-// that deployment is followed instead of starting another. The rollback gets
-// a deadline of its own (r.Timeout), because it often starts when the
-// deployment's deadline is spent; ctx still ends it on interrupt.
-func (d *Deployer) rollback(ctx context.Context, r Request, previous, failedID string) (rollbackResult, error) {
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return rollbackResult{}, ctx.Err()
+// that deployment is followed instead of starting another; when someone
+// else's deployment of a third revision is PRIMARY, nothing is rolled back
+// over it. The rollback gets a deadline of its own (r.Timeout), because it
+// often starts when the deployment's is spent; ctx still ends it on
+// interrupt.
+func (d *Deployer) rollback(ctx context.Context, r Request, previous, failedTD, failedID string) (rollbackResult, error) {
+	if err := ctx.Err(); err != nil {
+		return rollbackResult{}, err
 	}
 	d.Log.Printf("rolling back service %s to %s", r.Service, previous)
-	rctx, cancel := context.WithTimeout(ctx, r.Timeout+callGrace)
-	defer cancel()
 	start := d.clock().Now()
+	deadline := start.Add(r.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout+callGrace)
+	defer cancel()
 
-	svc, err := d.getService(rctx, r.Cluster, r.Service)
+	svc, err := d.getService(ctx, r.Cluster, r.Service)
 	if err != nil {
 		return rollbackResult{}, err
 	}
 	var spec *followSpec
 	for _, dep := range svc.Deployments {
-		if aws.ToString(dep.Status) == "PRIMARY" && aws.ToString(dep.TaskDefinition) == previous && aws.ToString(dep.Id) != failedID {
-			d.Log.Printf("ECS is already rolling back: following its deployment %s", aws.ToString(dep.Id))
-			spec = &followSpec{DeploymentID: aws.ToString(dep.Id), Since: deploymentSince(dep, start)}
+		if aws.ToString(dep.Status) != "PRIMARY" {
+			continue
+		}
+		id, td := aws.ToString(dep.Id), aws.ToString(dep.TaskDefinition)
+		switch {
+		case td == previous && id != failedID:
+			d.Log.Printf("ECS is already rolling back: following its deployment %s", id)
+			spec = &followSpec{DeploymentID: id, Since: deploymentSince(dep, start)}
+		case id != failedID && td != failedTD:
+			return rollbackResult{}, fmt.Errorf("not rolling back: deployment %s of %s, which this deploy did not start, is PRIMARY now; check who deployed it", id, td)
 		}
 	}
 	if spec == nil {
-		dep, err := d.updateService(rctx, r.Cluster, r.Service, updateRequest{TaskDefinition: previous})
+		dep, err := d.updateService(ctx, r.Cluster, r.Service, updateRequest{TaskDefinition: previous})
 		if err != nil {
 			return rollbackResult{}, err
 		}
@@ -48,10 +57,6 @@ func (d *Deployer) rollback(ctx context.Context, r Request, previous, failedID s
 		spec = &followSpec{DeploymentID: aws.ToString(dep.Id), Since: deploymentSince(dep, start)}
 	}
 	spec.Cluster, spec.Service, spec.TaskDefinition = r.Cluster, r.Service, previous
-	timeout := r.Timeout
-	if timeout <= 0 {
-		timeout = 15 * time.Minute
-	}
-	calls, err := d.followDeployment(ctx, *spec, timeout)
+	calls, err := d.followDeployment(ctx, *spec, deadline, r.Timeout)
 	return rollbackResult{DeploymentID: spec.DeploymentID, DescribeCalls: calls}, err
 }

@@ -33,10 +33,13 @@ type Frame struct {
 	Stopped []StoppedTask
 }
 
-// RollbackFrame is the state of ECS's own rollback deployment.
+// RollbackFrame is the state of another deployment that became PRIMARY: ECS's
+// own rollback, or someone else's deploy.
 type RollbackFrame struct {
 	Running int
 	Rollout string // IN_PROGRESS (default) or COMPLETED
+	// TaskDefinition it runs; empty means the previous one (ECS's rollback).
+	TaskDefinition string
 }
 
 // StoppedTask is a task of the new deployment that stopped.

@@ -323,6 +323,9 @@ func (s *Server) apply(f Frame, at time.Time) {
 			if len(v.prior) > 0 {
 				prevTD = v.prior[0].taskDef
 			}
+			if f.Rollback.TaskDefinition != "" {
+				prevTD = f.Rollback.TaskDefinition
+			}
 			v.rollbackDep = &deployment{id: s.newID(), taskDef: prevTD, desired: v.desired, createdAt: at}
 		}
 		rb := v.rollbackDep
