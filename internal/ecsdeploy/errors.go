@@ -14,6 +14,7 @@ type ServiceNotActiveError struct {
 	Status  string // MISSING, DRAINING or INACTIVE
 }
 
+// Error says what happened and what to do next.
 func (e *ServiceNotActiveError) Error() string {
 	if e.Status == "MISSING" {
 		return fmt.Sprintf("service %s not found in cluster %s: check --cluster and --service (or run provision first)", e.Service, e.Cluster)
@@ -33,6 +34,7 @@ type DeploymentFailedError struct {
 	StoppedReasons []string
 }
 
+// Error says what happened and what to do next.
 func (e *DeploymentFailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "deployment %s failed", e.DeploymentID)
@@ -57,6 +59,7 @@ type DeploymentRolledBackError struct {
 	PrimaryTaskDefinition string
 }
 
+// Error says what happened and what to do next.
 func (e *DeploymentRolledBackError) Error() string {
 	return fmt.Sprintf("deployment %s was rolled back: deployment %s of %s is now PRIMARY; read the service events above for why", e.DeploymentID, e.PrimaryDeploymentID, e.PrimaryTaskDefinition)
 }
@@ -68,6 +71,7 @@ type DeploymentSupersededError struct {
 	PrimaryDeploymentID string
 }
 
+// Error says what happened and what to do next.
 func (e *DeploymentSupersededError) Error() string {
 	return fmt.Sprintf("deployment %s was superseded by deployment %s before it completed: another deploy is running on this service; wait for it and deploy again", e.DeploymentID, e.PrimaryDeploymentID)
 }
@@ -79,6 +83,7 @@ type DeploymentVanishedError struct {
 	LastState    string
 }
 
+// Error says what happened and what to do next.
 func (e *DeploymentVanishedError) Error() string {
 	return fmt.Sprintf("deployment %s disappeared from the service before it completed (last seen: %s): someone changed the service meanwhile; check its events and deploy again", e.DeploymentID, e.LastState)
 }
@@ -90,6 +95,7 @@ type DeploymentTimeoutError struct {
 	LastState    string
 }
 
+// Error says what happened and what to do next.
 func (e *DeploymentTimeoutError) Error() string {
 	last := strings.TrimPrefix(e.LastState, "deployment "+e.DeploymentID+" ")
 	return fmt.Sprintf("deployment %s did not finish within %s (last state: %s): raise --timeout, or read the events above for what blocks it", e.DeploymentID, e.Timeout, last)

@@ -13,15 +13,17 @@ import (
 	"github.com/sethvargo/go-retry"
 )
 
-// retryableCodes are the error codes AWS uses for "slow down" and for its own
-// transient faults.
-var retryableCodes = map[string]bool{
-	"ThrottlingException": true, "Throttling": true, "ThrottledException": true,
-	"TooManyRequestsException": true, "RequestLimitExceeded": true,
-	"RequestThrottled": true, "RequestThrottledException": true,
-	"ProvisionedThroughputExceededException": true, "SlowDown": true,
-	"ServerException": true, "ServiceUnavailable": true, "ServiceUnavailableException": true,
-	"InternalFailure": true, "InternalError": true,
+// retryableCode reports whether an AWS error code means "slow down" or a
+// transient fault on AWS's side.
+func retryableCode(code string) bool {
+	switch code {
+	case "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
+		"RequestLimitExceeded", "RequestThrottled", "RequestThrottledException",
+		"ProvisionedThroughputExceededException", "SlowDown",
+		"ServerException", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError":
+		return true
+	}
+	return false
 }
 
 // Retryable reports whether err is worth retrying: throttling, a 5xx answer,
@@ -35,7 +37,7 @@ func Retryable(err error) bool {
 		return false
 	}
 	var api smithy.APIError
-	if errors.As(err, &api) && retryableCodes[api.ErrorCode()] {
+	if errors.As(err, &api) && retryableCode(api.ErrorCode()) {
 		return true
 	}
 	var resp *smithyhttp.ResponseError
@@ -68,6 +70,7 @@ type clockBackoff struct {
 	onTry func(d time.Duration)
 }
 
+// Next sleeps the next backoff on the clock and then lets go-retry go on.
 func (b clockBackoff) Next() (time.Duration, bool) {
 	d, stop := b.next.Next()
 	if stop {

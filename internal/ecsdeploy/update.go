@@ -108,6 +108,7 @@ type noDeploymentError struct {
 	service, taskDefinition, primary string
 }
 
+// Error says what happened and what to do next.
 func (e *noDeploymentError) Error() string {
 	return fmt.Sprintf("update service %s: the service now runs %s but reports no deployment of it (PRIMARY is still %s), so there is nothing to follow: "+
 		"real ECS always starts one; against an emulator such as moto, pass --no-wait", e.service, e.taskDefinition, e.primary)

@@ -24,6 +24,7 @@ type NoArm64Error struct {
 	Platforms []string // the platforms it does have, e.g. linux/amd64
 }
 
+// Error says what happened and what to do next.
 func (e *NoArm64Error) Error() string {
 	has := "no platform information"
 	if len(e.Platforms) > 0 {
