@@ -208,7 +208,7 @@ func TestFullPipelineExample(t *testing.T) {
 		"GRAVITON_CD_INSTANCE_TYPE": "t4g.small", "GRAVITON_CD_HEALTH_CHECK_PATH": "/healthz",
 		"GRAVITON_CD_STATE_BACKEND": "local", "GRAVITON_CD_PLAN_ONLY": "false", "GRAVITON_CD_LOG_LEVEL": "info",
 		"GRAVITON_CD_SECRET_ENV_VARS": secrets,
-		"GRAVITON_CD_MIN_SIZE": "<unset>", "GRAVITON_CD_VPC_ID": "<unset>", "GRAVITON_CD_TERRAFORM_VERSION": "<unset>",
+		"GRAVITON_CD_MIN_SIZE":        "<unset>", "GRAVITON_CD_VPC_ID": "<unset>", "GRAVITON_CD_TERRAFORM_VERSION": "<unset>",
 		"AWS_SECRET_ACCESS_KEY": "secret-marker-123",
 	})
 	wantEnv(t, calls[1], map[string]string{
