@@ -223,3 +223,19 @@ func TestJUnitPathMayNotExistYet(t *testing.T) {
 		t.Errorf("validation must not create directories: %v", err)
 	}
 }
+
+// TestExampleChecksFile keeps the documented example valid.
+func TestExampleChecksFile(t *testing.T) {
+	p := mustPlan(t, Options{URL: "http://my-alb-123.us-east-1.elb.amazonaws.com", ChecksFile: filepath.Join("testdata", "checks.example.yaml")})
+	var names []string
+	for _, c := range p.Checks {
+		names = append(names, c.Method+" "+c.Name+" "+c.URL.Path)
+	}
+	want := "GET home page /|GET version /version|POST api ping /api/ping|GET old path redirects /old"
+	if got := strings.Join(names, "|"); got != want {
+		t.Errorf("checks = %s\nwant     %s", got, want)
+	}
+	if !p.Checks[3].Expect.Status.IncludesRedirect() {
+		t.Errorf("the redirect check must not follow redirects")
+	}
+}
