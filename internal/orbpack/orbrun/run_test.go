@@ -204,12 +204,19 @@ func TestFullPipelineExample(t *testing.T) {
 	}
 	secrets := "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY"
 	wantEnv(t, calls[0], map[string]string{
-		"GRAVITON_CD_NAME": "shop-ci", "GRAVITON_CD_DIR": "graviton-cd-stack", "GRAVITON_CD_REGION": "us-east-1",
-		"GRAVITON_CD_INSTANCE_TYPE": "t4g.small", "GRAVITON_CD_HEALTH_CHECK_PATH": "/healthz",
-		"GRAVITON_CD_STATE_BACKEND": "local", "GRAVITON_CD_PLAN_ONLY": "false", "GRAVITON_CD_LOG_LEVEL": "info",
-		"GRAVITON_CD_SECRET_ENV_VARS": secrets,
-		"GRAVITON_CD_MIN_SIZE":        "<unset>", "GRAVITON_CD_VPC_ID": "<unset>", "GRAVITON_CD_TERRAFORM_VERSION": "<unset>",
-		"AWS_SECRET_ACCESS_KEY": "secret-marker-123",
+		"GRAVITON_CD_NAME":              "shop-ci",
+		"GRAVITON_CD_DIR":               "graviton-cd-stack",
+		"GRAVITON_CD_REGION":            "us-east-1",
+		"GRAVITON_CD_INSTANCE_TYPE":     "t4g.small",
+		"GRAVITON_CD_HEALTH_CHECK_PATH": "/healthz",
+		"GRAVITON_CD_STATE_BACKEND":     "local",
+		"GRAVITON_CD_PLAN_ONLY":         "false",
+		"GRAVITON_CD_LOG_LEVEL":         "info",
+		"GRAVITON_CD_SECRET_ENV_VARS":   secrets,
+		"GRAVITON_CD_MIN_SIZE":          "<unset>", // empty parameters leave the binary's defaults
+		"GRAVITON_CD_VPC_ID":            "<unset>",
+		"GRAVITON_CD_TERRAFORM_VERSION": "<unset>",
+		"AWS_SECRET_ACCESS_KEY":         "secret-marker-123",
 	})
 	wantEnv(t, calls[1], map[string]string{
 		"GRAVITON_CD_IMAGE": "ghcr.io/acme/shop:0123abc", "GRAVITON_CD_STACK_DIR": "graviton-cd-stack",
