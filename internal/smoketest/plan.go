@@ -173,6 +173,9 @@ func parsePositiveDuration(flag, s string, def time.Duration) (time.Duration, er
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		if _, numErr := strconv.ParseFloat(s, 64); numErr == nil {
+			if flag == "max-latency" {
+				return 0, config.Usagef(flag, "%q has no unit: write %sms (milliseconds) or %ss (seconds)", s, s, s)
+			}
 			return 0, config.Usagef(flag, "%q has no unit: write %ss (seconds) or %sm (minutes)", s, s, s)
 		}
 		return 0, config.Usagef(flag, "%q is not a duration: use a number with a unit, like 30s, 2m or 500ms", s)
