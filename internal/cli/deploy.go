@@ -48,7 +48,7 @@ func deployCommand() *ucli.Command {
 			boolean("rollback-on-failure", false, "on failure or timeout, update the service back to the previous revision and follow that too"),
 			boolean("check-image-arch", true, "refuse an image without a linux/arm64 variant before touching the service"),
 			boolean("force-new-deployment", false, "start fresh tasks; without --image, of the current revision"),
-			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment (default: keep it)", EnvVars: envVars("desired-count")},
+			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment", DefaultText: "keep it", EnvVars: envVars("desired-count")},
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
 			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
 		},
@@ -157,6 +157,7 @@ type deployResult struct {
 	Image                     string  `json:"image,omitempty"`
 	Result                    string  `json:"result"`
 	RollbackDeploymentID      string  `json:"rollback_deployment_id,omitempty"`
+	ServiceUpdated            bool    `json:"service_updated"`
 	DurationSeconds           float64 `json:"duration_seconds"`
 	Error                     string  `json:"error,omitempty"`
 }
@@ -174,7 +175,7 @@ func runDeploy(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ecsd
 	out := deployResult{
 		Cluster: res.Cluster, Service: res.Service, DeploymentID: res.DeploymentID,
 		TaskDefinitionARN: res.TaskDefinitionARN, PreviousTaskDefinitionARN: res.PreviousTaskDefinitionARN,
-		Image: res.Image, Result: res.Outcome, RollbackDeploymentID: res.RollbackDeploymentID,
+		Image: res.Image, Result: res.Outcome, RollbackDeploymentID: res.RollbackDeploymentID, ServiceUpdated: res.ServiceUpdated,
 		DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
 	}
 	if err != nil {
@@ -201,8 +202,11 @@ func deploySummary(r ecsdeploy.Result) string {
 	case ecsdeploy.OutcomeTimedOut:
 		return fmt.Sprintf("deploy timed out: deployment %s of %s on service %s had no verdict after %s", r.DeploymentID, r.TaskDefinitionARN, r.Service, took)
 	}
-	if r.DeploymentID == "" {
+	if !r.ServiceUpdated {
 		return fmt.Sprintf("deploy failed before the service was updated: service %s still runs %s", r.Service, firstNonEmpty(r.PreviousTaskDefinitionARN, "what it ran"))
+	}
+	if r.DeploymentID == "" {
+		return fmt.Sprintf("deploy failed: service %s was updated to %s, but ECS reported no deployment of it to follow", r.Service, r.TaskDefinitionARN)
 	}
 	return fmt.Sprintf("deploy failed: deployment %s of %s on service %s (%s)", r.DeploymentID, r.TaskDefinitionARN, r.Service, took)
 }

@@ -55,7 +55,7 @@ func TestDeploySucceedsWithJSONSummary(t *testing.T) {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
 	}
 	want := map[string]any{
-		"cluster": "demo", "service": "web", "result": "succeeded", "image": "example.com/web:2",
+		"cluster": "demo", "service": "web", "result": "succeeded", "image": "example.com/web:2", "service_updated": true,
 		"task_definition_arn":          "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2",
 		"previous_task_definition_arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
 	}
@@ -134,6 +134,9 @@ func TestDeployFailures(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tc.msg) {
 				t.Errorf("stderr does not say %q:\n%s", tc.msg, stderr)
+			}
+			if updated := res["service_updated"] == true; updated != !tc.opts.Missing {
+				t.Errorf("service_updated = %v", res["service_updated"])
 			}
 		})
 	}

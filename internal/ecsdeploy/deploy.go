@@ -69,8 +69,11 @@ type Result struct {
 	Image                     string
 	Outcome                   string
 	RollbackDeploymentID      string
-	Duration                  time.Duration
-	DescribeCalls             int // DescribeServices calls made while following
+	// ServiceUpdated says UpdateService took the new revision: from then on
+	// the service is not what it was before the deploy.
+	ServiceUpdated bool
+	Duration       time.Duration
+	DescribeCalls  int // DescribeServices calls made while following
 }
 
 // Deploy describes the service, checks the image, registers a revision that
@@ -138,7 +141,8 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 	}
 	dep, err := d.updateService(ctx, r.Cluster, r.Service, update)
 	var noDep *noDeploymentError
-	if r.NoWait && errors.As(err, &noDep) {
+	res.ServiceUpdated = err == nil || errors.As(err, &noDep)
+	if r.NoWait && noDep != nil {
 		d.Log.Printf("service %s now runs %s; the endpoint reports no deployment of it (moto does not model deployments), and with no-wait none is followed", r.Service, res.TaskDefinitionARN)
 		res.Outcome = OutcomeStarted
 		return finish(nil)
