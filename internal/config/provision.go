@@ -510,3 +510,23 @@ func splitComma(s string) []string {
 	}
 	return out
 }
+
+// ValidateStackDirDestroy checks what destroy --stack-dir needs: the stack's
+// name and region (from the stack directory, or --region), the endpoint, the
+// Terraform settings, the lock ID and the timeout. Other fields stay zero.
+func ValidateStackDirDestroy(p Provision) (Provision, error) {
+	checks := []func() error{
+		func() error { return checkStackName(p.Name) },
+		func() error { return checkRegion("region", p.Region, true) },
+		p.checkEndpoint,
+		p.checkTerraform,
+		p.checkUnlock,
+		p.checkTimeout,
+	}
+	for _, c := range checks {
+		if err := c(); err != nil {
+			return Provision{}, err
+		}
+	}
+	return p, nil
+}

@@ -228,6 +228,10 @@ func vpcPrefixBits(cidr string) int {
 	return bits
 }
 
+// emulator reports a local emulator endpoint: only then does the module carry
+// settings that make up for what the emulator lacks.
+func (r renderer) emulator() bool { return r.p.EndpointURL != "" }
+
 func (r renderer) awsvpc() bool { return r.p.NetworkMode == config.NetworkModeAWSVPC }
 
 // securityGroups: the ALB takes HTTP from the world; instances (bridge mode)
@@ -388,6 +392,12 @@ func (r renderer) capacity(root *hclwrite.Body) {
 		lt.AppendNewline()
 	}
 	set(lt, "tags", nameTag(r.p.Name))
+	if r.emulator() {
+		lt.AppendNewline()
+		// moto echoes the template's own tags back as a tag_specifications
+		// block of type launch-template, which would read as drift.
+		set(block(lt, "lifecycle"), "ignore_changes", expr("[tag_specifications]"))
+	}
 	root.AppendNewline()
 
 	asg := block(root, "resource", "aws_autoscaling_group", "this")
@@ -571,7 +581,12 @@ func (r renderer) service(root *hclwrite.Body) {
 	// deploy ships new task definition revisions: a later provision must not
 	// revert them. A strategy change needs a forced new deployment anyway
 	// (and moto drops the strategy, which would look like drift).
-	set(block(svc, "lifecycle"), "ignore_changes", expr("[task_definition, capacity_provider_strategy]"))
+	ignore := "[task_definition, capacity_provider_strategy]"
+	if r.emulator() {
+		// moto does not store these; without this a second plan shows drift.
+		ignore = "[task_definition, capacity_provider_strategy, availability_zone_rebalancing, enable_ecs_managed_tags, health_check_grace_period_seconds]"
+	}
+	set(block(svc, "lifecycle"), "ignore_changes", expr(ignore))
 }
 
 func (r renderer) outputs(root *hclwrite.Body) {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,7 +29,8 @@ import (
 type Runner interface {
 	// Init initialises the working directory (providers, backend).
 	Init(ctx context.Context) error
-	// Plan writes a plan to planFile and summarises it.
+	// Plan writes a plan to planFile (absolute, or relative to the stack
+	// directory) and summarises it.
 	Plan(ctx context.Context, planFile string, destroy bool) (PlanSummary, error)
 	// Apply applies a saved plan.
 	Apply(ctx context.Context, planFile string) error
@@ -48,8 +50,10 @@ const GracefulStop = 90 * time.Second
 
 // Exec is the Runner that runs the terraform or tofu binary.
 type Exec struct {
-	tf  *tfexec.Terraform
-	log *progress.Logger
+	tf    *tfexec.Terraform // init, plan, apply, destroy: output streamed to the log
+	quiet *tfexec.Terraform // show, output: JSON on stdout is data, not log
+	log   *progress.Logger
+	w     *lineWriter
 }
 
 var _ Runner = (*Exec)(nil)
@@ -61,31 +65,39 @@ func NewExec(dir, binary string, log *progress.Logger) (*Exec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open stack directory %s: %w", dir, err)
 	}
-	tf, err := tfexec.NewTerraform(abs, binary)
-	if err != nil {
-		return nil, fmt.Errorf("prepare terraform in %s: %w", dir, err)
-	}
 	w := newLineWriter(log)
-	tf.SetStdout(w)
-	tf.SetStderr(w)
-	if err := tf.SetWaitDelay(GracefulStop); err != nil {
-		return nil, fmt.Errorf("prepare terraform: %w", err)
+	var tfs [2]*tfexec.Terraform
+	for i := range tfs {
+		tf, err := tfexec.NewTerraform(abs, binary)
+		if err != nil {
+			return nil, fmt.Errorf("prepare terraform in %s: %w", dir, err)
+		}
+		if err := tf.SetWaitDelay(GracefulStop); err != nil {
+			return nil, fmt.Errorf("prepare terraform: %w", err)
+		}
+		tf.SetStderr(w)
+		tfs[i] = tf
 	}
-	return &Exec{tf: tf, log: log}, nil
+	tfs[0].SetStdout(w)
+	return &Exec{tf: tfs[0], quiet: tfs[1], log: log, w: w}, nil
 }
 
-// Version returns "terraform 1.11.4" or "tofu 1.10.0", for the log.
-func (e *Exec) Version(ctx context.Context) string {
-	v, _, err := e.tf.Version(ctx, true)
-	name := filepath.Base(e.tf.ExecPath())
-	if err != nil {
-		return name
+// primeVersion runs "terraform version" once with its JSON kept out of the
+// log; terraform-exec caches the answer for its compatibility checks.
+func (e *Exec) primeVersion(ctx context.Context) error {
+	e.tf.SetStdout(io.Discard)
+	defer e.tf.SetStdout(e.w)
+	if _, _, err := e.tf.Version(ctx, false); err != nil {
+		return wrap("terraform version", err)
 	}
-	return name + " " + v.String()
+	return nil
 }
 
 // Init implements Runner.
 func (e *Exec) Init(ctx context.Context) error {
+	if err := e.primeVersion(ctx); err != nil {
+		return err
+	}
 	if err := e.tf.Init(ctx); err != nil {
 		return wrap("terraform init", err)
 	}
@@ -97,7 +109,7 @@ func (e *Exec) Plan(ctx context.Context, planFile string, destroy bool) (PlanSum
 	if _, err := e.tf.Plan(ctx, tfexec.Out(planFile), tfexec.Destroy(destroy)); err != nil {
 		return PlanSummary{}, wrap("terraform plan", err)
 	}
-	p, err := e.tf.ShowPlanFile(ctx, planFile)
+	p, err := e.quiet.ShowPlanFile(ctx, planFile)
 	if err != nil {
 		return PlanSummary{}, wrap("read plan "+planFile, err)
 	}
@@ -122,7 +134,7 @@ func (e *Exec) Destroy(ctx context.Context) error {
 
 // Outputs implements Runner.
 func (e *Exec) Outputs(ctx context.Context) (map[string]string, error) {
-	outs, err := e.tf.Output(ctx)
+	outs, err := e.quiet.Output(ctx)
 	if err != nil {
 		return nil, wrap("terraform output", err)
 	}
@@ -139,7 +151,7 @@ func (e *Exec) Outputs(ctx context.Context) (map[string]string, error) {
 
 // ResourceCount implements Runner.
 func (e *Exec) ResourceCount(ctx context.Context) (int, error) {
-	st, err := e.tf.Show(ctx)
+	st, err := e.quiet.Show(ctx)
 	if err != nil {
 		return 0, wrap("terraform show", err)
 	}
