@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -9,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -16,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/graviton-cd/graviton-cd/internal/ecsdeploy/ecsfake"
+	"github.com/graviton-cd/graviton-cd/internal/localstack"
 	"github.com/graviton-cd/graviton-cd/internal/stack"
 )
 
@@ -212,5 +217,43 @@ func TestDeployRefusesAmd64OnlyImage(t *testing.T) {
 	}
 	if srv.Calls("RegisterTaskDefinition") != 0 || srv.Calls("UpdateService") != 0 {
 		t.Error("changed the service for an amd64-only image")
+	}
+}
+
+// Against moto the binary's register+update path runs for real; moto never
+// starts a deployment, so the local demo deploys with --no-wait.
+func TestDeployNoWaitAgainstMoto(t *testing.T) {
+	cfg := localstack.AWSConfig(t)
+	localstack.SetAWSEnv(t)
+	client := ecs.NewFromConfig(cfg)
+	ctx := t.Context()
+	cluster := fmt.Sprintf("gcd-cli-%d", time.Now().UnixNano()%1_000_000_000)
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family:               aws.String(cluster),
+		RuntimePlatform:      &ecstypes.RuntimePlatform{CpuArchitecture: ecstypes.CPUArchitectureArm64, OperatingSystemFamily: ecstypes.OSFamilyLinux},
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("example.com/web:1"), Memory: aws.Int32(128)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"),
+		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "deploy", "--cluster", cluster, "--service", "web", "--image", "example.com/web:2",
+		"--check-image-arch=false", "--no-wait", "--output", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res["result"] != "started" || res["service_updated"] != true {
+		t.Fatalf("summary %s (%v)", out, err)
+	}
+	svc, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{"web"}})
+	if err != nil || aws.ToString(svc.Services[0].TaskDefinition) != res["task_definition_arn"] {
+		t.Fatalf("service runs %v, want %v (%v)", aws.ToString(svc.Services[0].TaskDefinition), res["task_definition_arn"], err)
 	}
 }
