@@ -160,6 +160,12 @@ func (d *Deployer) followDeployment(ctx context.Context, spec followSpec, deadli
 		}
 		return f.lastState
 	}, spec, timeout)
+	var timedOut *DeploymentTimeoutError
+	if errors.As(err, &timedOut) {
+		// Tasks that kept failing are the likeliest reason for a timeout
+		// when the circuit breaker is off: show the last one's log.
+		f.report.tailLogs(ctx)
+	}
 	return f.describeCalls, err
 }
 

@@ -150,12 +150,12 @@ func TestDeployProtocol(t *testing.T) {
 		},
 		{
 			name:    "unable to place a task names the capacity problem",
-			opts:    ecsfake.Options{Rollouts: [][]ecsfake.Frame{stuck(placement)}},
+			opts:    ecsfake.Options{Rollouts: [][]ecsfake.Frame{append(stuck(placement), ecsfake.Frame{At: 70 * time.Second, Pending: 1, PriorRunning: 2, Events: []string{placement}})}},
 			req:     Request{Timeout: 3 * time.Minute},
 			outcome: OutcomeTimedOut, wantErr: new(*DeploymentTimeoutError),
 			check: func(t *testing.T, h *harness, res Result, err error) {
-				if h.count("capacity problem: no container instance") != 1 || h.count("insufficient memory") != 1 {
-					t.Errorf("want the placement event once, explained:\n%s", h.out)
+				if h.count("capacity problem: no container instance") != 1 || h.count("insufficient memory") != 2 {
+					t.Errorf("want each placement event once, explained once:\n%s", h.out)
 				}
 			},
 		},
@@ -224,6 +224,25 @@ func TestDeployProtocol(t *testing.T) {
 			name:    "service deleted during the rollout",
 			opts:    ecsfake.Options{Rollouts: [][]ecsfake.Frame{{{At: 0, PriorRunning: 2}, {At: 15 * time.Second, ServiceStatus: "MISSING"}}}},
 			outcome: OutcomeFailed, wantErr: new(*ServiceNotActiveError),
+		},
+		{
+			name: "timeout with crashing tasks shows the last one's log",
+			opts: ecsfake.Options{
+				LogLines: []string{"panic: listen tcp :8080: bind: address already in use"},
+				Rollouts: [][]ecsfake.Frame{{
+					{At: 0, PriorRunning: 2},
+					{At: 30 * time.Second, Failed: 1, Rollout: "-", PriorRunning: 2, Stopped: []ecsfake.StoppedTask{{
+						ID: "c0ffee", Reason: "Essential container in task exited", Containers: []ecsfake.StoppedContainer{{Name: "app", ExitCode: exitCode(2)}},
+					}}},
+				}},
+			},
+			req:     Request{Timeout: 2 * time.Minute},
+			outcome: OutcomeTimedOut, wantErr: new(*DeploymentTimeoutError),
+			check: func(t *testing.T, h *harness, res Result, err error) {
+				if h.count("| panic: listen tcp") != 1 || h.count("task c0ffee stopped") != 1 {
+					t.Errorf("want the stopped task and its log:\n%s", h.out)
+				}
+			},
 		},
 		{
 			name:    "stuck until timeout names the last state",

@@ -31,6 +31,7 @@ type reporter struct {
 	ourStopped []types.Task // this deployment's stopped tasks, in the order seen
 	reasonList []string
 	logsDone   bool
+	hinted     bool // the capacity hint was printed
 }
 
 func newReporter(d *Deployer, spec followSpec) *reporter {
@@ -51,8 +52,9 @@ func (r *reporter) events(svc *types.Service) {
 		r.seenEvents[id] = true
 		msg := aws.ToString(e.Message)
 		r.d.Log.Printf("event: %s", msg)
-		if strings.Contains(msg, "unable to place a task") {
+		if strings.Contains(msg, "unable to place a task") && !r.hinted {
 			r.d.Log.Printf("%s", capacityHint)
+			r.hinted = true
 		}
 	}
 }
