@@ -119,6 +119,24 @@ func TestSmokeTestExitCodes(t *testing.T) {
 		}
 	})
 
+	t.Run("as the orb runs it: every variable set, unused ones empty", func(t *testing.T) {
+		junit := filepath.Join(t.TempDir(), "test-results", "graviton-cd", "smoke-test.xml")
+		for name, value := range map[string]string{
+			"URL": srv.URL, "STACK_DIR": "", "PATH": "/version", "EXPECT_STATUS": "", "EXPECT_BODY": "",
+			"EXPECT_BODY_REGEX": "", "EXPECT_HEADER": "", "EXPECT_JSON": "", "CHECKS": "", "TIMEOUT": "2s",
+			"INTERVAL": "10ms", "CONSECUTIVE": "3", "MAX_LATENCY": "", "CONNECT_TO": "", "CA_CERT": "",
+			"INSECURE": "false", "JUNIT": junit, "LOG_LEVEL": "info",
+		} {
+			t.Setenv("GRAVITON_CD_"+name, value)
+		}
+		if code, _, _ := runSmokeTestCLI(t); code != ExitOK {
+			t.Fatalf("exit %d", code)
+		}
+		if _, err := os.Stat(junit); err != nil {
+			t.Errorf("JUnit report: %v", err)
+		}
+	})
+
 	t.Run("env vars and --connect-to to an ALB name", func(t *testing.T) {
 		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 		alb := "my-alb-123.us-east-1.elb.amazonaws.com"

@@ -145,8 +145,8 @@ func NewPlan(opts Options) (*Plan, error) {
 		p.Checks = []Check{{Name: "GET " + pathOf(target), Method: "GET", URL: target, Expect: defaults}}
 	}
 
-	for _, s := range opts.ConnectTo {
-		r, err := ParseConnectRule(strings.TrimSpace(s))
+	for _, s := range nonEmpty(opts.ConnectTo) {
+		r, err := ParseConnectRule(s)
 		if err != nil {
 			return nil, config.Usagef("connect-to", "%v", err)
 		}
@@ -164,6 +164,18 @@ func NewPlan(opts Options) (*Plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// nonEmpty drops blank entries: the orb passes every parameter as a
+// variable, and an unset list arrives as one empty string.
+func nonEmpty(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func parsePositiveDuration(flag, s string, def time.Duration) (time.Duration, error) {
@@ -215,14 +227,14 @@ func flagExpectations(opts Options) (Expectations, error) {
 			return e, config.Usagef("expect-body-regex", "%q does not compile (%v): write a Go regular expression (RE2 syntax)", opts.ExpectBodyRegex, err)
 		}
 	}
-	for _, s := range opts.ExpectHeaders {
+	for _, s := range nonEmpty(opts.ExpectHeaders) {
 		h, err := ParseHeaderExpectation(s)
 		if err != nil {
 			return e, config.Usagef("expect-header", "%v", err)
 		}
 		e.Headers = append(e.Headers, h)
 	}
-	for _, s := range opts.ExpectJSON {
+	for _, s := range nonEmpty(opts.ExpectJSON) {
 		j, err := ParseJSONExpectation(s)
 		if err != nil {
 			return e, config.Usagef("expect-json", "%v", err)
