@@ -210,6 +210,9 @@ func (r *Runner) runCheck(ctx context.Context, p *Plan, c *Check, transport http
 
 func deadlineFailure(p *Plan, res *CheckResult, last, cutShort *AttemptFailure, bestStreak int) string {
 	head := fmt.Sprintf("no %d passes in a row within --timeout %s (%d attempts, longest run of passes %d)", p.Consecutive, p.Timeout, res.Attempts, bestStreak)
+	if p.Consecutive == 1 {
+		head = fmt.Sprintf("no passing answer within --timeout %s (%d attempts)", p.Timeout, res.Attempts)
+	}
 	if last == nil && cutShort != nil {
 		return head + "; the last request was still waiting for an answer when time ran out: is the app hanging, or does it need a longer --timeout?"
 	}
