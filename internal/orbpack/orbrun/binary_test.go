@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/graviton-cd/graviton-cd/internal/orbpack"
 )
 
 // builtBinary is graviton-cd built from this tree once for the package's
@@ -97,6 +99,21 @@ func (r *release) requests() int {
 		n += c
 	}
 	return n
+}
+
+func (r *release) hitsFor(path string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hits[path]
+}
+
+// remove takes a file off the server and returns what it held.
+func (r *release) remove(path string) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.files[path]
+	delete(r.files, path)
+	return b
 }
 
 func (r *release) replace(path string, body []byte) {
@@ -277,4 +294,36 @@ func TestSmokeTestJobWithRealBinary(t *testing.T) {
 			t.Errorf("no JUnit report after a failure: %v", err)
 		}
 	})
+}
+
+// TestInstallWithEmbeddedChecksums packs the orb as a release would (version
+// pinned, checksums.txt embedded) and installs from a mirror that has no
+// checksums.txt at all: the embedded sums are what the download is held to.
+func TestInstallWithEmbeddedChecksums(t *testing.T) {
+	asset := []byte("#!/bin/sh\necho graviton-cd from the release\n")
+	rel := newRelease(t, "3.1.4", map[string][]byte{"graviton-cd_linux_amd64": asset, "graviton-cd_linux_arm64": asset})
+	sums := rel.remove("/v3.1.4/checksums.txt")
+
+	packed, err := orbpack.Pack(srcDir, orbpack.Options{ReleaseVersion: "v3.1.4", Checksums: sums})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := Parse(packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No version argument: the pinned default is the release's.
+	_, out, _, err := runInstall(t, o, t.TempDir(), unameShim(t, "x86_64"), map[string]any{"base_url": rel.srv.URL})
+	if err != nil || !strings.Contains(out, "checksums embedded in the orb") || !strings.Contains(out, "from the release") {
+		t.Fatalf("install: %v\n%s", err, out)
+	}
+	if rel.hitsFor("/v3.1.4/checksums.txt") != 0 {
+		t.Error("install fetched checksums.txt although the orb embeds them")
+	}
+
+	rel.replace("/v3.1.4/graviton-cd_linux_amd64", []byte("#!/bin/sh\necho swapped on the mirror\n"))
+	_, out, _, err = runInstall(t, o, t.TempDir(), unameShim(t, "x86_64"), map[string]any{"base_url": rel.srv.URL})
+	if err == nil || !strings.Contains(out, "checksum mismatch") {
+		t.Fatalf("an asset swapped on the mirror was installed: %v\n%s", err, out)
+	}
 }

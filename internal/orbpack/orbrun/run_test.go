@@ -65,6 +65,7 @@ type fixture struct {
 	log       string
 	workspace string
 	env       []string
+	output    strings.Builder // every job's output, for the secrets check
 }
 
 func newFixture(t *testing.T, extraEnv ...string) *fixture {
@@ -99,6 +100,7 @@ func (f *fixture) runJob(inv Invocation, extraEnv ...string) (*Result, string, e
 	res, err := f.orb.RunInvocation(context.Background(), inv, map[string]any{"binary_path": f.bin},
 		Options{Dir: work, Env: env, Workspace: f.workspace, Stdout: &out, Stderr: &out})
 	f.t.Logf("job %s output:\n%s", inv.Name, out.String())
+	f.output.WriteString(out.String())
 	return res, work, err
 }
 
@@ -319,6 +321,28 @@ func TestOIDCExample(t *testing.T) {
 		"GRAVITON_CD_STATE_BACKEND": "s3", "GRAVITON_CD_STATE_BUCKET": "acme-graviton-cd-state",
 		"GRAVITON_CD_STATE_KEY": "shop/terraform.tfstate", "GRAVITON_CD_NAME": "shop",
 	})
+}
+
+// TestNoSecretInOutput runs the AWS jobs with marker secrets, by key and by
+// OIDC, and finds none of them in anything the orb's steps print.
+func TestNoSecretInOutput(t *testing.T) {
+	markers := []string{"AKIAMARKERKEYID", "marker-secret-access-key", "eyJ.marker-oidc-token.sig"}
+	for _, example := range []string{"full_pipeline", "oidc_auth"} {
+		t.Run(example, func(t *testing.T) {
+			f := newFixture(t,
+				"AWS_ACCESS_KEY_ID="+markers[0], "AWS_SECRET_ACCESS_KEY="+markers[1],
+				"CIRCLE_OIDC_TOKEN_V2="+markers[2], "FAKE_FAIL=deploy")
+			jobs := exampleJobs(t, f.orb, example)
+			for _, job := range []string{"provision", "deploy"} {
+				f.runJob(jobs[job]) // deploy fails on purpose: the failure path prints too
+			}
+			for _, m := range markers {
+				if strings.Contains(f.output.String(), m) {
+					t.Errorf("secret %q appears in the jobs' output", m)
+				}
+			}
+		})
+	}
 }
 
 // TestEphemeralBranchExample: the pre-step names the stack after the branch
