@@ -129,9 +129,12 @@ func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, la
 			case !Retryable(err):
 				return fmt.Errorf("follow deployment %s: describe service %s: %w (the role needs ecs:DescribeServices)", spec.DeploymentID, spec.Service, err)
 			}
+			// Back off from the schedule, never poll faster than it.
 			wait, _ := backoff.Next()
-			next = now.Add(wait)
-			d.Log.Printf("describe service: %s; retrying in %s", briefError(err), wait.Round(100*time.Millisecond))
+			if retryAt := now.Add(wait); retryAt.After(next) {
+				next = retryAt
+			}
+			d.Log.Printf("describe service: %s; retrying in %s", briefError(err), next.Sub(now).Round(100*time.Millisecond))
 		} else {
 			backoff = newBackoff()
 		}

@@ -293,3 +293,34 @@ func TestFollowLoopInterrupted(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// slowFetch asks to be called every 5 s and is throttled until done.
+type slowFetch struct {
+	clock *ecsfake.Clock
+	calls int
+	at    []time.Time
+}
+
+func (f *slowFetch) Fetch(context.Context) (time.Time, bool, error) {
+	f.calls++
+	f.at = append(f.at, f.clock.Now())
+	if f.calls == 4 {
+		return time.Time{}, true, nil
+	}
+	return f.clock.Now().Add(5 * time.Second), false, &smithy.GenericAPIError{Code: "ThrottlingException"}
+}
+
+// Throttling backs off from the schedule: it never makes polling faster.
+func TestThrottlingNeverPollsFasterThanTheSchedule(t *testing.T) {
+	clock := ecsfake.NewClock(t0)
+	d := &Deployer{Clock: clock, Log: progress.Discard()}
+	f := &slowFetch{clock: clock}
+	if err := d.follow(context.Background(), f, t0.Add(time.Hour), func() string { return "" }, followSpec{}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(f.at); i++ {
+		if gap := f.at[i].Sub(f.at[i-1]); gap < 5*time.Second {
+			t.Errorf("poll %d came %s after the last, want at least the scheduled 5s", i+1, gap)
+		}
+	}
+}
