@@ -40,6 +40,7 @@ type AttemptFailure struct {
 	Hint string
 }
 
+// Error reads as one line for the CI log: reason, what came back, what to do.
 func (f *AttemptFailure) Error() string {
 	var b strings.Builder
 	b.WriteString(f.Reason)

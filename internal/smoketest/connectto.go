@@ -94,6 +94,7 @@ type connectToDialer struct {
 	log    *progress.Logger
 }
 
+// DialContext dials addr, or where the first matching rule sends it.
 func (d *connectToDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -101,6 +101,7 @@ func validHeaderName(name string) error {
 	return nil
 }
 
+// String describes the expectation for messages.
 func (h HeaderExpectation) String() string {
 	if h.Contains == "" {
 		return "header " + h.Name + " present"
@@ -128,6 +129,7 @@ func ParseJSONExpectation(s string) (JSONExpectation, error) {
 	return JSONExpectation{Path: path, Value: value}, nil
 }
 
+// String describes the expectation for messages.
 func (j JSONExpectation) String() string {
 	return fmt.Sprintf("JSON %s = %q", j.Path, j.Value)
 }

@@ -63,6 +63,7 @@ type FailedError struct {
 	Failed []CheckResult
 }
 
+// Error names every failed check with its reason.
 func (e *FailedError) Error() string {
 	parts := make([]string, len(e.Failed))
 	for i, c := range e.Failed {
