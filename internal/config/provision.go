@@ -126,13 +126,14 @@ const (
 )
 
 var (
-	stackNameRE     = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	containerNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	vpcIDRE         = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
-	subnetIDRE      = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
-	bucketRE        = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	lockIDRE        = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,200}$`)
-	regionRE        = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	stackNameRE      = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	containerNameRE  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	vpcIDRE          = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	subnetIDRE       = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	bucketRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	lockIDRE         = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,200}$`)
+	regionRE         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	releaseVersionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 )
 
 // logRetentionDays are the values CloudWatch Logs accepts.
@@ -444,7 +445,7 @@ func (p *Provision) checkTerraform() error {
 		p.TerraformVersion = DefaultTerraformVersion
 	}
 	v, err := version.NewVersion(p.TerraformVersion)
-	if err != nil || v.Prerelease() != "" || len(v.Segments()) != 3 {
+	if err != nil || !releaseVersionRE.MatchString(p.TerraformVersion) {
 		return Usagef("terraform-version", "%q is not a Terraform release: use MAJOR.MINOR.PATCH (for example %s)", p.TerraformVersion, DefaultTerraformVersion)
 	}
 	if v.LessThan(version.Must(version.NewVersion("1.10.0"))) && p.State.Kind == BackendS3 {
