@@ -105,6 +105,12 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return finish(err)
 	}
+	if dc := svc.DeploymentController; dc != nil && dc.Type != "" && dc.Type != types.DeploymentControllerTypeEcs {
+		return finish(fmt.Errorf("deploy to service %s: it uses the %s deployment controller; graviton-cd deploys services with the ECS (rolling update) controller, so deploy this one with CodeDeploy or its own tooling", r.Service, dc.Type))
+	}
+	if aws.ToString(svc.TaskDefinition) == "" {
+		return finish(fmt.Errorf("deploy to service %s: it names no task definition; check it in the ECS console", r.Service))
+	}
 	res.PreviousTaskDefinitionARN = aws.ToString(svc.TaskDefinition)
 	res.TaskDefinitionARN = res.PreviousTaskDefinitionARN
 	current, tags, err := d.describeTaskDefinition(ctx, res.PreviousTaskDefinitionARN)

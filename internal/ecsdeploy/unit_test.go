@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -322,5 +323,38 @@ func TestThrottlingNeverPollsFasterThanTheSchedule(t *testing.T) {
 		if gap := f.at[i].Sub(f.at[i-1]); gap < 5*time.Second {
 			t.Errorf("poll %d came %s after the last, want at least the scheduled 5s", i+1, gap)
 		}
+	}
+}
+
+// fakeECS answers DescribeServices with one service and fails every other
+// call: enough for checks that must stop before anything changes.
+type fakeECS struct {
+	ECSAPI // nil: any other call panics, which fails the test loudly
+	svc    types.Service
+}
+
+func (f *fakeECS) DescribeServices(context.Context, *ecs.DescribeServicesInput, ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	return &ecs.DescribeServicesOutput{Services: []types.Service{f.svc}}, nil
+}
+
+func TestDeployRefusesServicesItCannotFollow(t *testing.T) {
+	tests := []struct {
+		name string
+		svc  types.Service
+		msg  string
+	}{
+		{"CodeDeploy controller", types.Service{DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeCodeDeploy}}, "CODE_DEPLOY deployment controller"},
+		{"external controller", types.Service{DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}}, "EXTERNAL deployment controller"},
+		{"no task definition", types.Service{}, "names no task definition"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.svc.ServiceName, tt.svc.Status = aws.String("web"), aws.String("ACTIVE")
+			d := &Deployer{ECS: &fakeECS{svc: tt.svc}, Clock: ecsfake.NewClock(t0), Log: progress.Discard()}
+			res, err := d.Deploy(context.Background(), Request{Cluster: "demo", Service: "web", Image: "a/b:1", Timeout: time.Minute})
+			if err == nil || !strings.Contains(err.Error(), tt.msg) || res.ServiceUpdated {
+				t.Fatalf("Deploy = %+v, %v; want %q", res, err, tt.msg)
+			}
+		})
 	}
 }
