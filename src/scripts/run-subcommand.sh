@@ -6,12 +6,19 @@
 #   ORB_SUBCOMMAND   provision, deploy, smoke-test or destroy
 #   GRAVITON_CD_BIN  the binary the install command chose (default: graviton-cd on PATH)
 #   GRAVITON_CD_*    the subcommand's settings; an empty one means "the binary's default"
+#   ORB_SKIP_WITHOUT_STACK  "true": exit 0 when GRAVITON_CD_STACK_DIR does not exist
+#                    (destroy after a failure that happened before anything was created)
 set -euo pipefail
 
 case "${ORB_SUBCOMMAND:-}" in
   provision | deploy | smoke-test | destroy) ;;
   *) printf 'graviton-cd: error: unknown subcommand "%s"\n' "${ORB_SUBCOMMAND:-}" >&2; exit 2 ;;
 esac
+
+if [ "${ORB_SKIP_WITHOUT_STACK:-}" = true ] && [ ! -d "${GRAVITON_CD_STACK_DIR:-}" ]; then
+  printf 'graviton-cd: no stack directory %s: nothing was created, nothing to %s\n' "${GRAVITON_CD_STACK_DIR:-}" "$ORB_SUBCOMMAND" >&2
+  exit 0
+fi
 
 # An orb parameter left empty arrives as an empty variable. Unset it, so the
 # binary applies its own default instead of parsing "" (a 0s timeout, say).

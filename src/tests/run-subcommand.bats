@@ -53,3 +53,14 @@ BIN
   [ "$status" -eq 2 ]
   [[ "$output" == *"run the install command first"* ]]
 }
+
+@test "destroy after a failure skips a stack directory that was never created" {
+  cd "$BATS_TEST_TMPDIR"
+  ORB_SUBCOMMAND=destroy ORB_SKIP_WITHOUT_STACK=true GRAVITON_CD_STACK_DIR=never-made run bash "${SCRIPTS}/run-subcommand.sh"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"nothing was created"* ]]
+  [[ "$output" != *"args:"* ]]
+  mkdir never-made
+  ORB_SUBCOMMAND=destroy ORB_SKIP_WITHOUT_STACK=true GRAVITON_CD_STACK_DIR=never-made run bash "${SCRIPTS}/run-subcommand.sh"
+  [[ "$output" == *"args: destroy"* ]]
+}

@@ -410,3 +410,41 @@ func TestRunnerRefusesBadArguments(t *testing.T) {
 		})
 	}
 }
+
+func TestRunExample(t *testing.T) {
+	f := newFixture(t)
+	var out bytes.Buffer
+	opts := ExampleOptions{
+		Root: t.TempDir(), Env: f.env, Pipeline: pipelineValues,
+		Common: map[string]any{"binary_path": f.bin},
+		PerJob: map[string]map[string]any{"smoke-test": {"consecutive": 1}},
+		Stdout: &out, Stderr: &out,
+	}
+	runs, err := f.orb.RunExample(context.Background(), "full_pipeline", opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.Job)
+	}
+	if strings.Join(got, ",") != "provision,deploy,smoke-test,destroy" {
+		t.Errorf("jobs run = %v", got)
+	}
+	if c := f.subcommandCalls()[2]; c.env["GRAVITON_CD_CONSECUTIVE"] != "1" {
+		t.Errorf("the per-job argument did not reach smoke-test: %v", c.env)
+	}
+
+	t.Run("stops at the first failing job", func(t *testing.T) {
+		opts := opts
+		opts.Root = t.TempDir()
+		opts.Env = append(append([]string(nil), f.env...), "FAKE_FAIL=deploy")
+		runs, err := f.orb.RunExample(context.Background(), "full_pipeline", opts)
+		if err == nil || len(runs) != 2 || runs[1].Err == nil {
+			t.Fatalf("runs = %d, err = %v; want provision, then deploy failing", len(runs), err)
+		}
+		if s := runs[1].Result.Step("Destroy the stack after a failure"); s == nil || !s.Ran {
+			t.Errorf("deploy's destroy-on-fail step = %+v, want it run", s)
+		}
+	})
+}
