@@ -29,9 +29,9 @@ type benchTimeline struct {
 
 func benchTimelines() []benchTimeline {
 	return []benchTimeline{
-		{name: "happy-40s", frames: ecsfake.Happy(2, 40*time.Second), verdictAt: 40 * time.Second, success: true},
+		{name: "happy-30s", frames: ecsfake.Happy(2, 30*time.Second), verdictAt: 30 * time.Second, success: true},
 		{name: "happy-3m10s", frames: ecsfake.Happy(2, 190*time.Second), verdictAt: 190 * time.Second, success: true},
-		{name: "circuit-breaker-40s", frames: ecsfake.CircuitBreaker(2, 40*time.Second, 60*time.Second, cannotPull), verdictAt: 40 * time.Second},
+		{name: "circuit-breaker-30s", frames: ecsfake.CircuitBreaker(2, 30*time.Second, 60*time.Second, cannotPull), verdictAt: 30 * time.Second},
 		{name: "circuit-breaker-2m30s", frames: ecsfake.CircuitBreaker(2, 150*time.Second, 60*time.Second, cannotPull), verdictAt: 150 * time.Second},
 	}
 }
@@ -89,12 +89,13 @@ type benchRun struct {
 	saysSuccess, correct bool
 }
 
-// benchOffsets are where in a second (and in a 5 s poll period) the verdict
-// falls: ten runs per timeline, 0 s to 4.5 s past the scripted time.
+// benchOffsets move the verdict through a whole 15 s period (the waiter's)
+// and off whole seconds: ten runs per timeline, 0.037 s to 13.537 s past the
+// scripted time, so that neither poller is lucky or unlucky by alignment.
 func benchOffsets() []time.Duration {
 	var o []time.Duration
 	for i := range 10 {
-		o = append(o, time.Duration(i)*500*time.Millisecond+37*time.Millisecond)
+		o = append(o, time.Duration(i)*1500*time.Millisecond+37*time.Millisecond)
 	}
 	return o
 }
