@@ -60,8 +60,9 @@ func (k *ECRKeychain) ResolveContext(ctx context.Context, r authn.Resource) (aut
 	if cfg, ok := k.cache[host]; ok {
 		return authn.FromConfig(cfg), nil
 	}
-	account, region := m[1], m[2]
-	out, err := k.clients(region).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: []string{account}}) //nolint:staticcheck // RegistryIds is deprecated but still honoured, and it names the account
+	// One token opens every registry of the region the principal may pull
+	// from, so the account in the host name need not be passed.
+	out, err := k.clients(m[2]).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		return nil, fmt.Errorf("get ECR authorization token for %s: %w (the role needs ecr:GetAuthorizationToken)", host, err)
 	}
