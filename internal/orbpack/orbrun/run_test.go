@@ -41,6 +41,8 @@ case "${1:-}" in
     echo '{"url": "http://example.test"}' >"$GRAVITON_CD_DIR/outputs.json"
     echo 'resource "x" "y" {}' >"$GRAVITON_CD_DIR/main.tf"
     echo 'secret state' >"$GRAVITON_CD_DIR/terraform.tfstate"
+    mkdir -p "$GRAVITON_CD_DIR/.terraform/providers"
+    echo 'provider binary' >"$GRAVITON_CD_DIR/.terraform/providers/aws"
     ;;
   smoke-test)
     mkdir -p "$(dirname "$GRAVITON_CD_JUNIT")"
@@ -253,6 +255,9 @@ func TestFullPipelineExample(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(f.workspace, "graviton-cd-stack", "terraform.tfstate")); err != nil {
 		t.Errorf("provision did not persist the state to the workspace: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.workspace, "graviton-cd-stack", ".terraform")); err == nil {
+		t.Errorf("provision persisted the provider plugins to the workspace")
 	}
 	// smoke-test: JUnit where store_test_results looks.
 	s := results["smoke-test"].Step("store_test_results")
