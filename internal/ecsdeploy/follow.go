@@ -64,7 +64,8 @@ type follower struct {
 
 	lastState string
 	failed    int32 // failedTasks already reported
-	// describeCalls counts DescribeServices calls, retries included.
+	// describeCalls counts polls (DescribeServices calls, not counting the
+	// SDK's own retries).
 	describeCalls int
 }
 
@@ -90,15 +91,21 @@ func (f *follower) Fetch(ctx context.Context) (time.Time, bool, error) {
 		f.d.Log.Printf("%s", s)
 		f.lastState = s
 	}
+	// Stopped tasks are listed only when the deployment counts new failed
+	// ones, and once more at a failure verdict, to save calls.
+	listed := false
 	dep, _ := findDeployment(svc, f.spec.DeploymentID)
 	if dep != nil && dep.FailedTasks > f.failed {
-		if f.report.stoppedTasks(ctx) == nil {
+		listed = f.report.stoppedTasks(ctx) == nil
+		if listed {
 			f.failed = dep.FailedTasks
 		}
 	}
 	done, verdict := judge(svc, f.spec.DeploymentID, f.spec.TaskDefinition)
 	if done && verdict != nil {
-		f.report.stoppedTasks(ctx)
+		if !listed {
+			f.report.stoppedTasks(ctx)
+		}
 		f.report.tailLogs(ctx)
 		var failed *DeploymentFailedError
 		if errors.As(verdict, &failed) {
