@@ -168,7 +168,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 	spec := followSpec{
 		Cluster: r.Cluster, Service: r.Service,
 		DeploymentID: res.DeploymentID, TaskDefinition: res.TaskDefinitionARN, TaskDef: target,
-		Since: deploymentSince(dep, start),
+		Since: deploymentSince(dep, start), SeenEvents: map[string]bool{},
 	}
 	calls, err := d.followDeployment(ctx, spec, deadline, r.Timeout)
 	res.DescribeCalls = calls
@@ -190,7 +190,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		d.Log.Printf("not rolling back: the failed deployment ran the previous revision %s already", res.PreviousTaskDefinitionARN)
 		return finish(err)
 	}
-	rb, rbErr := d.rollback(parent, r, res.PreviousTaskDefinitionARN, res.TaskDefinitionARN, res.DeploymentID)
+	rb, rbErr := d.rollback(parent, r, rollbackFrom{previous: res.PreviousTaskDefinitionARN, failedTD: res.TaskDefinitionARN, failedID: res.DeploymentID, seenEvents: spec.SeenEvents})
 	res.RollbackDeploymentID = rb.DeploymentID
 	res.DescribeCalls += rb.DescribeCalls
 	if rbErr != nil {

@@ -50,6 +50,9 @@ type followSpec struct {
 	TaskDefinition   string                // ARN the deployment runs
 	TaskDef          *types.TaskDefinition // for awslogs of failed tasks; may be nil
 	Since            time.Time             // service events older than this are history
+	// SeenEvents are event IDs already printed, shared by the follows of
+	// one deploy (the deployment and its rollback); nil starts afresh.
+	SeenEvents map[string]bool
 }
 
 // follower follows one deployment. It prints what changed since the last

@@ -122,6 +122,9 @@ func TestDeployProtocol(t *testing.T) {
 				if h.count("container app: CannotPullContainerError") != 2 {
 					t.Errorf("want the container reason of each task:\n%s", h.out)
 				}
+				if n := len(h.srv.LogRequests()); n != 0 {
+					t.Errorf("%d GetLogEvents for containers that never started, want none", n)
+				}
 			},
 		},
 		{
@@ -287,6 +290,9 @@ func TestDeployProtocol(t *testing.T) {
 			check: func(t *testing.T, h *harness, res Result, err error) {
 				if len(h.srv.Updates()) != 1 {
 					t.Errorf("started a second rollback beside ECS's")
+				}
+				if h.count("rolling back to the previous task definition") != 1 {
+					t.Errorf("an event was printed twice:\n%s", h.out)
 				}
 				if h.count("ECS is already rolling back") != 1 {
 					t.Errorf("did not follow ECS's rollback:\n%s", h.out)

@@ -35,7 +35,11 @@ type reporter struct {
 }
 
 func newReporter(d *Deployer, spec followSpec) *reporter {
-	return &reporter{d: d, spec: spec, seenEvents: map[string]bool{}, seenTasks: map[string]bool{}}
+	seen := spec.SeenEvents
+	if seen == nil {
+		seen = map[string]bool{}
+	}
+	return &reporter{d: d, spec: spec, seenEvents: seen, seenTasks: map[string]bool{}}
 }
 
 // events prints service events newer than the deployment, oldest first.
@@ -146,8 +150,9 @@ func (r *reporter) tailLogs(ctx context.Context) {
 	r.logsDone = true
 	t := r.ourStopped[len(r.ourStopped)-1]
 	for _, c := range t.Containers {
-		failed := c.Reason != nil || aws.ToInt32(c.ExitCode) != 0
-		if !failed {
+		// Only a container that ran and exited badly has a log to show; one
+		// that never started (CannotPullContainerError) has none.
+		if c.ExitCode == nil || *c.ExitCode == 0 {
 			continue
 		}
 		group, stream, ok := awslogsStream(r.spec.TaskDef, aws.ToString(c.Name), taskID(aws.ToString(t.TaskArn)))
@@ -161,7 +166,7 @@ func (r *reporter) tailLogs(ctx context.Context) {
 			StartFromHead: aws.Bool(false),
 		})
 		if err != nil {
-			r.d.Log.Printf("no log lines for container %s (%s %s): %s", aws.ToString(c.Name), group, stream, briefError(err))
+			r.d.Log.Printf("no log of container %s in %s %s: %s", aws.ToString(c.Name), group, stream, briefError(err))
 			continue
 		}
 		if len(out.Events) == 0 {

@@ -7,6 +7,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
+// rollbackFrom is the failed deployment a rollback undoes.
+type rollbackFrom struct {
+	previous   string          // task definition to go back to
+	failedTD   string          // task definition of the failed deployment
+	failedID   string          // the failed deployment
+	seenEvents map[string]bool // events already printed
+}
+
 // rollbackResult is what a rollback did.
 type rollbackResult struct {
 	DeploymentID  string
@@ -20,7 +28,8 @@ type rollbackResult struct {
 // over it. The rollback gets a deadline of its own (r.Timeout), because it
 // often starts when the deployment's is spent; ctx still ends it on
 // interrupt.
-func (d *Deployer) rollback(ctx context.Context, r Request, previous, failedTD, failedID string) (rollbackResult, error) {
+func (d *Deployer) rollback(ctx context.Context, r Request, from rollbackFrom) (rollbackResult, error) {
+	previous, failedTD, failedID := from.previous, from.failedTD, from.failedID
 	if err := ctx.Err(); err != nil {
 		return rollbackResult{}, err
 	}
@@ -56,7 +65,7 @@ func (d *Deployer) rollback(ctx context.Context, r Request, previous, failedTD, 
 		d.Log.Printf("service %s updated: following rollback deployment %s", r.Service, aws.ToString(dep.Id))
 		spec = &followSpec{DeploymentID: aws.ToString(dep.Id), Since: deploymentSince(dep, start)}
 	}
-	spec.Cluster, spec.Service, spec.TaskDefinition = r.Cluster, r.Service, previous
+	spec.Cluster, spec.Service, spec.TaskDefinition, spec.SeenEvents = r.Cluster, r.Service, previous, from.seenEvents
 	calls, err := d.followDeployment(ctx, *spec, deadline, r.Timeout)
 	return rollbackResult{DeploymentID: spec.DeploymentID, DescribeCalls: calls}, err
 }
