@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -325,5 +326,63 @@ func TestInstallWithEmbeddedChecksums(t *testing.T) {
 	_, out, _, err = runInstall(t, o, t.TempDir(), unameShim(t, "x86_64"), map[string]any{"base_url": rel.srv.URL})
 	if err == nil || !strings.Contains(out, "checksum mismatch") {
 		t.Fatalf("an asset swapped on the mirror was installed: %v\n%s", err, out)
+	}
+}
+
+// TestJobsWithRealBinaryRejectBadInput runs provision, deploy and destroy
+// through the orb with the binary built from this tree and a bad input each:
+// the binary takes every variable the orb passes, refuses the bad value with
+// exit 2 before any AWS call, and the job fails with its message. No AWS
+// endpoint is reachable from here, so a call would fail differently.
+func TestJobsWithRealBinaryRejectBadInput(t *testing.T) {
+	bin := realBinary(t)
+	o := loadOrb(t)
+	for _, tc := range []struct {
+		job    string
+		params map[string]any
+		want   string
+	}{
+		{"provision", map[string]any{"stack_name": "shop-ci", "region": "us-east-1", "instance_type": "m5.large", "destroy_on_fail": true}, "not a Graviton (arm64) instance type"},
+		{"deploy", map[string]any{"stack_dir": "", "cluster": "c", "service": "s", "region": "us-east-1", "image": "not a ref!"}, "is not an image reference"},
+		{"destroy", map[string]any{"stack_dir": "never-provisioned", "region": "us-east-1"}, "holds no main.tf"},
+	} {
+		t.Run(tc.job, func(t *testing.T) {
+			params := map[string]any{"binary_path": bin}
+			for k, v := range tc.params {
+				params[k] = v
+			}
+			dir := t.TempDir()
+			var out bytes.Buffer
+			res, err := o.RunJob(context.Background(), tc.job, params, Options{
+				Dir: dir,
+				Env: []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
+					"AWS_ACCESS_KEY_ID=AKIAORBTEST", "AWS_SECRET_ACCESS_KEY=orb-test-secret-value",
+					"AWS_ENDPOINT_URL=http://127.0.0.1:9"},
+				Stdout: &out, Stderr: &out,
+			})
+			t.Logf("%s job:\n%s", tc.job, out.String())
+			if err == nil {
+				t.Fatal("the job passed")
+			}
+			step := res.Step("graviton-cd " + tc.job)
+			var exit *exec.ExitError
+			if step == nil || !errors.As(step.Err, &exit) || exit.ExitCode() != 2 {
+				t.Fatalf("step = %+v, want exit 2", step)
+			}
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("output does not say %q", tc.want)
+			}
+			if strings.Contains(out.String(), "orb-test-secret-value") {
+				t.Error("the secret key appears in the output")
+			}
+			if tc.job == "provision" {
+				if s := res.Step("Destroy the stack after a failure"); s == nil || !s.Ran || s.Err != nil {
+					t.Errorf("destroy-on-fail = %+v, want it run and passed (nothing was created)", s)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "graviton-cd-stack")); err == nil {
+					t.Error("a refused provision wrote the stack directory")
+				}
+			}
+		})
 	}
 }
