@@ -1,10 +1,3 @@
-// Package ecsdeploy ships a new image to an ECS service and follows that exact
-// deployment to a verdict: register a task definition revision that changes
-// only one container's image, update the service, then poll until the new
-// deployment is COMPLETED, FAILED, rolled back, gone or out of time.
-//
-// Unlike the SDK's ServicesStable waiter it never reports a circuit-breaker
-// rollback as success: it judges the deployment it started, by ID.
 package ecsdeploy
 
 import (
