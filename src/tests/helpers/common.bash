@@ -48,11 +48,14 @@ fake_release() {
 # SERVER_URL, SERVER_PID and SERVER_LOG (the access log).
 start_server() {
   SERVER_LOG="${BATS_TEST_TMPDIR}/server.log"
+  # The log exists before the server's shell gets to open it, so the wait
+  # below never reads a missing file.
+  : >"$SERVER_LOG"
   python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$1" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   local port="" _
-  for _ in $(seq 1 100); do
-    port="$(sed -n 's/^Serving HTTP on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$SERVER_LOG")"
+  for _ in $(seq 1 400); do
+    port="$(sed -n 's/^Serving HTTP on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$SERVER_LOG" || true)"
     [ -n "$port" ] && break
     sleep 0.05
   done
