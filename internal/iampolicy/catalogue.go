@@ -1,0 +1,489 @@
+package iampolicy
+
+import "slices"
+
+// need says which steps call an action.
+type need uint8
+
+const (
+	prov need = 1 << iota // graviton-cd provision (terraform plan + apply)
+	depl                  // graviton-cd deploy
+	dest                  // graviton-cd destroy (terraform destroy, clean-up, leftover check)
+
+	// Terraform refreshes every resource before it plans, so its reads are
+	// needed by provision and destroy alike.
+	tfRead = prov | dest
+	// A later provision that changes a setting AWS cannot update in place
+	// replaces the resource, so provision deletes too.
+	tfDelete = prov | dest
+)
+
+// action is one IAM action and why graviton-cd needs it.
+type action struct {
+	name string
+	by   need
+	why  string
+}
+
+func (a action) neededBy(steps []Step) bool {
+	var n need
+	for _, s := range steps {
+		switch s {
+		case Provision:
+			n |= prov
+		case Deploy:
+			n |= depl
+		case Destroy:
+			n |= dest
+		}
+	}
+	return a.by&n != 0
+}
+
+// grant is one statement of the policy: actions on the same resources.
+type grant struct {
+	sid        string
+	needsState bool // only with an S3 state bucket
+	resources  func(scope) []string
+	condition  func(scope) Condition
+	actions    []action
+}
+
+func anyResource(scope) []string { return []string{"*"} }
+
+// catalogue lists every action graviton-cd needs, grouped by the resources
+// it can be scoped to. "tool" means graviton-cd's own Go code calls it;
+// "provider" means the Terraform AWS provider does, for the resource named.
+func catalogue() []grant {
+	return []grant{
+		{
+			// STS answers GetCallerIdentity to any principal (IAM cannot deny
+			// it); listed so that the policy says everything that is called.
+			sid:       "Identity",
+			resources: anyResource,
+			actions: []action{
+				{"sts:GetCallerIdentity", tfRead, "provider: learns the account ID for ARNs and checks the credentials at start-up"},
+			},
+		},
+		{
+			// EC2 Describe* calls support no resource-level permissions:
+			// AWS requires Resource "*" for them.
+			sid:       "EC2Read",
+			resources: anyResource,
+			actions: []action{
+				{"ec2:DescribeAvailabilityZones", tfRead, "provider: data aws_availability_zones picks two AZs for the public subnets"},
+				{"ec2:DescribeAccountAttributes", tfRead, "provider: reads the account's supported platforms and default VPC while configuring EC2"},
+				{"ec2:DescribeVpcs", tfRead | dest, "provider: aws_vpc; tool: leftover check after destroy"},
+				{"ec2:DescribeVpcAttribute", tfRead, "provider: aws_vpc reads enable_dns_support, enable_dns_hostnames and address-usage metrics"},
+				{"ec2:DescribeNetworkAcls", tfRead, "provider: aws_vpc reads the VPC's default network ACL"},
+				{"ec2:DescribeSubnets", tfRead | dest, "provider: aws_subnet; tool: leftover check"},
+				{"ec2:DescribeInternetGateways", tfRead | dest, "provider: aws_internet_gateway and its attachment; tool: leftover check"},
+				{"ec2:DescribeRouteTables", tfRead | dest, "provider: aws_route_table, aws_route_table_association and the VPC's main route table; tool: leftover check"},
+				{"ec2:DescribeSecurityGroups", tfRead | dest, "provider: aws_security_group and the VPC's default group; tool: leftover check"},
+				{"ec2:DescribeSecurityGroupRules", tfRead, "provider: aws_security_group reads rule IDs of inline rules"},
+				{"ec2:DescribeNetworkInterfaces", tfDelete, "provider: before deleting a subnet or security group, and after deleting the load balancer, it waits for ENIs to go"},
+				{"ec2:DescribeLaunchTemplates", tfRead | dest, "provider: aws_launch_template; tool: leftover check"},
+				{"ec2:DescribeLaunchTemplateVersions", tfRead, "provider: aws_launch_template reads its latest version; Auto Scaling checks the template the group uses"},
+				{"ec2:DescribeInstances", tfRead | dest, "provider: waits for the group's instances; tool: finds instances the deleted Auto Scaling group left running, leftover check"},
+				{"ec2:DescribeInstanceTypes", prov, "provider: aws_launch_template validates the instance type's properties"},
+				{"ec2:DescribeTags", tfRead, "provider: reads tags of EC2 resources where the describe call does not return them"},
+			},
+		},
+		{
+			// EC2 create calls authorize against resources that do not exist
+			// yet, and with --vpc-id against the user's own VPC and subnets,
+			// which carry no stack tag: these stay on Resource "*".
+			sid:       "EC2Write",
+			resources: anyResource,
+			actions: []action{
+				{"ec2:CreateVpc", prov, "provider: aws_vpc (new-VPC stacks)"},
+				{"ec2:ModifyVpcAttribute", prov, "provider: aws_vpc enables DNS support and host names"},
+				{"ec2:CreateSubnet", prov, "provider: aws_subnet, two public subnets"},
+				{"ec2:ModifySubnetAttribute", prov, "provider: aws_subnet sets map_public_ip_on_launch"},
+				{"ec2:CreateInternetGateway", prov, "provider: aws_internet_gateway"},
+				{"ec2:AttachInternetGateway", prov, "provider: aws_internet_gateway attaches to the VPC"},
+				{"ec2:CreateRouteTable", prov, "provider: aws_route_table"},
+				{"ec2:CreateRoute", prov, "provider: aws_route_table's default route to the internet gateway"},
+				{"ec2:ReplaceRoute", prov, "provider: aws_route_table updates a route in place"},
+				{"ec2:AssociateRouteTable", prov, "provider: aws_route_table_association"},
+				{"ec2:ReplaceRouteTableAssociation", prov, "provider: aws_route_table_association updates in place"},
+				{"ec2:DisassociateRouteTable", tfDelete, "provider: deleting aws_route_table_association (the association has no tags to scope by)"},
+				{"ec2:CreateSecurityGroup", prov, "provider: aws_security_group for the ALB, the instances and the tasks"},
+				{"ec2:AuthorizeSecurityGroupIngress", prov, "provider: inline ingress rules (HTTP to the ALB, container port from the ALB)"},
+				{"ec2:AuthorizeSecurityGroupEgress", prov, "provider: inline egress rules"},
+				{"ec2:RevokeSecurityGroupIngress", prov, "provider: removes ingress rules that changed"},
+				{"ec2:RevokeSecurityGroupEgress", prov, "provider: removes the default allow-all egress rule AWS adds to a new group, and egress rules that changed"},
+				{"ec2:CreateLaunchTemplate", prov, "provider: aws_launch_template"},
+				{"ec2:CreateLaunchTemplateVersion", prov, "provider: aws_launch_template updates create a new version"},
+				{"ec2:ModifyLaunchTemplate", prov, "provider: aws_launch_template sets the default version (update_default_version)"},
+				{"ec2:RunInstances", prov, "Auto Scaling checks that the caller may launch from the launch template when the group is created or updated"},
+				{"ec2:CreateTags", prov, "provider: tags every EC2 resource at creation (default_tags) and updates them"},
+				{"ec2:DeleteTags", prov, "provider: removes tags that were dropped from --tags"},
+			},
+		},
+		{
+			// Deletions are limited to resources tagged with the stack:
+			// the provider's default_tags put graviton-cd:stack on each one.
+			sid:       "EC2DeleteStackResources",
+			resources: anyResource,
+			condition: func(s scope) Condition { return s.stackTagged() },
+			actions: []action{
+				{"ec2:DeleteVpc", tfDelete, "provider: aws_vpc"},
+				{"ec2:DeleteSubnet", tfDelete, "provider: aws_subnet"},
+				{"ec2:DetachInternetGateway", tfDelete, "provider: aws_internet_gateway detaches before it is deleted"},
+				{"ec2:DeleteInternetGateway", tfDelete, "provider: aws_internet_gateway"},
+				{"ec2:DeleteRoute", tfDelete, "provider: aws_route_table removes routes that changed"},
+				{"ec2:DeleteRouteTable", tfDelete, "provider: aws_route_table"},
+				{"ec2:DeleteSecurityGroup", tfDelete, "provider: aws_security_group"},
+				{"ec2:DeleteLaunchTemplate", tfDelete, "provider: aws_launch_template"},
+				{"ec2:TerminateInstances", dest, "tool: terminates instances still running after their Auto Scaling group is gone"},
+			},
+		},
+		{
+			// Auto Scaling Describe* calls take Resource "*" only.
+			sid:       "AutoScalingRead",
+			resources: anyResource,
+			actions: []action{
+				{"autoscaling:DescribeAutoScalingGroups", tfRead | dest, "provider: aws_autoscaling_group; tool: leftover check"},
+				{"autoscaling:DescribeScalingActivities", tfRead, "provider: reports why instances failed to launch while it waits for capacity"},
+				{"autoscaling:DescribeLifecycleHooks", tfRead, "provider: aws_autoscaling_group reads initial lifecycle hooks"},
+				{"autoscaling:DescribeWarmPool", tfRead, "provider: aws_autoscaling_group reads its warm pool"},
+				{"autoscaling:DescribeTrafficSources", tfRead, "provider: aws_autoscaling_group reads attached traffic sources"},
+				{"autoscaling:DescribeLoadBalancers", tfRead, "provider: aws_autoscaling_group reads attached Classic Load Balancers"},
+				{"autoscaling:DescribeLoadBalancerTargetGroups", tfRead, "provider: aws_autoscaling_group reads attached target groups"},
+			},
+		},
+		{
+			// The group's ARN holds a generated ID, so it is matched by name.
+			sid: "AutoScalingStackGroup",
+			resources: func(s scope) []string {
+				return []string{s.arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/"+s.stack)}
+			},
+			actions: []action{
+				{"autoscaling:CreateAutoScalingGroup", prov, "provider: aws_autoscaling_group"},
+				{"autoscaling:UpdateAutoScalingGroup", tfDelete, "provider: updates the group; on delete it first sets min, max and desired to 0"},
+				{"autoscaling:DeleteAutoScalingGroup", tfDelete, "provider: aws_autoscaling_group (force_delete)"},
+				{"autoscaling:CreateOrUpdateTags", prov, "provider: the group's propagated tags (AmazonECSManaged, the stack tag)"},
+				{"autoscaling:DeleteTags", prov, "provider: removes tags dropped from --tags"},
+				{"autoscaling:SetInstanceProtection", prov, "provider: applies protect_from_scale_in to running instances when it changes"},
+			},
+		},
+		{
+			// Many ECS actions (RegisterTaskDefinition, DescribeTaskDefinition,
+			// ListClusters, ListTaskDefinitions, DeregisterTaskDefinition, the
+			// capacity provider calls) accept no resource ARN, and deploy
+			// works on whatever --cluster and --service name: Resource "*".
+			sid:       "ECS",
+			resources: anyResource,
+			actions: []action{
+				{"ecs:CreateCluster", prov, "provider: aws_ecs_cluster"},
+				{"ecs:UpdateCluster", prov, "provider: aws_ecs_cluster settings"},
+				{"ecs:DescribeClusters", tfRead | dest, "provider: aws_ecs_cluster, aws_ecs_cluster_capacity_providers; tool: leftover check"},
+				{"ecs:DeleteCluster", tfDelete, "provider: aws_ecs_cluster"},
+				{"ecs:ListClusters", dest, "tool: leftover check lists clusters to find those tagged with the stack"},
+				{"ecs:PutClusterCapacityProviders", tfDelete, "provider: aws_ecs_cluster_capacity_providers sets (and on delete clears) the default strategy"},
+				{"ecs:CreateCapacityProvider", prov, "provider: aws_ecs_capacity_provider"},
+				{"ecs:UpdateCapacityProvider", prov, "provider: aws_ecs_capacity_provider managed scaling settings"},
+				{"ecs:DescribeCapacityProviders", tfRead | dest, "provider: aws_ecs_capacity_provider; tool: leftover check"},
+				{"ecs:DeleteCapacityProvider", tfDelete, "provider: aws_ecs_capacity_provider"},
+				{"ecs:RegisterTaskDefinition", prov | depl, "provider: aws_ecs_task_definition; tool: deploy registers a revision with the new image"},
+				{"ecs:DescribeTaskDefinition", tfRead | depl | dest, "provider: aws_ecs_task_definition; tool: deploy copies the current revision, leftover check"},
+				{"ecs:ListTaskDefinitions", dest, "tool: finds the revisions deploy registered, to deregister them"},
+				{"ecs:DeregisterTaskDefinition", tfDelete, "provider: aws_ecs_task_definition; tool: deregisters deploy's revisions on destroy"},
+				{"ecs:CreateService", prov, "provider: aws_ecs_service"},
+				{"ecs:UpdateService", prov | depl | dest, "provider: aws_ecs_service updates, and drains to 0 tasks before delete; tool: deploy ships the new revision, --rollback-on-failure"},
+				{"ecs:DescribeServices", tfRead | depl | dest, "provider: aws_ecs_service; tool: deploy follows the deployment, leftover check"},
+				{"ecs:DeleteService", tfDelete, "provider: aws_ecs_service"},
+				{"ecs:ListTasks", depl, "tool: deploy lists stopped tasks of the new deployment to say why they stopped"},
+				{"ecs:DescribeTasks", depl, "tool: deploy reads stoppedReason and container reasons"},
+				{"ecs:TagResource", prov | depl, "ECS requires it to create a cluster, capacity provider, task definition or service with tags (provider default_tags; deploy carries the revision's tags over)"},
+				{"ecs:UntagResource", prov, "provider: removes tags dropped from --tags"},
+				{"ecs:ListTagsForResource", tfRead, "provider: reads tags of ECS resources"},
+			},
+		},
+		{
+			// Describe* calls of Elastic Load Balancing take Resource "*" only.
+			sid:       "ELBRead",
+			resources: anyResource,
+			actions: []action{
+				{"elasticloadbalancing:DescribeLoadBalancers", tfRead | dest, "provider: aws_lb; tool: leftover check"},
+				{"elasticloadbalancing:DescribeLoadBalancerAttributes", tfRead, "provider: aws_lb attributes (drop_invalid_header_fields, ...)"},
+				{"elasticloadbalancing:DescribeTargetGroups", tfRead | dest, "provider: aws_lb_target_group; tool: leftover check"},
+				{"elasticloadbalancing:DescribeTargetGroupAttributes", tfRead, "provider: aws_lb_target_group attributes (deregistration delay)"},
+				{"elasticloadbalancing:DescribeListeners", tfRead, "provider: aws_lb_listener"},
+				{"elasticloadbalancing:DescribeListenerAttributes", tfRead, "provider: aws_lb_listener attributes"},
+				{"elasticloadbalancing:DescribeTags", tfRead | dest, "provider: tags of the load balancer, target group and listener; tool: leftover check"},
+				{"elasticloadbalancing:DescribeCapacityReservation", tfRead, "provider: aws_lb reads its minimum capacity"},
+			},
+		},
+		{
+			// Load balancer, target group and listener ARNs start with the
+			// names the module gives them: <stack>-alb and <stack>-tg.
+			sid: "ELBStackResources",
+			resources: func(s scope) []string {
+				return []string{
+					s.arn("elasticloadbalancing", "loadbalancer/app/"+s.stack+"-alb/*"),
+					s.arn("elasticloadbalancing", "listener/app/"+s.stack+"-alb/*"),
+					s.arn("elasticloadbalancing", "targetgroup/"+s.stack+"-tg/*"),
+				}
+			},
+			actions: []action{
+				{"elasticloadbalancing:CreateLoadBalancer", prov, "provider: aws_lb"},
+				{"elasticloadbalancing:ModifyLoadBalancerAttributes", prov, "provider: aws_lb attributes"},
+				{"elasticloadbalancing:SetSecurityGroups", prov, "provider: aws_lb security group changes"},
+				{"elasticloadbalancing:SetSubnets", prov, "provider: aws_lb subnet changes"},
+				{"elasticloadbalancing:DeleteLoadBalancer", tfDelete, "provider: aws_lb"},
+				{"elasticloadbalancing:CreateTargetGroup", prov, "provider: aws_lb_target_group"},
+				{"elasticloadbalancing:ModifyTargetGroup", prov, "provider: aws_lb_target_group health check settings"},
+				{"elasticloadbalancing:ModifyTargetGroupAttributes", prov, "provider: aws_lb_target_group deregistration delay"},
+				{"elasticloadbalancing:DeleteTargetGroup", tfDelete, "provider: aws_lb_target_group"},
+				{"elasticloadbalancing:CreateListener", prov, "provider: aws_lb_listener"},
+				{"elasticloadbalancing:ModifyListener", prov, "provider: aws_lb_listener default action"},
+				{"elasticloadbalancing:ModifyListenerAttributes", prov, "provider: aws_lb_listener attributes"},
+				{"elasticloadbalancing:DeleteListener", tfDelete, "provider: aws_lb_listener"},
+				{"elasticloadbalancing:AddTags", prov, "provider: tags at creation (default_tags) and updates"},
+				{"elasticloadbalancing:RemoveTags", prov, "provider: removes tags dropped from --tags"},
+			},
+		},
+		{
+			// The module names its roles <stack>-ecs-instance and
+			// <stack>-task-execution, and the instance profile
+			// <stack>-ecs-instance: nothing else can be touched.
+			sid: "IAMStackRoles",
+			resources: func(s scope) []string {
+				return []string{
+					s.iam("role/" + s.stack + "-ecs-instance"),
+					s.iam("role/" + s.stack + "-task-execution"),
+					s.iam("instance-profile/" + s.stack + "-ecs-instance"),
+				}
+			},
+			actions: []action{
+				{"iam:CreateRole", prov, "provider: aws_iam_role (instance role, task execution role)"},
+				{"iam:GetRole", tfRead, "provider: aws_iam_role"},
+				{"iam:UpdateAssumeRolePolicy", prov, "provider: aws_iam_role trust policy changes"},
+				{"iam:UpdateRole", prov, "provider: aws_iam_role description and session duration"},
+				{"iam:TagRole", prov, "provider: tags the roles at creation (default_tags) and updates"},
+				{"iam:UntagRole", prov, "provider: removes tags dropped from --tags"},
+				{"iam:ListRolePolicies", tfRead, "provider: aws_iam_role reads inline policies"},
+				{"iam:ListAttachedRolePolicies", tfRead, "provider: aws_iam_role and aws_iam_role_policy_attachment read managed policies"},
+				{"iam:ListInstanceProfilesForRole", tfDelete, "provider: removes a role from its instance profiles before deleting it"},
+				{"iam:DeleteRole", tfDelete, "provider: aws_iam_role"},
+				{"iam:CreateInstanceProfile", prov, "provider: aws_iam_instance_profile"},
+				{"iam:GetInstanceProfile", tfRead, "provider: aws_iam_instance_profile"},
+				{"iam:TagInstanceProfile", prov, "provider: tags the instance profile (default_tags)"},
+				{"iam:UntagInstanceProfile", prov, "provider: removes tags dropped from --tags"},
+				{"iam:AddRoleToInstanceProfile", prov, "provider: aws_iam_instance_profile role"},
+				{"iam:RemoveRoleFromInstanceProfile", tfDelete, "provider: aws_iam_instance_profile delete"},
+				{"iam:DeleteInstanceProfile", tfDelete, "provider: aws_iam_instance_profile"},
+			},
+		},
+		{
+			// Only the two AWS managed policies the module attaches: the CI
+			// role cannot attach AdministratorAccess to a role it creates.
+			sid: "IAMAttachECSManagedPolicies",
+			resources: func(s scope) []string {
+				return []string{s.iam("role/" + s.stack + "-ecs-instance"), s.iam("role/" + s.stack + "-task-execution")}
+			},
+			condition: func(s scope) Condition {
+				return Condition{"ArnEquals": {"iam:PolicyARN": {
+					"arn:" + s.partition + ":iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+					"arn:" + s.partition + ":iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+				}}}
+			},
+			actions: []action{
+				{"iam:AttachRolePolicy", prov, "provider: aws_iam_role_policy_attachment"},
+				{"iam:DetachRolePolicy", tfDelete, "provider: aws_iam_role_policy_attachment delete"},
+			},
+		},
+		{
+			// PassRole for the instance role only, and only to EC2: Auto
+			// Scaling checks it when the group is created from a launch
+			// template with the instance profile.
+			sid: "IAMPassInstanceRole",
+			resources: func(s scope) []string {
+				return []string{s.iam("role/" + s.stack + "-ecs-instance")}
+			},
+			condition: func(scope) Condition {
+				return Condition{"StringEquals": {"iam:PassedToService": {"ec2.amazonaws.com"}}}
+			},
+			actions: []action{
+				{"iam:PassRole", prov, "Auto Scaling checks it for the launch template's instance profile when the provider creates the group"},
+			},
+		},
+		{
+			// PassRole for the task execution role only, and only to ECS
+			// tasks: RegisterTaskDefinition checks it, from the provider and
+			// from deploy. A task role of the user's own, if a task
+			// definition names one, must be added to this statement.
+			sid: "IAMPassTaskExecutionRole",
+			resources: func(s scope) []string {
+				return []string{s.iam("role/" + s.stack + "-task-execution")}
+			},
+			condition: func(scope) Condition {
+				return Condition{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}}
+			},
+			actions: []action{
+				{"iam:PassRole", prov | depl, "ECS RegisterTaskDefinition checks it for the execution role (provider: aws_ecs_task_definition; tool: deploy's new revision)"},
+			},
+		},
+		{
+			// The first Auto Scaling group, ECS cluster or load balancer of an
+			// account creates that service's service-linked role.
+			sid: "IAMServiceLinkedRoles",
+			resources: func(s scope) []string {
+				return []string{s.iam("role/aws-service-role/*")}
+			},
+			condition: func(scope) Condition {
+				return Condition{"StringEquals": {"iam:AWSServiceName": {"autoscaling.amazonaws.com", "ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}
+			},
+			actions: []action{
+				{"iam:CreateServiceLinkedRole", prov, "AWS creates AWSServiceRoleForAutoScaling, AWSServiceRoleForECS or AWSServiceRoleForElasticLoadBalancing on first use, as the caller"},
+			},
+		},
+		{
+			// Listing roles and instance profiles is account-wide: IAM offers
+			// no narrower resource for List calls that take no name.
+			sid:       "IAMLeftoverCheck",
+			resources: anyResource,
+			actions: []action{
+				{"iam:ListRoles", dest, "tool: leftover check finds roles named after the stack"},
+				{"iam:ListInstanceProfiles", dest, "tool: leftover check finds instance profiles named after the stack"},
+			},
+		},
+		{
+			sid: "IAMReadStackRoleTags",
+			resources: func(s scope) []string {
+				return []string{s.iam("role/" + s.stack + "-*")}
+			},
+			actions: []action{
+				{"iam:ListRoleTags", dest, "tool: leftover check reads the stack tag of roles named <stack>-*"},
+			},
+		},
+		{
+			// The one public parameter the module reads; its ARN has no
+			// account (AWS owns it).
+			sid: "SSMECSOptimizedAMI",
+			resources: func(s scope) []string {
+				return []string{"arn:" + s.partition + ":ssm:" + s.region + "::parameter/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"}
+			},
+			actions: []action{
+				{"ssm:GetParameter", tfRead, "provider: data aws_ssm_parameter resolves the ECS-optimized AL2023 arm64 AMI"},
+				{"ssm:GetParameters", tfRead, "provider: some versions read SSM parameters in batches"},
+			},
+		},
+		{
+			sid: "LogsStackLogGroup",
+			resources: func(s scope) []string {
+				return []string{
+					s.arn("logs", "log-group:/ecs/"+s.stack),
+					s.arn("logs", "log-group:/ecs/"+s.stack+":*"),
+				}
+			},
+			actions: []action{
+				{"logs:CreateLogGroup", prov, "provider: aws_cloudwatch_log_group"},
+				{"logs:PutRetentionPolicy", prov, "provider: aws_cloudwatch_log_group retention_in_days"},
+				{"logs:DeleteRetentionPolicy", prov, "provider: retention removed from the log group"},
+				{"logs:DeleteLogGroup", tfDelete, "provider: aws_cloudwatch_log_group"},
+				{"logs:TagResource", prov, "provider: tags the log group at creation (default_tags) and updates"},
+				{"logs:UntagResource", prov, "provider: removes tags dropped from --tags"},
+				{"logs:ListTagsForResource", tfRead, "provider: reads the log group's tags"},
+				{"logs:TagLogGroup", prov, "provider: older versions tag log groups with this API"},
+				{"logs:ListTagsLogGroup", tfRead, "provider: older versions read log group tags with this API"},
+			},
+		},
+		{
+			// DescribeLogGroups authorizes against every log group of the
+			// region: it has no single-group form.
+			sid: "LogsDescribe",
+			resources: func(s scope) []string {
+				return []string{s.arn("logs", "log-group:*")}
+			},
+			actions: []action{
+				{"logs:DescribeLogGroups", tfRead | dest, "provider: aws_cloudwatch_log_group; tool: leftover check"},
+			},
+		},
+		{
+			// The failed task's awslogs stream. deploy reads whichever log
+			// group the task definition names; for a provisioned stack that
+			// is /ecs/<stack>.
+			sid: "LogsReadTaskLogs",
+			resources: func(s scope) []string {
+				if s.stack == "*" {
+					return []string{s.arn("logs", "log-group:*:log-stream:*")}
+				}
+				return []string{s.arn("logs", "log-group:/ecs/"+s.stack+":log-stream:*")}
+			},
+			actions: []action{
+				{"logs:GetLogEvents", depl, "tool: deploy shows the last lines of a failed task's log"},
+			},
+		},
+		{
+			// GetAuthorizationToken takes Resource "*" only, and the image
+			// can be in any registry the user names; ECR's repository
+			// policies still decide who may pull.
+			sid:       "ECRImageArchCheck",
+			resources: anyResource,
+			actions: []action{
+				{"ecr:GetAuthorizationToken", depl, "tool: deploy --check-image-arch logs in to a private ECR registry"},
+				{"ecr:BatchGetImage", depl, "tool: deploy --check-image-arch reads the image's manifest or index"},
+				{"ecr:GetDownloadUrlForLayer", depl, "tool: deploy --check-image-arch reads a single-platform image's config blob"},
+			},
+		},
+		{
+			// GetResources has no resource-level permissions.
+			sid:       "TaggingLeftoverCheck",
+			resources: anyResource,
+			actions: []action{
+				{"tag:GetResources", dest, "tool: leftover check finds anything still tagged graviton-cd:stack=<stack>"},
+			},
+		},
+		{
+			sid:        "TerraformStateBucket",
+			needsState: true,
+			resources: func(s scope) []string {
+				return []string{"arn:" + s.partition + ":s3:::" + s.bucket}
+			},
+			actions: []action{
+				{"s3:ListBucket", tfRead, "terraform S3 backend: lists the state's key (and workspaces) at init"},
+			},
+		},
+		{
+			sid:        "TerraformStateObjects",
+			needsState: true,
+			resources: func(s scope) []string {
+				return []string{
+					"arn:" + s.partition + ":s3:::" + s.bucket + "/" + s.stateKey,
+					"arn:" + s.partition + ":s3:::" + s.bucket + "/" + s.stateKey + ".tflock",
+				}
+			},
+			actions: []action{
+				{"s3:GetObject", tfRead, "terraform S3 backend: reads the state and checks the .tflock lockfile"},
+				{"s3:PutObject", tfRead, "terraform S3 backend: writes the state, and creates the .tflock lockfile (use_lockfile)"},
+			},
+		},
+		{
+			// Terraform never deletes the state object itself: only the lock.
+			sid:        "TerraformStateLock",
+			needsState: true,
+			resources: func(s scope) []string {
+				return []string{"arn:" + s.partition + ":s3:::" + s.bucket + "/" + s.stateKey + ".tflock"}
+			},
+			actions: []action{
+				{"s3:DeleteObject", tfRead, "terraform S3 backend: removes the .tflock lockfile to release the lock"},
+			},
+		},
+	}
+}
+
+// Actions returns every action the catalogue holds, sorted, for tests and
+// documentation.
+func Actions() []string {
+	var out []string
+	for _, g := range catalogue() {
+		for _, a := range g.actions {
+			out = append(out, a.name)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

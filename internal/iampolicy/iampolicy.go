@@ -1,0 +1,254 @@
+// Package iampolicy writes the least-privilege IAM policy that the CI role
+// running graviton-cd needs: the calls of the tool itself (deploy, the
+// destroy clean-up and leftover check) and those the Terraform AWS provider
+// makes while it creates, refreshes, updates and deletes the rendered stack.
+//
+// Every action is listed in catalogue with the reason it is needed; a test
+// records the AWS calls of the real subcommands against the local stack and
+// checks that Policy allows each one.
+package iampolicy
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Step is a graviton-cd subcommand that a CI job runs.
+type Step string
+
+// The steps of a pipeline, in the order they run.
+const (
+	Provision Step = "provision"
+	Deploy    Step = "deploy"
+	SmokeTest Step = "smoke-test" // calls no AWS API: it only makes HTTP requests to the service
+	Destroy   Step = "destroy"
+)
+
+// Steps returns every step, in pipeline order.
+func Steps() []Step { return []Step{Provision, Deploy, SmokeTest, Destroy} }
+
+// ParseStep returns the step called s.
+func ParseStep(s string) (Step, error) {
+	for _, st := range Steps() {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not a step: use provision, deploy, smoke-test or destroy", s)
+}
+
+// StackTagKey is the tag every resource of a stack carries (the provider's
+// default_tags); deletions outside Terraform's own bookkeeping are limited to it.
+const StackTagKey = "graviton-cd:stack"
+
+// Options choose the steps and narrow the resources of the policy. Empty
+// fields leave that part of the ARNs a wildcard.
+type Options struct {
+	Steps       []Step // nil means every step
+	Stack       string // stack name (provision --name); empty means any stack
+	AccountID   string // 12-digit AWS account ID
+	Region      string // region of the stack, e.g. us-east-1
+	StateBucket string // S3 bucket of the Terraform state; empty means local state, no S3 statements
+	StateKey    string // object key of the state; default graviton-cd/<stack>/terraform.tfstate
+}
+
+var (
+	stackRE   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	bucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+)
+
+// FieldError names the option that is wrong, so the CLI can name its flag.
+type FieldError struct {
+	Field string // stack, account-id, region, state-bucket, state-key or for
+	Msg   string
+}
+
+// Error says what is wrong and what would be right.
+func (e *FieldError) Error() string { return e.Msg }
+
+// Validate checks every value that goes into an ARN: a wildcard or a stray
+// character there would quietly widen the policy.
+func (o Options) Validate() error {
+	switch {
+	case o.Stack != "" && (!stackRE.MatchString(o.Stack) || strings.HasSuffix(o.Stack, "-")):
+		return &FieldError{"stack", fmt.Sprintf("%q is not a stack name: use the --name given to provision (1-20 lowercase letters, digits and hyphens, starting with a letter)", o.Stack)}
+	case o.AccountID != "" && !accountRE.MatchString(o.AccountID):
+		return &FieldError{"account-id", fmt.Sprintf("%q is not an AWS account ID: use the 12 digits, for example 123456789012", o.AccountID)}
+	case o.Region != "" && !regionRE.MatchString(o.Region):
+		return &FieldError{"region", fmt.Sprintf("%q is not an AWS region: use for example us-east-1", o.Region)}
+	case o.StateBucket != "" && (!bucketRE.MatchString(o.StateBucket) || strings.Contains(o.StateBucket, "..")):
+		return &FieldError{"state-bucket", fmt.Sprintf("%q is not an S3 bucket name: use 3-63 lowercase letters, digits, dots and hyphens", o.StateBucket)}
+	case o.StateKey != "" && o.StateBucket == "":
+		return &FieldError{"state-key", "--state-key needs --state-bucket: the key names an object in that bucket"}
+	case strings.ContainsAny(o.StateKey, "*?$") || strings.HasPrefix(o.StateKey, "/") || strings.HasSuffix(o.StateKey, "/"):
+		return &FieldError{"state-key", fmt.Sprintf("%q is not a state key for a policy: use the --state-key given to provision, without *, ?, $ or a leading or trailing slash", o.StateKey)}
+	}
+	return nil
+}
+
+// Document is an IAM policy document. Its JSON is the same on every run:
+// statements in catalogue order, actions and resources sorted, condition
+// maps sorted by encoding/json.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one Allow statement.
+type Statement struct {
+	Sid       string    `json:"Sid"`
+	Effect    string    `json:"Effect"`
+	Action    []string  `json:"Action"`
+	Resource  []string  `json:"Resource"`
+	Condition Condition `json:"Condition,omitempty"`
+}
+
+// Condition maps an operator (StringEquals) to condition keys and values.
+type Condition map[string]map[string][]string
+
+// JSON returns the document indented, with a final newline.
+func (d Document) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode IAM policy: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Policy returns the policy for o. It assumes o is valid (see Validate).
+// With only smoke-test selected the statement list is empty: smoke-test
+// makes no AWS call.
+func Policy(o Options) Document {
+	steps := o.Steps
+	if len(steps) == 0 {
+		steps = Steps()
+	}
+	s := newScope(o)
+	doc := Document{Version: "2012-10-17", Statement: []Statement{}}
+	for _, g := range catalogue() {
+		var actions []string
+		for _, a := range g.actions {
+			if a.neededBy(steps) && !slices.Contains(actions, a.name) {
+				actions = append(actions, a.name)
+			}
+		}
+		if len(actions) == 0 {
+			continue
+		}
+		if g.needsState && o.StateBucket == "" {
+			continue
+		}
+		slices.Sort(actions)
+		res := g.resources(s)
+		slices.Sort(res)
+		st := Statement{Sid: g.sid, Effect: "Allow", Action: actions, Resource: slices.Compact(res)}
+		if g.condition != nil {
+			st.Condition = g.condition(s)
+		}
+		doc.Statement = append(doc.Statement, st)
+	}
+	return doc
+}
+
+// Allows reports whether an Allow statement of d names action, directly or
+// through a wildcard such as "ec2:Describe*" or "*". Like IAM it compares
+// action names without regard to case. Resources and conditions are not
+// considered: this answers "is the action granted at all".
+func Allows(d Document, action string) bool {
+	for _, st := range d.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		for _, pattern := range st.Action {
+			if matchWildcard(strings.ToLower(pattern), strings.ToLower(action)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matchWildcard matches IAM's action wildcards: * is any run of characters,
+// ? is any one character.
+func matchWildcard(pattern, s string) bool {
+	for len(pattern) > 0 {
+		switch pattern[0] {
+		case '*':
+			rest := pattern[1:]
+			for i := len(s); i >= 0; i-- {
+				if matchWildcard(rest, s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+		default:
+			if s == "" || s[0] != pattern[0] {
+				return false
+			}
+		}
+		pattern, s = pattern[1:], s[1:]
+	}
+	return s == ""
+}
+
+// scope holds what the ARNs are built from; "*" where the option was empty.
+type scope struct {
+	partition, region, account, stack string
+	bucket, stateKey                  string
+}
+
+func newScope(o Options) scope {
+	s := scope{partition: partition(o.Region), region: or(o.Region, "*"), account: or(o.AccountID, "*"), stack: or(o.Stack, "*"), bucket: o.StateBucket}
+	s.stateKey = o.StateKey
+	if s.stateKey == "" {
+		// provision's default key (config: graviton-cd/<name>/terraform.tfstate).
+		s.stateKey = "graviton-cd/" + s.stack + "/terraform.tfstate"
+	}
+	return s
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// partition returns the ARN partition of a region.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// arn builds a regional ARN of this account.
+func (s scope) arn(service, resource string) string {
+	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", s.partition, service, s.region, s.account, resource)
+}
+
+// iam builds a global IAM ARN of this account.
+func (s scope) iam(resource string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:%s", s.partition, s.account, resource)
+}
+
+// stackTagged limits an action to resources carrying the stack's tag: this
+// stack's when a name is given, else any graviton-cd stack's.
+func (s scope) stackTagged() Condition {
+	if s.stack == "*" {
+		return Condition{"Null": {"aws:ResourceTag/" + StackTagKey: {"false"}}}
+	}
+	return Condition{"StringEquals": {"aws:ResourceTag/" + StackTagKey: {s.stack}}}
+}

@@ -1,0 +1,372 @@
+package iampolicy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/graviton-cd/graviton-cd/internal/ecsdeploy"
+	"github.com/graviton-cd/graviton-cd/internal/imagecheck"
+	"github.com/graviton-cd/graviton-cd/internal/leftover"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// knownPrefixes are the IAM service prefixes graviton-cd has any business
+// with; anything else in the policy is a typo or scope creep.
+var knownPrefixes = []string{"autoscaling", "ec2", "ecr", "ecs", "elasticloadbalancing", "iam", "logs", "s3", "ssm", "sts", "tag"}
+
+// whoCalls finds the caller named in a justification.
+var whoCalls = regexp.MustCompile(`\b(provider|tool|terraform|AWS|Auto Scaling|ECS|STS)\b`)
+
+var actionRE = regexp.MustCompile(`^([a-z0-9-]+):([A-Z][A-Za-z0-9]+)$`)
+
+func allOptions() Options {
+	return Options{StateBucket: "tf-state"}
+}
+
+func TestEveryActionIsWellFormedAndJustified(t *testing.T) {
+	sids := map[string]bool{}
+	for _, g := range catalogue() {
+		if !regexp.MustCompile(`^[A-Za-z0-9]+$`).MatchString(g.sid) || sids[g.sid] {
+			t.Errorf("Sid %q is not alphanumeric or not unique", g.sid)
+		}
+		sids[g.sid] = true
+		if len(g.actions) == 0 {
+			t.Errorf("%s: no actions", g.sid)
+		}
+		seen := map[string]bool{}
+		for _, a := range g.actions {
+			m := actionRE.FindStringSubmatch(a.name)
+			switch {
+			case m == nil:
+				t.Errorf("%s: %q is not service:Action", g.sid, a.name)
+			case !slices.Contains(knownPrefixes, m[1]):
+				t.Errorf("%s: %q has an unknown service prefix %q", g.sid, a.name, m[1])
+			}
+			if strings.Contains(a.name, "*") {
+				t.Errorf("%s: %q: list actions by name, not by wildcard", g.sid, a.name)
+			}
+			if !whoCalls.MatchString(a.why) {
+				t.Errorf("%s: %s: the justification %q should say who calls it (provider, tool, terraform or the AWS service)", g.sid, a.name, a.why)
+			}
+			if a.by == 0 {
+				t.Errorf("%s: %s is needed by no step", g.sid, a.name)
+			}
+			if seen[a.name] {
+				t.Errorf("%s: %s listed twice", g.sid, a.name)
+			}
+			seen[a.name] = true
+		}
+	}
+}
+
+func TestPolicyJSONIsValidAndDeterministic(t *testing.T) {
+	opts := Options{Stack: "demo", AccountID: "123456789012", Region: "eu-west-1", StateBucket: "acme-tf-state"}
+	first, err := Policy(opts).JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		again, _ := Policy(opts).JSON()
+		if !bytes.Equal(first, again) {
+			t.Fatal("two renders of the same policy differ")
+		}
+	}
+	var back Document
+	dec := json.NewDecoder(bytes.NewReader(first))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&back); err != nil {
+		t.Fatalf("policy JSON does not parse back: %v", err)
+	}
+	if back.Version != "2012-10-17" || len(back.Statement) == 0 {
+		t.Fatalf("parsed back %+v", back)
+	}
+	for _, st := range back.Statement {
+		if st.Effect != "Allow" || st.Sid == "" || len(st.Action) == 0 || len(st.Resource) == 0 {
+			t.Errorf("incomplete statement %+v", st)
+		}
+		if !slices.IsSorted(st.Action) || !slices.IsSorted(st.Resource) {
+			t.Errorf("%s: actions or resources not sorted", st.Sid)
+		}
+	}
+	golden(t, "scoped.json", first)
+	all, _ := Policy(Options{}).JSON()
+	golden(t, "unscoped.json", all)
+}
+
+// golden compares got with testdata/name.golden (rewritten with -update).
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/iampolicy -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("policy differs from %s (run with -update if the change is meant):\n%s", path, got)
+	}
+}
+
+func TestStepsSelectTheirActions(t *testing.T) {
+	tests := []struct {
+		name     string
+		steps    []Step
+		want     []string
+		wantNone []string
+	}{
+		{
+			name:     "deploy only: no provisioning, no deleting",
+			steps:    []Step{Deploy},
+			want:     []string{"ecs:DescribeServices", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks", "logs:GetLogEvents", "ecr:GetAuthorizationToken", "iam:PassRole"},
+			wantNone: []string{"ec2:CreateVpc", "ecs:DeleteService", "iam:CreateRole", "ec2:TerminateInstances", "s3:GetObject", "tag:GetResources"},
+		},
+		{
+			name:     "destroy only: reads, deletes and the leftover check, no creates",
+			steps:    []Step{Destroy},
+			want:     []string{"ec2:DeleteVpc", "ec2:TerminateInstances", "ecs:DeregisterTaskDefinition", "tag:GetResources", "iam:ListRoles", "s3:DeleteObject", "ec2:DescribeVpcs"},
+			wantNone: []string{"ec2:CreateVpc", "ecs:CreateService", "iam:PassRole", "iam:CreateRole", "ecr:GetAuthorizationToken", "logs:GetLogEvents"},
+		},
+		{
+			name:     "provision only",
+			steps:    []Step{Provision},
+			want:     []string{"ec2:CreateVpc", "iam:PassRole", "iam:CreateServiceLinkedRole", "ssm:GetParameter", "s3:PutObject", "ec2:RunInstances"},
+			wantNone: []string{"tag:GetResources", "ec2:TerminateInstances", "ecs:ListTasks", "ecr:GetAuthorizationToken"},
+		},
+		{
+			name:  "all by default",
+			steps: nil,
+			want:  []string{"ec2:CreateVpc", "ecs:ListTasks", "tag:GetResources", "ec2:TerminateInstances"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := allOptions()
+			o.Steps = tt.steps
+			p := Policy(o)
+			for _, a := range tt.want {
+				if !Allows(p, a) {
+					t.Errorf("does not allow %s", a)
+				}
+			}
+			for _, a := range tt.wantNone {
+				if Allows(p, a) {
+					t.Errorf("allows %s, which these steps never call", a)
+				}
+			}
+		})
+	}
+}
+
+func TestSmokeTestNeedsNoPermissions(t *testing.T) {
+	p := Policy(Options{Steps: []Step{SmokeTest}, StateBucket: "b-b-b"})
+	if len(p.Statement) != 0 {
+		t.Errorf("smoke-test alone got %d statements, want none", len(p.Statement))
+	}
+	b, err := p.JSON()
+	if err != nil || !json.Valid(b) || !strings.Contains(string(b), `"Statement": []`) {
+		t.Errorf("smoke-test policy %s (%v)", b, err)
+	}
+}
+
+func TestScopedResources(t *testing.T) {
+	p := Policy(Options{Stack: "demo", AccountID: "123456789012", Region: "cn-north-1", StateBucket: "tf-state", StateKey: "env/prod.tfstate"})
+	byID := map[string]Statement{}
+	for _, st := range p.Statement {
+		byID[st.Sid] = st
+	}
+	tests := []struct {
+		sid       string
+		resources []string
+	}{
+		{"IAMStackRoles", []string{
+			"arn:aws-cn:iam::123456789012:instance-profile/demo-ecs-instance",
+			"arn:aws-cn:iam::123456789012:role/demo-ecs-instance",
+			"arn:aws-cn:iam::123456789012:role/demo-task-execution",
+		}},
+		{"IAMPassInstanceRole", []string{"arn:aws-cn:iam::123456789012:role/demo-ecs-instance"}},
+		{"IAMPassTaskExecutionRole", []string{"arn:aws-cn:iam::123456789012:role/demo-task-execution"}},
+		{"TerraformStateBucket", []string{"arn:aws-cn:s3:::tf-state"}},
+		{"TerraformStateObjects", []string{"arn:aws-cn:s3:::tf-state/env/prod.tfstate", "arn:aws-cn:s3:::tf-state/env/prod.tfstate.tflock"}},
+		{"TerraformStateLock", []string{"arn:aws-cn:s3:::tf-state/env/prod.tfstate.tflock"}},
+		{"SSMECSOptimizedAMI", []string{"arn:aws-cn:ssm:cn-north-1::parameter/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"}},
+		{"AutoScalingStackGroup", []string{"arn:aws-cn:autoscaling:cn-north-1:123456789012:autoScalingGroup:*:autoScalingGroupName/demo"}},
+		{"LogsReadTaskLogs", []string{"arn:aws-cn:logs:cn-north-1:123456789012:log-group:/ecs/demo:log-stream:*"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sid, func(t *testing.T) {
+			st, ok := byID[tt.sid]
+			if !ok {
+				t.Fatalf("no statement %s", tt.sid)
+			}
+			if !slices.Equal(st.Resource, tt.resources) {
+				t.Errorf("resources %q, want %q", st.Resource, tt.resources)
+			}
+		})
+	}
+	if got := byID["IAMPassInstanceRole"].Condition["StringEquals"]["iam:PassedToService"]; !slices.Equal(got, []string{"ec2.amazonaws.com"}) {
+		t.Errorf("instance role PassRole condition %v", got)
+	}
+	if got := byID["IAMPassTaskExecutionRole"].Condition["StringEquals"]["iam:PassedToService"]; !slices.Equal(got, []string{"ecs-tasks.amazonaws.com"}) {
+		t.Errorf("task execution role PassRole condition %v", got)
+	}
+	// deploy passes the execution role only.
+	for _, st := range Policy(Options{Steps: []Step{Deploy}}).Statement {
+		if st.Sid == "IAMPassInstanceRole" {
+			t.Error("deploy alone may pass the instance role")
+		}
+	}
+	if got := byID["EC2DeleteStackResources"].Condition["StringEquals"]["aws:ResourceTag/graviton-cd:stack"]; !slices.Equal(got, []string{"demo"}) {
+		t.Errorf("EC2 delete condition %v", got)
+	}
+	// Without a name, deletes still need the stack tag to be there.
+	any := Policy(Options{})
+	for _, st := range any.Statement {
+		if st.Sid == "EC2DeleteStackResources" && !slices.Equal(st.Condition["Null"]["aws:ResourceTag/graviton-cd:stack"], []string{"false"}) {
+			t.Errorf("unnamed EC2 delete condition %v", st.Condition)
+		}
+		if strings.HasPrefix(st.Sid, "IAM") && st.Sid != "IAMLeftoverCheck" && slices.Contains(st.Resource, "*") {
+			t.Errorf("%s grants IAM actions on every resource", st.Sid)
+		}
+	}
+	// No S3 statement without a state bucket.
+	for _, st := range any.Statement {
+		for _, a := range st.Action {
+			if strings.HasPrefix(a, "s3:") {
+				t.Errorf("%s allows %s without --state-bucket", st.Sid, a)
+			}
+		}
+	}
+}
+
+func TestAllows(t *testing.T) {
+	d := Document{Statement: []Statement{
+		{Effect: "Allow", Action: []string{"ec2:Describe*", "ecs:UpdateService", "logs:Get?ogEvents"}},
+		{Effect: "Deny", Action: []string{"iam:*"}},
+	}}
+	tests := []struct {
+		action string
+		want   bool
+	}{
+		{"ec2:DescribeVpcs", true},
+		{"ec2:describevpcs", true},
+		{"ec2:Describe", true},
+		{"ec2:CreateVpc", false},
+		{"ecs:UpdateService", true},
+		{"ecs:UpdateServicePrimaryTaskSet", false},
+		{"ecs:Update", false},
+		{"logs:GetLogEvents", true},
+		{"logs:GetLLogEvents", false},
+		{"iam:PassRole", false},
+		{"Ec2:DescribeVpcs", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.action, func(t *testing.T) {
+			if got := Allows(d, tt.action); got != tt.want {
+				t.Errorf("Allows(%s) = %v, want %v", tt.action, got, tt.want)
+			}
+		})
+	}
+	star := Document{Statement: []Statement{{Effect: "Allow", Action: []string{"*"}}}}
+	if !Allows(star, "s3:GetObject") {
+		t.Error(`"*" does not allow s3:GetObject`)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  Options
+		field string
+	}{
+		{"ok", Options{Stack: "demo-app", AccountID: "123456789012", Region: "us-east-1", StateBucket: "tf.state-1", StateKey: "a/b.tfstate"}, ""},
+		{"empty is ok", Options{}, ""},
+		{"wildcard stack", Options{Stack: "*"}, "stack"},
+		{"upper-case stack", Options{Stack: "Demo"}, "stack"},
+		{"stack too long", Options{Stack: strings.Repeat("a", 21)}, "stack"},
+		{"stack ends with hyphen", Options{Stack: "demo-"}, "stack"},
+		{"short account", Options{AccountID: "12345"}, "account-id"},
+		{"account with letters", Options{AccountID: "12345678901a"}, "account-id"},
+		{"region", Options{Region: "us-east"}, "region"},
+		{"region wildcard", Options{Region: "us-*-1"}, "region"},
+		{"bucket upper", Options{StateBucket: "TF"}, "state-bucket"},
+		{"bucket wildcard", Options{StateBucket: "tf-*"}, "state-bucket"},
+		{"bucket dots", Options{StateBucket: "a..b"}, "state-bucket"},
+		{"key without bucket", Options{StateKey: "a"}, "state-key"},
+		{"key wildcard", Options{StateBucket: "tf-state", StateKey: "a/*"}, "state-key"},
+		{"key leading slash", Options{StateBucket: "tf-state", StateKey: "/a"}, "state-key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opts.Validate()
+			var fe *FieldError
+			switch {
+			case tt.field == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tt.field != "" && (!errors.As(err, &fe) || fe.Field != tt.field):
+				t.Errorf("error %v, want one about %s", err, tt.field)
+			}
+		})
+	}
+}
+
+// TestPolicyCoversTheToolsAPIInterfaces checks every method of the narrow
+// AWS interfaces the tool's packages call through, including paths the local
+// stack cannot reach (moto never stops a task, and ECR needs real AWS).
+func TestPolicyCoversTheToolsAPIInterfaces(t *testing.T) {
+	tests := []struct {
+		prefix string
+		iface  any
+		steps  []Step
+	}{
+		{"ecs", (*ecsdeploy.ECSAPI)(nil), []Step{Deploy}},
+		{"logs", (*ecsdeploy.LogsAPI)(nil), []Step{Deploy}},
+		{"ecr", (*imagecheck.ECRAPI)(nil), []Step{Deploy}},
+		{"tag", (*leftover.TaggingAPI)(nil), []Step{Destroy}},
+		{"ec2", (*leftover.EC2API)(nil), []Step{Destroy}},
+		{"autoscaling", (*leftover.AutoScalingAPI)(nil), []Step{Destroy}},
+		{"ecs", (*leftover.ECSAPI)(nil), []Step{Destroy}},
+		{"elasticloadbalancing", (*leftover.ELBAPI)(nil), []Step{Destroy}},
+		{"iam", (*leftover.IAMAPI)(nil), []Step{Destroy}},
+		{"logs", (*leftover.LogsAPI)(nil), []Step{Destroy}},
+	}
+	for _, tt := range tests {
+		typ := reflect.TypeOf(tt.iface).Elem()
+		t.Run(typ.String(), func(t *testing.T) {
+			p := Policy(Options{Steps: tt.steps})
+			for i := range typ.NumMethod() {
+				a := tt.prefix + ":" + typ.Method(i).Name
+				if !Allows(p, a) {
+					t.Errorf("%s calls %s, which the policy for %v does not allow", typ, a, tt.steps)
+				}
+			}
+		})
+	}
+}
+
+func TestParseStep(t *testing.T) {
+	for _, s := range Steps() {
+		if got, err := ParseStep(string(s)); err != nil || got != s {
+			t.Errorf("ParseStep(%s) = %s, %v", s, got, err)
+		}
+	}
+	if _, err := ParseStep("smoketest"); err == nil || !strings.Contains(err.Error(), "smoke-test") {
+		t.Errorf("ParseStep(smoketest) error %v should list the steps", err)
+	}
+}
