@@ -89,6 +89,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			deployCommand(),
 			smokeTestCommand(),
 			destroyCommand(),
+			iamPolicyCommand(),
 			versionCommand(),
 		},
 	}
