@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/graviton-cd/graviton-cd/internal/leftover"
 	"github.com/graviton-cd/graviton-cd/internal/localstack"
@@ -142,4 +147,93 @@ func tail(s string) string {
 		lines = lines[len(lines)-40:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestProvisionS3StateLock keeps state in S3 (moto) with a lockfile: a lock
+// held by another run stops provision with exit 1 naming the lock and its
+// holder; --force-unlock with that ID releases it.
+func TestProvisionS3StateLock(t *testing.T) {
+	tools := realStack(t)
+	ctx := t.Context()
+	name := uniqueStackName(t, "s3")
+	bucket := name + "-state"
+	s3c := s3.NewFromConfig(localstack.AWSConfig(t), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "stack")
+	args := []string{"provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary,
+		"--state-backend", "s3", "--state-bucket", bucket, "--plan-only"}
+
+	if code, _, stderr := run(t, args...); code != ExitOK {
+		t.Fatalf("plan with S3 state: exit %d\n%s", code, tail(stderr))
+	}
+
+	const lockID = "0f0e0d0c-1111-2222-3333-444455556666"
+	key := "graviton-cd/" + name + "/terraform.tfstate"
+	info := `{"ID":"` + lockID + `","Operation":"OperationTypeApply","Info":"","Who":"circleci@job-41","Version":"1.11.4","Created":"2026-11-26T03:00:00Z","Path":"` + bucket + "/" + key + `"}`
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key + ".tflock"), Body: strings.NewReader(info)}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, args...)
+	if code != ExitFailed {
+		t.Fatalf("plan under a held lock: exit %d, want %d\n%s", code, ExitFailed, tail(stderr))
+	}
+	for _, want := range []string{"state is locked", "lock ID " + lockID, "circleci@job-41", "--force-unlock " + lockID} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("lock error does not say %q:\n%s", want, tail(stderr))
+		}
+	}
+
+	if code, _, stderr := run(t, append(args, "--force-unlock", lockID)...); code != ExitOK {
+		t.Fatalf("plan with --force-unlock: exit %d\n%s", code, tail(stderr))
+	}
+	if _, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key + ".tflock")}); err == nil {
+		t.Error("the lock file is still there after --force-unlock")
+	}
+}
+
+// TestDestroyAfterHalfFailedProvision: provision fails part way (a role
+// with the stack's name already exists), and destroy --stack-dir still
+// removes everything that was created, although outputs.json was never written.
+func TestDestroyAfterHalfFailedProvision(t *testing.T) {
+	tools := realStack(t)
+	ctx := t.Context()
+	name := uniqueStackName(t, "hf")
+	iamc := iam.NewFromConfig(localstack.AWSConfig(t))
+	squatter := name + "-task-execution"
+	if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 aws.String(squatter),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = iamc.DeleteRole(context.Background(), &iam.DeleteRoleInput{RoleName: aws.String(squatter)})
+	})
+
+	dir := filepath.Join(t.TempDir(), "stack")
+	start := time.Now()
+	code, _, stderr := run(t, "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
+	if code != ExitFailed || !strings.Contains(stderr, "EntityAlreadyExists") {
+		t.Fatalf("provision: exit %d, want %d with EntityAlreadyExists\n%s", code, ExitFailed, tail(stderr))
+	}
+	t.Logf("half-failed provision: %s", time.Since(start).Round(time.Second))
+	if _, err := os.Stat(filepath.Join(dir, stack.OutputsFile)); !os.IsNotExist(err) {
+		t.Fatal("a failed provision wrote outputs.json")
+	}
+
+	start = time.Now()
+	var destroyed destroyResult
+	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
+		t.Fatalf("destroy after a failed provision: exit %d\n%s", code, tail(stderr))
+	}
+	t.Logf("destroy of %d resources left by the failed provision: %s", destroyed.Destroyed, time.Since(start).Round(time.Second))
+	if destroyed.Destroyed == 0 || len(destroyed.Leftovers) != 0 {
+		t.Errorf("destroy result = %+v", destroyed)
+	}
+	// The role that was there before is not the stack's: destroy left it alone.
+	if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(squatter)}); err != nil {
+		t.Errorf("destroy removed a role the stack did not create: %v", err)
+	}
 }
