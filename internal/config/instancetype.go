@@ -7,23 +7,29 @@ import (
 )
 
 // gravitonFamilies are the EC2 instance families built on AWS Graviton (arm64).
-var gravitonFamilies = []string{
-	"a1",
-	"c6g", "c6gd", "c6gn", "c7g", "c7gd", "c7gn", "c8g", "c8gd", "c8gn",
-	"g5g",
-	"hpc7g",
-	"i4g", "i8g", "im4gn", "is4gen",
-	"m6g", "m6gd", "m7g", "m7gd", "m8g", "m8gd",
-	"r6g", "r6gd", "r7g", "r7gd", "r8g", "r8gd",
-	"t4g",
-	"x2gd", "x8g",
+func gravitonFamilies() []string {
+	return []string{
+		"a1",
+		"c6g", "c6gd", "c6gn", "c7g", "c7gd", "c7gn", "c8g", "c8gd", "c8gn",
+		"g5g",
+		"hpc7g",
+		"i4g", "i8g", "im4gn", "is4gen",
+		"m6g", "m6gd", "m7g", "m7gd", "m8g", "m8gd",
+		"r6g", "r6gd", "r7g", "r7gd", "r8g", "r8gd",
+		"t4g",
+		"x2gd", "x8g",
+	}
 }
 
-// x86Counterparts maps the leading letters of an x86 family to the current
+// x86Counterpart maps the leading letters of an x86 family to the current
 // Graviton family of the same kind, for suggestions.
-var x86Counterparts = map[string]string{
-	"t": "t4g", "m": "m7g", "c": "c7g", "r": "r7g", "x": "x2gd", "i": "i4g", "g": "g5g",
-	"z": "r7g", "d": "im4gn", "h": "im4gn", "p": "g5g", "hpc": "hpc7g", "im": "im4gn", "is": "is4gen",
+func x86Counterpart(kind string) (string, bool) {
+	g, ok := map[string]string{
+		"t": "t4g", "m": "m7g", "c": "c7g", "r": "r7g", "x": "x2gd", "i": "i4g", "g": "g5g",
+		"z": "r7g", "d": "im4gn", "h": "im4gn", "p": "g5g", "hpc": "hpc7g", "im": "im4gn", "is": "is4gen",
+		"inf": "c7g", "trn": "c7g", "mac": "m7g", "u": "x2gd", "f": "c7g", "vt": "c7g",
+	}[kind]
+	return g, ok
 }
 
 var (
@@ -49,7 +55,7 @@ func CheckGravitonInstanceType(it string) error {
 	return Usagef("instance-type", "%s is not a Graviton (arm64) instance type and the stack runs arm64 images only: use %s instead", it, NearestGravitonType(it))
 }
 
-func isGravitonFamily(f string) bool { return slices.Contains(gravitonFamilies, f) }
+func isGravitonFamily(f string) bool { return slices.Contains(gravitonFamilies(), f) }
 
 // NearestGravitonType suggests the Graviton instance type closest to it: the
 // Graviton family of the same kind (t3 → t4g, m5 → m7g, c6i → c7g) in the same
@@ -72,11 +78,11 @@ func NearestGravitonType(it string) string {
 // nearestGravitonFamily maps by kind (the letters before the generation
 // digit: m5 → m, hpc6a → hpc), else by the closest family name.
 func nearestGravitonFamily(family string) string {
-	if g, ok := x86Counterparts[familyKindRE.FindString(family)]; ok {
+	if g, ok := x86Counterpart(familyKindRE.FindString(family)); ok {
 		return g
 	}
 	best, bestDist := "t4g", len(family)+10
-	for _, g := range gravitonFamilies {
+	for _, g := range gravitonFamilies() {
 		if d := editDistance(family, g); d < bestDist {
 			best, bestDist = g, d
 		}

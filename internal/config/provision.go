@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -137,7 +138,9 @@ var (
 )
 
 // logRetentionDays are the values CloudWatch Logs accepts.
-var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+func logRetentionDays() []int {
+	return []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+}
 
 // ValidateProvision turns raw input into a Provision or a *UsageError that
 // names the flag, says what is wrong and what would be right. It reads the
@@ -352,12 +355,11 @@ func (p *Provision) checkNetworkMode() error {
 }
 
 func (p *Provision) checkLogRetention() error {
-	for _, d := range logRetentionDays {
-		if d == p.LogRetentionDays {
-			return nil
-		}
+	days := logRetentionDays()
+	if slices.Contains(days, p.LogRetentionDays) {
+		return nil
 	}
-	return Usagef("log-retention-days", "%d is not a retention CloudWatch Logs offers: use one of %s", p.LogRetentionDays, strings.Trim(fmt.Sprint(logRetentionDays), "[]"))
+	return Usagef("log-retention-days", "%d is not a retention CloudWatch Logs offers: use one of %s", p.LogRetentionDays, strings.Trim(fmt.Sprint(days), "[]"))
 }
 
 // ParseTags parses "k=v,k2=v2". Keys are unique; the stack tag is reserved.
@@ -368,7 +370,7 @@ func ParseTags(s string) ([]Tag, error) {
 	seen := map[string]bool{}
 	for _, item := range splitComma(s) {
 		k, v, ok := strings.Cut(item, "=")
-		k = strings.TrimSpace(k)
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		switch {
 		case !ok || k == "":
 			return nil, Usagef("tags", "%q is not key=value: give tags as k=v,k2=v2 (for example team=web,env=prod)", item)
