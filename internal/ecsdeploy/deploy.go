@@ -101,7 +101,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout+callGrace)
 	defer cancel()
 
-	svc, err := d.getService(ctx, r.Cluster, r.Service)
+	svc, err := d.getService(ctx, deadline, r.Cluster, r.Service)
 	if err != nil {
 		return finish(err)
 	}
@@ -113,7 +113,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 	}
 	res.PreviousTaskDefinitionARN = aws.ToString(svc.TaskDefinition)
 	res.TaskDefinitionARN = res.PreviousTaskDefinitionARN
-	current, tags, err := d.describeTaskDefinition(ctx, res.PreviousTaskDefinitionARN)
+	current, tags, err := d.describeTaskDefinition(ctx, deadline, res.PreviousTaskDefinitionARN)
 	if err != nil {
 		return finish(err)
 	}
@@ -133,7 +133,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 				return finish(err)
 			}
 		}
-		target, err = d.registerRevision(ctx, current, tags, container, r.Image)
+		target, err = d.registerRevision(ctx, deadline, current, tags, container, r.Image)
 		if err != nil {
 			return finish(err)
 		}
@@ -145,7 +145,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 	if r.Image != "" {
 		update.TaskDefinition = res.TaskDefinitionARN
 	}
-	dep, err := d.updateService(ctx, r.Cluster, r.Service, update)
+	dep, err := d.updateService(ctx, deadline, r.Cluster, r.Service, update)
 	var noDep *noDeploymentError
 	res.ServiceUpdated = err == nil || errors.As(err, &noDep)
 	if r.NoWait && noDep != nil {

@@ -4,10 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/ecsdeploy/ecsfake"
@@ -431,5 +437,23 @@ func TestDeployInterrupted(t *testing.T) {
 	}
 	if len(h.srv.Updates()) != 1 {
 		t.Error("rolled back after an interrupt: the user asked to stop")
+	}
+}
+
+// An endpoint that never answers fails the deploy after a few tries, saying
+// what to check, instead of hanging until the deadline.
+func TestDeployUnreachableEndpoint(t *testing.T) {
+	h := newHarness(t, ecsfake.Options{})
+	dead := httptest.NewServer(http.NotFoundHandler())
+	url := dead.URL
+	dead.Close()
+	h.d.ECS = ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), Retryer: sdkRetryer()})
+	res, err := h.deploy(t, Request{Image: newImage, Container: "app"})
+	if err == nil || !strings.Contains(err.Error(), "check --endpoint-url") || res.ServiceUpdated {
+		t.Fatalf("Deploy = %+v, %v", res, err)
+	}
+	if d := h.clock.Now().Sub(t0); d > time.Minute {
+		t.Errorf("gave up after %s of retries, want under a minute", d)
 	}
 }

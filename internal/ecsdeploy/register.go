@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -13,8 +14,8 @@ import (
 )
 
 // describeTaskDefinition returns a task definition with its tags.
-func (d *Deployer) describeTaskDefinition(ctx context.Context, arn string) (*types.TaskDefinition, []types.Tag, error) {
-	out, err := callWithRetry(ctx, d, "describe task definition", func(ctx context.Context) (*ecs.DescribeTaskDefinitionOutput, error) {
+func (d *Deployer) describeTaskDefinition(ctx context.Context, deadline time.Time, arn string) (*types.TaskDefinition, []types.Tag, error) {
+	out, err := callWithRetry(ctx, d, deadline, "describe task definition", func(ctx context.Context) (*ecs.DescribeTaskDefinitionOutput, error) {
 		return d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 			TaskDefinition: aws.String(arn),
 			Include:        []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
@@ -98,12 +99,12 @@ func NewRevisionInput(td *types.TaskDefinition, tags []types.Tag, container, ima
 }
 
 // registerRevision registers the new revision and returns it.
-func (d *Deployer) registerRevision(ctx context.Context, td *types.TaskDefinition, tags []types.Tag, container, image string) (*types.TaskDefinition, error) {
+func (d *Deployer) registerRevision(ctx context.Context, deadline time.Time, td *types.TaskDefinition, tags []types.Tag, container, image string) (*types.TaskDefinition, error) {
 	in, err := NewRevisionInput(td, tags, container, image)
 	if err != nil {
 		return nil, err
 	}
-	out, err := callWithRetry(ctx, d, "register task definition", func(ctx context.Context) (*ecs.RegisterTaskDefinitionOutput, error) {
+	out, err := callWithRetry(ctx, d, deadline, "register task definition", func(ctx context.Context) (*ecs.RegisterTaskDefinitionOutput, error) {
 		return d.ECS.RegisterTaskDefinition(ctx, in)
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package ecsdeploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"time"
@@ -62,18 +63,19 @@ func newBackoff() retry.Backoff {
 }
 
 // clockBackoff waits on an injected Clock instead of a real timer, so that
-// go-retry's loop runs on virtual time in tests.
+// go-retry's loop runs on virtual time in tests, and stops at the deadline.
 type clockBackoff struct {
-	ctx   context.Context
-	clock Clock
-	next  retry.Backoff
-	onTry func(d time.Duration)
+	ctx      context.Context
+	clock    Clock
+	deadline time.Time
+	next     retry.Backoff
+	onTry    func(d time.Duration)
 }
 
 // Next sleeps the next backoff on the clock and then lets go-retry go on.
 func (b clockBackoff) Next() (time.Duration, bool) {
 	d, stop := b.next.Next()
-	if stop {
+	if stop || b.clock.Now().Add(d).After(b.deadline) {
 		return 0, true
 	}
 	if b.onTry != nil {
@@ -85,20 +87,34 @@ func (b clockBackoff) Next() (time.Duration, bool) {
 	return 0, false
 }
 
+// maxUnreachable is how many times in a row a call is retried when AWS
+// cannot be reached at all: an endpoint that never answers is more likely a
+// wrong --endpoint-url or network than a blip, and should not hang a
+// pipeline until the deadline. Throttling and 5xx answers have no limit.
+const maxUnreachable = 5
+
 // callWithRetry runs fn until it succeeds, fails with an error that is not
-// Retryable, or ctx ends. what names the call in progress lines.
-func callWithRetry[T any](ctx context.Context, d *Deployer, what string, fn func(context.Context) (T, error)) (T, error) {
+// Retryable, or ctx or the deadline (on the Deployer's clock) ends. what
+// names the call in progress lines.
+func callWithRetry[T any](ctx context.Context, d *Deployer, deadline time.Time, what string, fn func(context.Context) (T, error)) (T, error) {
 	var last error
-	b := clockBackoff{ctx: ctx, clock: d.clock(), next: newBackoff(), onTry: func(wait time.Duration) {
+	unreachable := 0
+	b := clockBackoff{ctx: ctx, clock: d.clock(), deadline: deadline, next: newBackoff(), onTry: func(wait time.Duration) {
 		d.Log.Printf("%s: %s; retrying in %s", what, briefError(last), wait.Round(100*time.Millisecond))
 	}}
 	v, err := retry.DoValue(ctx, b, func(ctx context.Context) (T, error) {
 		v, err := fn(ctx)
-		if err != nil && Retryable(err) {
-			last = err
-			return v, retry.RetryableError(err)
+		if err == nil || !Retryable(err) {
+			return v, err
 		}
-		return v, err
+		last = err
+		if unreachable = unreachable + 1; !answered(err) && unreachable > maxUnreachable {
+			return v, fmt.Errorf("%w (no answer after %d tries: check --endpoint-url, AWS_ENDPOINT_URL and the network)", err, unreachable)
+		}
+		if answered(err) {
+			unreachable = 0
+		}
+		return v, retry.RetryableError(err)
 	})
 	if err == nil {
 		return v, nil
@@ -109,6 +125,14 @@ func callWithRetry[T any](ctx context.Context, d *Deployer, what string, fn func
 	return v, err
 }
 
+// answered says whether err came with an answer from AWS (an error code or
+// an HTTP status), rather than from not reaching it.
+func answered(err error) bool {
+	var api smithy.APIError
+	var resp *smithyhttp.ResponseError
+	return errors.As(err, &api) || errors.As(err, &resp) && resp.HTTPStatusCode() > 0
+}
+
 // briefError is an error as one short phrase for a progress line: the AWS
 // error code and message, or the HTTP status, without the SDK's preamble.
 func briefError(err error) string {
@@ -117,8 +141,11 @@ func briefError(err error) string {
 		return api.ErrorCode() + ": " + api.ErrorMessage()
 	}
 	var resp *smithyhttp.ResponseError
-	if errors.As(err, &resp) {
+	if errors.As(err, &resp) && resp.HTTPStatusCode() > 0 {
 		return "HTTP " + strconv.Itoa(resp.HTTPStatusCode())
+	}
+	if resp != nil && resp.Err != nil {
+		return resp.Err.Error() // no answer: the transport's reason
 	}
 	return err.Error()
 }

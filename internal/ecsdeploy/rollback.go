@@ -39,7 +39,7 @@ func (d *Deployer) rollback(ctx context.Context, r Request, from rollbackFrom) (
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout+callGrace)
 	defer cancel()
 
-	svc, err := d.getService(ctx, r.Cluster, r.Service)
+	svc, err := d.getService(ctx, deadline, r.Cluster, r.Service)
 	if err != nil {
 		return rollbackResult{}, err
 	}
@@ -58,7 +58,7 @@ func (d *Deployer) rollback(ctx context.Context, r Request, from rollbackFrom) (
 		}
 	}
 	if spec == nil {
-		dep, err := d.updateService(ctx, r.Cluster, r.Service, updateRequest{TaskDefinition: previous})
+		dep, err := d.updateService(ctx, deadline, r.Cluster, r.Service, updateRequest{TaskDefinition: previous})
 		if err != nil {
 			return rollbackResult{}, err
 		}

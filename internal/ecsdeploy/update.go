@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -41,8 +42,8 @@ func describeService(ctx context.Context, api ECSAPI, cluster, service string) (
 }
 
 // getService describes the service with retries on throttling and 5xx.
-func (d *Deployer) getService(ctx context.Context, cluster, service string) (*types.Service, error) {
-	s, err := callWithRetry(ctx, d, "describe service", func(ctx context.Context) (*types.Service, error) {
+func (d *Deployer) getService(ctx context.Context, deadline time.Time, cluster, service string) (*types.Service, error) {
+	s, err := callWithRetry(ctx, d, deadline, "describe service", func(ctx context.Context) (*types.Service, error) {
 		return describeService(ctx, d.ECS, cluster, service)
 	})
 	if err != nil {
@@ -65,7 +66,7 @@ type updateRequest struct {
 
 // updateService calls UpdateService and returns the new PRIMARY deployment
 // from its answer: the one this update started.
-func (d *Deployer) updateService(ctx context.Context, cluster, service string, r updateRequest) (types.Deployment, error) {
+func (d *Deployer) updateService(ctx context.Context, deadline time.Time, cluster, service string, r updateRequest) (types.Deployment, error) {
 	in := &ecs.UpdateServiceInput{
 		Cluster:            aws.String(cluster),
 		Service:            aws.String(service),
@@ -75,7 +76,7 @@ func (d *Deployer) updateService(ctx context.Context, cluster, service string, r
 	if r.TaskDefinition != "" {
 		in.TaskDefinition = aws.String(r.TaskDefinition)
 	}
-	out, err := callWithRetry(ctx, d, "update service", func(ctx context.Context) (*ecs.UpdateServiceOutput, error) {
+	out, err := callWithRetry(ctx, d, deadline, "update service", func(ctx context.Context) (*ecs.UpdateServiceOutput, error) {
 		return d.ECS.UpdateService(ctx, in)
 	})
 	if err != nil {
