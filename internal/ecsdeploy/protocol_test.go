@@ -457,3 +457,16 @@ func TestDeployUnreachableEndpoint(t *testing.T) {
 		t.Errorf("gave up after %s of retries, want under a minute", d)
 	}
 }
+
+// Throttling that never ends gives up at the deadline, even before the
+// service was updated, and says what it last saw.
+func TestDeployThrottledUntilTheDeadline(t *testing.T) {
+	h := newHarness(t, ecsfake.Options{Faults: []ecsfake.Fault{ecsfake.Throttle("DescribeServices", 1, 1_000_000)}})
+	res, err := h.deploy(t, Request{Image: newImage, Container: "app", Timeout: 2 * time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "ThrottlingException") || res.ServiceUpdated {
+		t.Fatalf("Deploy = %+v, %v", res, err)
+	}
+	if d := h.clock.Now().Sub(t0); d > 2*time.Minute {
+		t.Errorf("retried for %s, past the 2m deadline", d)
+	}
+}
