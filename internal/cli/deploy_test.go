@@ -110,6 +110,7 @@ func TestDeployFailures(t *testing.T) {
 		name   string
 		opts   ecsfake.Options
 		args   []string
+		env    map[string]string
 		result string
 		msg    string
 	}{
@@ -117,10 +118,17 @@ func TestDeployFailures(t *testing.T) {
 		{name: "missing service", opts: ecsfake.Options{Missing: true}, result: "failed", msg: "service web not found in cluster demo"},
 		{name: "timeout", args: []string{"--timeout", "1s"}, result: "timed_out", msg: "did not finish within 1s"},
 		{name: "no wait", args: []string{"--no-wait"}, result: "started"},
+		{name: "rolled back", opts: ecsfake.Options{Rollouts: [][]ecsfake.Frame{failed, completedAtOnce}}, args: []string{"--rollback-on-failure"},
+			result: "rolled_back", msg: "rolled back to arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"},
+		{name: "rollback from env", opts: ecsfake.Options{Rollouts: [][]ecsfake.Frame{failed, completedAtOnce}}, env: map[string]string{"GRAVITON_CD_ROLLBACK_ON_FAILURE": "true"},
+			result: "rolled_back", msg: "rolled back"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := deployServer(t, tc.opts)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
 			args := deployArgs(srv, append([]string{"--cluster", "demo", "--service", "web", "--image", "example.com/web:2", "--output", "json"}, tc.args...)...)
 			code, out, stderr := run(t, args...)
 			if testing.Verbose() {
