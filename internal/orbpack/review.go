@@ -27,6 +27,8 @@ var (
 	snakeCaseRe = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 	envRefRe    = regexp.MustCompile(`\$\{?[A-Za-z_]`)
 	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// secretNameRe spots parameters that would carry a secret's value.
+	secretNameRe = regexp.MustCompile(`(secret|token|password|passwd|private_key|access_key)`)
 )
 
 // reservedJobKeys are keys of a workflow's job invocation: a job parameter with
@@ -73,6 +75,8 @@ func ReviewDir(dir string) ([]Finding, error) {
 //     read it as parameter syntax);
 //   - parameters are snake_case, of a known type, with defaults of that type
 //     and no $ENV in a default; job parameters avoid workflow keys (name…);
+//     a parameter named like a secret is an env_var_name, never a value;
+//   - every job has an executor parameter;
 //   - every << parameters.x >> is declared and every declared parameter is used;
 //   - steps call only CircleCI's steps or this orb's commands, with declared
 //     arguments, every required one given;
@@ -185,6 +189,9 @@ func (r *reviewer) parameter(where, section, name string, p *yaml.Node) {
 		r.add(where, "description", "parameter %s has no description", name)
 	}
 	typ := scalarValue(mapValue(p, "type"))
+	if secretNameRe.MatchString(name) && typ != "env_var_name" {
+		r.add(where, "secret-parameter", "parameter %s looks like a secret: make it an env_var_name parameter that names the variable holding it", name)
+	}
 	if !paramTypes[typ] {
 		r.add(where, "parameter-type", "parameter %s has type %q, want one of string, boolean, integer, enum, executor, steps, env_var_name", name, typ)
 		return
@@ -226,6 +233,9 @@ func (r *reviewer) parameter(where, section, name string, p *yaml.Node) {
 }
 
 func (r *reviewer) job(where string, c *yaml.Node) {
+	if scalarValue(mapValue(mapValue(mapValue(c, "parameters"), "executor"), "type")) != "executor" {
+		r.add(where, "executor", "has no executor parameter: users choose amd64 or arm (Graviton) with it")
+	}
 	exec := mapValue(c, "executor")
 	if exec == nil && mapValue(c, "docker") == nil && mapValue(c, "machine") == nil && mapValue(c, "macos") == nil {
 		r.add(where, "executor", "names no executor")

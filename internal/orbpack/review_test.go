@@ -97,6 +97,12 @@ func TestReviewCatchesEachRule(t *testing.T) {
 		{"display without source_url", func(t *testing.T, dir string) {
 			replaceIn(t, filepath.Join(dir, "@orb.yml"), "  source_url: https://github.com/graviton-cd/graviton-cd\n", "")
 		}, "@orb.yml", "display"},
+		{"secret passed by value", func(t *testing.T, dir string) {
+			replaceIn(t, filepath.Join(dir, "commands", "destroy.yml"), "  aws_secret_access_key:\n    type: env_var_name\n", "  aws_secret_access_key:\n    type: string\n")
+		}, "commands/destroy", "secret-parameter"},
+		{"job without an executor parameter", func(t *testing.T, dir string) {
+			replaceIn(t, filepath.Join(dir, "jobs", "destroy.yml"), "  executor:\n    type: executor\n", "  executor:\n    type: string\n")
+		}, "jobs/destroy", "executor"},
 		{"no examples", func(t *testing.T, dir string) {
 			if err := os.RemoveAll(filepath.Join(dir, "examples")); err != nil {
 				t.Fatal(err)
