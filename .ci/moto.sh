@@ -15,14 +15,18 @@ logfile="$cache/moto-$port.log"
 url="http://127.0.0.1:$port"
 log() { printf '%s moto: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
-answers() { curl -fsS -o /dev/null --max-time 2 "$url/moto-api/data.json" 2>/dev/null; }
+# /moto-api/ is cheap; data.json serializes every resource and slows down as state grows.
+answers() { curl -fsS -o /dev/null --max-time 5 "$url/moto-api/" 2>/dev/null; }
 ours_running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
 start() {
+	# Two callers starting at once must not race for the port.
+	exec 8>"$cache/moto-$port.lock"
+	flock 8
 	if ours_running && answers; then log "reusing moto already running at $url (pid $(cat "$pidfile"))"; return; fi
 	if answers; then
-		log "something not started by us already answers on port $port; set GRAVITON_CD_MOTO_PORT to another port"
-		exit 1
+		log "reusing a moto that answers at $url but was not started by this script (it is left running)"
+		return
 	fi
 	command -v moto_server >/dev/null || { log "moto_server not found on PATH"; exit 1; }
 	# Without managed policies loaded, attaching AWS-managed IAM policies fails in moto.

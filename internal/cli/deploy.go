@@ -194,7 +194,11 @@ func deploySummary(r ecsdeploy.Result) string {
 	case ecsdeploy.OutcomeSucceeded:
 		return fmt.Sprintf("deploy succeeded: service %s runs %s (deployment %s, %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID, took)
 	case ecsdeploy.OutcomeStarted:
-		return fmt.Sprintf("deploy started: service %s is rolling out %s (deployment %s, not followed: --no-wait)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
+		dep := "no deployment reported"
+		if r.DeploymentID != "" {
+			dep = "deployment " + r.DeploymentID
+		}
+		return fmt.Sprintf("deploy started: service %s is rolling out %s (%s; not followed: --no-wait)", r.Service, r.TaskDefinitionARN, dep)
 	case ecsdeploy.OutcomeRolledBack:
 		return fmt.Sprintf("deploy failed and was rolled back: service %s runs %s again (deployment %s failed, rollback %s completed, %s)", r.Service, r.PreviousTaskDefinitionARN, r.DeploymentID, r.RollbackDeploymentID, took)
 	case ecsdeploy.OutcomeRollbackFailed:

@@ -2,11 +2,13 @@ package demo
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -17,7 +19,8 @@ type Registry struct {
 
 // StartRegistry starts an empty registry on a free 127.0.0.1 port.
 func StartRegistry() *Registry {
-	return &Registry{srv: httptest.NewServer(registry.New())}
+	// Quiet: its request log would bury the demo's own output.
+	return &Registry{srv: httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))}
 }
 
 // Host is the registry's host:port, for image references.
