@@ -145,6 +145,8 @@ type planResult struct {
 	Changes []string `json:"changes"`
 }
 
+func (p planResult) noChanges() bool { return p.Add == 0 && p.Change == 0 && p.Destroy == 0 }
+
 // stackSettings is <dir>/stack.json: what destroy --stack-dir needs even
 // when provision failed before outputs.json was written.
 type stackSettings struct {

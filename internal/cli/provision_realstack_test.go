@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/graviton-cd/graviton-cd/internal/leftover"
 	"github.com/graviton-cd/graviton-cd/internal/localstack"
 	"github.com/graviton-cd/graviton-cd/internal/stack"
+	"github.com/graviton-cd/graviton-cd/internal/terraform"
 )
 
 // uniqueStackName gives each run its own stack, so packages sharing one
@@ -235,5 +238,83 @@ func TestDestroyAfterHalfFailedProvision(t *testing.T) {
 	// The role that was there before is not the stack's: destroy left it alone.
 	if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(squatter)}); err != nil {
 		t.Errorf("destroy removed a role the stack did not create: %v", err)
+	}
+}
+
+// signalWriter collects output and closes seen once it holds marker.
+type signalWriter struct {
+	mu     sync.Mutex
+	buf    strings.Builder
+	marker string
+	seen   chan struct{}
+	once   sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.marker) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestProvisionInterruptedMidApply cancels provision while terraform creates
+// the load balancer, as a cancelled CI job's SIGTERM does: terraform gets
+// an interrupt, saves state and releases the lock; a rerun converges and
+// destroy cleans up.
+func TestProvisionInterruptedMidApply(t *testing.T) {
+	tools := realStack(t)
+	name := uniqueStackName(t, "ir")
+	dir := filepath.Join(t.TempDir(), "stack")
+	args := []string{"graviton-cd", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stderr := &signalWriter{marker: "aws_lb.this: Creating...", seen: make(chan struct{})}
+	done := make(chan int, 1)
+	go func() { done <- RunIO(ctx, args, io.Discard, stderr) }()
+	select {
+	case <-stderr.seen:
+	case code := <-done:
+		t.Fatalf("provision ended (exit %d) before the load balancer was being created\n%s", code, tail(stderr.String()))
+	case <-time.After(10 * time.Minute):
+		t.Fatal("the load balancer was never created")
+	}
+	cancel()
+	start := time.Now()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(terraform.GracefulStop + 30*time.Second):
+		t.Fatal("provision did not stop after the interrupt")
+	}
+	t.Logf("provision stopped %s after the interrupt", time.Since(start).Round(time.Second))
+	if code != ExitFailed || !strings.Contains(stderr.String(), "interrupted because the job was cancelled") {
+		t.Fatalf("interrupted provision: exit %d\n%s", code, tail(stderr.String()))
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".terraform.tfstate.lock.info")); !os.IsNotExist(err) {
+		t.Errorf("the state lock was not released: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "terraform.tfstate")); err != nil || fi.Size() == 0 {
+		t.Errorf("no state saved after the interrupt: %v", err)
+	}
+
+	if code, _, stderr := run(t, args[1:]...); code != ExitOK {
+		t.Fatalf("rerun after the interrupt: exit %d\n%s", code, tail(stderr))
+	}
+	var again provisionResult
+	if code, stderr := runJSON(t, &again, args[1:]...); code != ExitOK || again.Plan == nil || !again.Plan.noChanges() {
+		t.Errorf("third provision: exit %d, plan %+v; want no changes\n%s", code, again.Plan, tail(stderr))
+	}
+	if code, _, stderr := run(t, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
+		t.Fatalf("destroy: exit %d\n%s", code, tail(stderr))
 	}
 }

@@ -88,7 +88,7 @@ func (e *Exec) primeVersion(ctx context.Context) error {
 	e.tf.SetStdout(io.Discard)
 	defer e.tf.SetStdout(e.w)
 	if _, _, err := e.tf.Version(ctx, false); err != nil {
-		return wrap("terraform version", err)
+		return wrap(ctx, "terraform version", err)
 	}
 	return nil
 }
@@ -99,7 +99,7 @@ func (e *Exec) Init(ctx context.Context) error {
 		return err
 	}
 	if err := e.tf.Init(ctx); err != nil {
-		return wrap("terraform init", err)
+		return wrap(ctx, "terraform init", err)
 	}
 	return nil
 }
@@ -107,11 +107,11 @@ func (e *Exec) Init(ctx context.Context) error {
 // Plan implements Runner.
 func (e *Exec) Plan(ctx context.Context, planFile string, destroy bool) (PlanSummary, error) {
 	if _, err := e.tf.Plan(ctx, tfexec.Out(planFile), tfexec.Destroy(destroy)); err != nil {
-		return PlanSummary{}, wrap("terraform plan", err)
+		return PlanSummary{}, wrap(ctx, "terraform plan", err)
 	}
 	p, err := e.quiet.ShowPlanFile(ctx, planFile)
 	if err != nil {
-		return PlanSummary{}, wrap("read plan "+planFile, err)
+		return PlanSummary{}, wrap(ctx, "read plan "+planFile, err)
 	}
 	return Summarize(p), nil
 }
@@ -119,7 +119,7 @@ func (e *Exec) Plan(ctx context.Context, planFile string, destroy bool) (PlanSum
 // Apply implements Runner.
 func (e *Exec) Apply(ctx context.Context, planFile string) error {
 	if err := e.tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
-		return wrap("terraform apply", err)
+		return wrap(ctx, "terraform apply", err)
 	}
 	return nil
 }
@@ -127,7 +127,7 @@ func (e *Exec) Apply(ctx context.Context, planFile string) error {
 // Destroy implements Runner.
 func (e *Exec) Destroy(ctx context.Context) error {
 	if err := e.tf.Destroy(ctx); err != nil {
-		return wrap("terraform destroy", err)
+		return wrap(ctx, "terraform destroy", err)
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (e *Exec) Destroy(ctx context.Context) error {
 func (e *Exec) Outputs(ctx context.Context) (map[string]string, error) {
 	outs, err := e.quiet.Output(ctx)
 	if err != nil {
-		return nil, wrap("terraform output", err)
+		return nil, wrap(ctx, "terraform output", err)
 	}
 	m := make(map[string]string, len(outs))
 	for k, o := range outs {
@@ -153,7 +153,7 @@ func (e *Exec) Outputs(ctx context.Context) (map[string]string, error) {
 func (e *Exec) ResourceCount(ctx context.Context) (int, error) {
 	st, err := e.quiet.Show(ctx)
 	if err != nil {
-		return 0, wrap("terraform show", err)
+		return 0, wrap(ctx, "terraform show", err)
 	}
 	return CountManaged(st), nil
 }
@@ -161,7 +161,7 @@ func (e *Exec) ResourceCount(ctx context.Context) (int, error) {
 // ForceUnlock implements Runner.
 func (e *Exec) ForceUnlock(ctx context.Context, lockID string) error {
 	if err := e.tf.ForceUnlock(ctx, lockID); err != nil {
-		return wrap("terraform force-unlock "+lockID, err)
+		return wrap(ctx, "terraform force-unlock "+lockID, err)
 	}
 	return nil
 }
@@ -309,13 +309,15 @@ func (e *InterruptedError) Error() string {
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // wrap turns a terraform-exec error into a lock error, an interruption, or an
-// error that says which command failed.
-func wrap(op string, err error) error {
+// error that says which command failed. The context, not the error, says
+// whether this was an interruption and why: terraform-exec's error matches
+// both context.Canceled and context.DeadlineExceeded.
+func wrap(ctx context.Context, op string, err error) error {
 	if le, ok := ParseLockError(err); ok {
 		return le
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &InterruptedError{Op: op, Err: err}
+	if ctx.Err() != nil {
+		return &InterruptedError{Op: op, Err: ctx.Err()}
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
