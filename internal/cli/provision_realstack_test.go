@@ -59,11 +59,33 @@ func runJSON(t *testing.T, v any, args ...string) (int, string) {
 	return code, stderr
 }
 
-// TestProvisionDestroyRealStack runs the whole life of a stack against moto
-// with real Terraform and the AWS provider: plan-only, provision, provision
-// again (no changes), destroy, destroy again, and the leftover check.
-func TestProvisionDestroyRealStack(t *testing.T) {
+// TestRealStack runs provision and destroy against moto with real Terraform
+// and the AWS provider from the mirror. The environment is set once here;
+// the cases run in parallel (each on its own stack name), as most of their
+// time is spent waiting on the provider.
+func TestRealStack(t *testing.T) {
 	tools := realStack(t)
+	cases := []struct {
+		name string
+		run  func(*testing.T, localstack.Tools)
+	}{
+		{"lifecycle", testLifecycle},
+		{"s3-state-lock", testS3StateLock},
+		{"destroy-after-half-failed-provision", testDestroyAfterHalfFailedProvision},
+		{"interrupted-mid-apply", testInterruptedMidApply},
+		{"destroy-by-flags-of-an-absent-stack", testDestroyByFlagsAbsent},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, tools)
+		})
+	}
+}
+
+// testLifecycle runs the whole life of a stack: plan-only, provision,
+// provision again (no changes), destroy, destroy again, leftover check.
+func testLifecycle(t *testing.T, tools localstack.Tools) {
 	name := uniqueStackName(t, "pd")
 	dir := filepath.Join(t.TempDir(), "stack")
 	provision := []string{"provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary, "--tags", "team=platform,cost-center=42"}
@@ -152,11 +174,10 @@ func tail(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// TestProvisionS3StateLock keeps state in S3 (moto) with a lockfile: a lock
+// testS3StateLock keeps state in S3 (moto) with a lockfile: a lock
 // held by another run stops provision with exit 1 naming the lock and its
 // holder; --force-unlock with that ID releases it.
-func TestProvisionS3StateLock(t *testing.T) {
-	tools := realStack(t)
+func testS3StateLock(t *testing.T, tools localstack.Tools) {
 	ctx := t.Context()
 	name := uniqueStackName(t, "s3")
 	bucket := name + "-state"
@@ -196,11 +217,10 @@ func TestProvisionS3StateLock(t *testing.T) {
 	}
 }
 
-// TestDestroyAfterHalfFailedProvision: provision fails part way (a role
+// testDestroyAfterHalfFailedProvision: provision fails part way (a role
 // with the stack's name already exists), and destroy --stack-dir still
 // removes everything that was created, although outputs.json was never written.
-func TestDestroyAfterHalfFailedProvision(t *testing.T) {
-	tools := realStack(t)
+func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	ctx := t.Context()
 	name := uniqueStackName(t, "hf")
 	iamc := iam.NewFromConfig(localstack.AWSConfig(t))
@@ -266,12 +286,11 @@ func (w *signalWriter) String() string {
 	return w.buf.String()
 }
 
-// TestProvisionInterruptedMidApply cancels provision while terraform creates
+// testInterruptedMidApply cancels provision while terraform creates
 // the load balancer, as a cancelled CI job's SIGTERM does: terraform gets
 // an interrupt, saves state and releases the lock; a rerun converges and
 // destroy cleans up.
-func TestProvisionInterruptedMidApply(t *testing.T) {
-	tools := realStack(t)
+func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	name := uniqueStackName(t, "ir")
 	dir := filepath.Join(t.TempDir(), "stack")
 	args := []string{"graviton-cd", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary}
@@ -316,5 +335,20 @@ func TestProvisionInterruptedMidApply(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
 		t.Fatalf("destroy: exit %d\n%s", code, tail(stderr))
+	}
+}
+
+// testDestroyByFlagsAbsent: destroy given provision's flags instead of
+// --stack-dir renders the module, finds nothing in state and nothing tagged,
+// and exits 0.
+func testDestroyByFlagsAbsent(t *testing.T, tools localstack.Tools) {
+	name := uniqueStackName(t, "df")
+	dir := filepath.Join(t.TempDir(), "stack")
+	code, stdout, stderr := run(t, "destroy", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
+	if code != ExitOK || !strings.Contains(stdout, "nothing left to destroy") {
+		t.Fatalf("destroy by flags: exit %d, stdout %q\n%s", code, stdout, tail(stderr))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "main.tf")); err != nil {
+		t.Errorf("destroy by flags did not leave the rendered module: %v", err)
 	}
 }

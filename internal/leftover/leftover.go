@@ -33,6 +33,7 @@ type Resource struct {
 	ID   string // ID, name or ARN
 }
 
+// String is "kind id", as destroy lists leftovers.
 func (r Resource) String() string { return r.Kind + " " + r.ID }
 
 // TaggingAPI is the part of the Resource Groups Tagging API the check uses.

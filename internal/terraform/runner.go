@@ -243,11 +243,13 @@ type LockError struct {
 	Err                                        error
 }
 
+// Error names the lock, its holder and how to release it.
 func (e *LockError) Error() string {
 	return fmt.Sprintf("state is locked (lock ID %s, held by %s for %s since %s): wait for that run to finish; if it died, rerun with --force-unlock %s",
 		orUnknown(e.ID), orUnknown(e.Who), orUnknown(e.Operation), orUnknown(e.Created), orUnknown(e.ID))
 }
 
+// Unwrap returns terraform's own error.
 func (e *LockError) Unwrap() error { return e.Err }
 
 func orUnknown(s string) string {
@@ -298,6 +300,7 @@ type InterruptedError struct {
 	Err error
 }
 
+// Error says why terraform was stopped and what to do next.
 func (e *InterruptedError) Error() string {
 	why := "the job was cancelled"
 	if errors.Is(e.Err, context.DeadlineExceeded) {
@@ -306,6 +309,7 @@ func (e *InterruptedError) Error() string {
 	return fmt.Sprintf("%s interrupted because %s: terraform was asked to stop and given %s to save state and release the lock; rerun to converge", e.Op, why, GracefulStop)
 }
 
+// Unwrap returns the context's error.
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // wrap turns a terraform-exec error into a lock error, an interruption, or an
