@@ -6,7 +6,7 @@ CACHE     ?= $(or $(GRAVITON_CD_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/gr
 GORELEASER = $(CACHE)/bin/goreleaser-$(GORELEASER_VERSION)/goreleaser
 GO_PKGS    = ./...
 
-.PHONY: all build cross tools moto moto-stop test demo bench orb snapshot lint clean
+.PHONY: all build cross tools moto moto-stop test demo bench orb orb-schema snapshot lint clean
 
 all: lint test
 
@@ -36,7 +36,7 @@ moto-stop:
 ## test: vet, then every test tier, including the real local stack
 test: tools
 	go vet $(GO_PKGS)
-	@bash .ci/with-stack.sh go test -count=1 $(GO_PKGS)
+	@bash .ci/with-stack.sh go test -count=1 -timeout 30m $(GO_PKGS)
 
 ## demo: provision → deploy → smoke-test → destroy on the local stack
 demo: tools
@@ -50,18 +50,27 @@ bench: tools
 orb:
 	go run ./internal/orbpack/cmd/orbpack -src src -out dist/orb.yml
 
-## snapshot: goreleaser build --snapshot (all platforms, checksums) into dist/
+## snapshot: goreleaser release --snapshot (all platforms, checksums.txt; nothing published) into dist/release
 snapshot: $(GORELEASER)
-	$(GORELEASER) build --snapshot --clean -f goreleaser.yaml
+	$(GORELEASER) release --snapshot --clean -f goreleaser.yaml
+	@for a in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do \
+		grep -q " graviton-cd_$$a$$" dist/release/checksums.txt || { echo "checksums.txt lacks graviton-cd_$$a"; exit 1; }; \
+	done; echo "snapshot: 4 binaries and checksums.txt in dist/release"
 
 $(GORELEASER):
 	@echo "installing goreleaser $(GORELEASER_VERSION) from the Go module proxy (about 5 minutes, once)"
 	GOBIN=$(dir $(GORELEASER)) go install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet, shellcheck, and the orb review (descriptions, named steps, parameters)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet $(GO_PKGS)
+	shellcheck -x .ci/run .ci/*.sh src/scripts/*.sh src/tests/*.bats src/tests/helpers/*.bash .circleci/scripts/*.sh
+	go run ./internal/orbpack/cmd/orbpack -src src -out dist/orb.yml -review
+
+## orb-schema: validate the packed orb and .circleci/*.yml against CircleCI's schema (needs ../shared)
+orb-schema:
+	bash .circleci/scripts/validate-schema.sh
 
 clean:
 	rm -rf bin dist

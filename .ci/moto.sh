@@ -5,7 +5,7 @@
 #   moto.sh url     print the endpoint URL
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=versions.env
+# shellcheck source=/dev/null
 . "$here/versions.env"
 port=${GRAVITON_CD_MOTO_PORT:-$MOTO_PORT}
 cache=${GRAVITON_CD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graviton-cd}

@@ -6,7 +6,7 @@
 # and write $cache/local-stack.env for `make test` and `make demo`. Idempotent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=versions.env
+# shellcheck source=/dev/null
 . "$here/versions.env"
 cache=${GRAVITON_CD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graviton-cd}
 mkdir -p "$cache"
