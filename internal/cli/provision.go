@@ -78,7 +78,7 @@ func provisionFlags() []ucli.Flag {
 		num("cpu", config.DefaultCPU, "task CPU units (1024 = 1 vCPU)"),
 		num("memory", config.DefaultMemory, "task memory in MiB"),
 		str("health-check-path", config.DefaultHealthCheckPath, "load balancer health check path"),
-		str("network-mode", config.NetworkModeAWSVPC, "task network mode: awsvpc or bridge"),
+		str("network-mode", config.NetworkModeAWSVPC, "task network mode: awsvpc (an ENI per task; proven on the local stack) or bridge (dynamic host ports; moto crashes the provider, so unproven locally)"),
 		num("log-retention-days", config.DefaultLogRetentionDays, "CloudWatch Logs retention of the tasks' logs"),
 		str("tags", "", "extra tags on every resource: k=v,k2=v2"),
 		str("state-backend", config.BackendLocal, "where Terraform keeps state: local (in --dir) or s3"),
@@ -206,13 +206,15 @@ func runProvision(ctx context.Context, env *runEnv, p config.Provision, loc terr
 		return env.result(fmt.Sprintf("planned stack %s: %s (plan file %s)", p.Name, sum, plan), res)
 	}
 
-	if sum.NoChanges() {
+	switch {
+	case sum.NoChanges() && sum.OutputChanges == 0:
+		// Nothing to apply: the outputs in state are current.
 		log.Printf("no changes: the stack already matches the module")
-	} else {
+	default:
 		log.Printf("applying %s", sum)
-	}
-	if err := r.Apply(ctx, plan); err != nil {
-		return err
+		if err := r.Apply(ctx, plan); err != nil {
+			return err
+		}
 	}
 	outs, err := r.Outputs(ctx)
 	if err != nil {

@@ -191,6 +191,7 @@ func countModule(m *tfjson.StateModule) int {
 type PlanSummary struct {
 	Add, Change, Destroy int
 	Changes              []string // "create aws_vpc.this", in plan order
+	OutputChanges        int      // root module outputs the plan changes
 }
 
 // NoChanges reports whether the plan changes no resource.
@@ -232,6 +233,11 @@ func Summarize(p *tfjson.Plan) PlanSummary {
 			continue
 		}
 		s.Changes = append(s.Changes, verb+" "+rc.Address)
+	}
+	for _, oc := range p.OutputChanges {
+		if oc != nil && !oc.Actions.NoOp() {
+			s.OutputChanges++
+		}
 	}
 	return s
 }

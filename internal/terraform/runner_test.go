@@ -29,9 +29,12 @@ func TestSummarize(t *testing.T) {
 		rc("aws_subnet.public[0]", tfjson.ManagedResourceMode, tfjson.ActionDelete),
 		rc("aws_ecs_cluster.this", tfjson.ManagedResourceMode, tfjson.ActionNoop),
 		rc("data.aws_ssm_parameter.ecs_ami", tfjson.DataResourceMode, tfjson.ActionRead),
+	}, OutputChanges: map[string]*tfjson.Change{
+		"url":  {Actions: tfjson.Actions{tfjson.ActionUpdate}},
+		"name": {Actions: tfjson.Actions{tfjson.ActionNoop}},
 	}}
 	s := Summarize(p)
-	if s.Add != 2 || s.Change != 1 || s.Destroy != 2 {
+	if s.Add != 2 || s.Change != 1 || s.Destroy != 2 || s.OutputChanges != 1 {
 		t.Errorf("summary = %+v, want 2/1/2", s)
 	}
 	if got := s.String(); got != "Plan: 2 to add, 1 to change, 2 to destroy." {
