@@ -98,13 +98,13 @@ type destroyDeps struct {
 }
 
 type destroyResult struct {
-	Stack         string   `json:"stack"`
-	Dir           string   `json:"dir"`
-	Destroyed     int      `json:"destroyed"`
-	Deregistered  []string `json:"deregistered_task_definitions"`
-	Terminated    []string `json:"terminated_instances"`
-	Leftovers     []string `json:"leftovers"`
-	NothingToDrop bool     `json:"nothing_to_destroy"`
+	Stack            string   `json:"stack"`
+	Dir              string   `json:"dir"`
+	Destroyed        int      `json:"destroyed"`
+	Deregistered     []string `json:"deregistered_task_definitions"`
+	Terminated       []string `json:"terminated_instances"`
+	Leftovers        []string `json:"leftovers"`
+	NothingToDestroy bool     `json:"nothing_to_destroy"`
 }
 
 func runDestroy(ctx context.Context, env *runEnv, p config.Provision, module []byte, deps destroyDeps) error {
@@ -137,7 +137,7 @@ func runDestroy(ctx context.Context, env *runEnv, p config.Provision, module []b
 	}
 	res.Destroyed = n
 	if n == 0 {
-		res.NothingToDrop = true
+		res.NothingToDestroy = true
 		log.Printf("state of stack %s holds nothing: nothing left to destroy", p.Name)
 	} else {
 		log.Printf("destroying %d resources of stack %s", n, p.Name)

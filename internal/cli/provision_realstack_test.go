@@ -145,7 +145,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 		t.Fatalf("destroy: exit %d\n%s", code, tail(stderr))
 	}
 	t.Logf("destroy (%d resources, then leftover check): %s", destroyed.Destroyed, time.Since(start).Round(time.Second))
-	if destroyed.Destroyed < 25 || destroyed.NothingToDrop || len(destroyed.Leftovers) != 0 {
+	if destroyed.Destroyed < 25 || destroyed.NothingToDestroy || len(destroyed.Leftovers) != 0 {
 		t.Errorf("destroy result = %+v", destroyed)
 	}
 	if _, err := os.Stat(filepath.Join(dir, stack.OutputsFile)); !os.IsNotExist(err) {
