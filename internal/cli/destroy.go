@@ -186,8 +186,8 @@ func runDestroy(ctx context.Context, env *runEnv, p config.Provision, module []b
 		if env.json {
 			_ = env.result("", res)
 		}
-		return fmt.Errorf("destroy stack %s: %d resources tagged %s=%s remain:%s\ndelete them (they may still be draining: rerun destroy in a few minutes) or check who else uses the tag",
-			p.Name, len(left), config.StackTagKey, p.Name, joinLines(res.Leftovers))
+		return fmt.Errorf("destroy stack %s: still tagged %s=%s after destroy (%d):%s\ndelete them (they may still be draining: rerun destroy in a few minutes) or check who else uses the tag",
+			p.Name, config.StackTagKey, p.Name, len(left), joinLines(res.Leftovers))
 	}
 	text := fmt.Sprintf("destroyed stack %s: %d resources removed; nothing tagged %s=%s remains", p.Name, n, config.StackTagKey, p.Name)
 	if n == 0 {

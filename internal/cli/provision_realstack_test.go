@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -74,6 +76,7 @@ func TestRealStack(t *testing.T) {
 		{"destroy-after-half-failed-provision", testDestroyAfterHalfFailedProvision},
 		{"interrupted-mid-apply", testInterruptedMidApply},
 		{"destroy-by-flags-of-an-absent-stack", testDestroyByFlagsAbsent},
+		{"destroy-lists-leftovers", testDestroyListsLeftovers},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -350,5 +353,28 @@ func testDestroyByFlagsAbsent(t *testing.T, tools localstack.Tools) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "main.tf")); err != nil {
 		t.Errorf("destroy by flags did not leave the rendered module: %v", err)
+	}
+}
+
+// testDestroyListsLeftovers: something tagged with the stack that terraform
+// does not know about (created by hand, or left by a lost state) makes
+// destroy list it and exit 1.
+func testDestroyListsLeftovers(t *testing.T, tools localstack.Tools) {
+	ctx := t.Context()
+	name := uniqueStackName(t, "lf")
+	ec2c := ec2.NewFromConfig(localstack.AWSConfig(t))
+	vpc, err := ec2c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.77.0.0/16"), TagSpecifications: []ec2types.TagSpecification{{
+		ResourceType: ec2types.ResourceTypeVpc, Tags: []ec2types.Tag{{Key: aws.String("graviton-cd:stack"), Value: aws.String(name)}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = ec2c.DeleteVpc(context.Background(), &ec2.DeleteVpcInput{VpcId: vpc.Vpc.VpcId}) })
+
+	dir := filepath.Join(t.TempDir(), "stack")
+	code, _, stderr := run(t, "destroy", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
+	want := "ec2 vpc " + aws.ToString(vpc.Vpc.VpcId)
+	if code != ExitFailed || !strings.Contains(stderr, "still tagged graviton-cd:stack="+name+" after destroy (1)") || !strings.Contains(stderr, want) {
+		t.Errorf("destroy with a leftover: exit %d, want %d listing %q\n%s", code, ExitFailed, want, tail(stderr))
 	}
 }
