@@ -27,6 +27,8 @@ func iamPolicyCommand() *ucli.Command {
 			"A separate role per job is tighter still, for example:\n\n" +
 			"   graviton-cd iam-policy --for deploy --name demo --account-id 123456789012 --region us-east-1 > deploy.json\n" +
 			"   aws iam put-role-policy --role-name ci-deploy --policy-name graviton-cd --policy-document file://deploy.json\n\n" +
+			"Attach it as an inline role policy (up to 10,240 characters): the full policy is longer than the\n" +
+			"6,144 characters a customer-managed policy may hold.\n\n" +
 			"Not included: the role's trust policy (CircleCI OIDC: sts:AssumeRoleWithWebIdentity), kms:Decrypt and\n" +
 			"kms:GenerateDataKey for a state bucket encrypted with a customer-managed KMS key, and iam:PassRole\n" +
 			"for a task role of your own that a deployed task definition names.",

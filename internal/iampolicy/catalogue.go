@@ -1,7 +1,5 @@
 package iampolicy
 
-import "slices"
-
 // need says which steps call an action.
 type need uint8
 
@@ -72,7 +70,6 @@ func catalogue() []grant {
 			resources: anyResource,
 			actions: []action{
 				{"ec2:DescribeAvailabilityZones", tfRead, "provider: data aws_availability_zones picks two AZs for the public subnets"},
-				{"ec2:DescribeAccountAttributes", tfRead, "provider: reads the account's supported platforms and default VPC while configuring EC2"},
 				{"ec2:DescribeVpcs", tfRead | dest, "provider: aws_vpc; tool: leftover check after destroy"},
 				{"ec2:DescribeVpcAttribute", tfRead, "provider: aws_vpc reads enable_dns_support, enable_dns_hostnames and address-usage metrics"},
 				{"ec2:DescribeNetworkAcls", tfRead, "provider: aws_vpc reads the VPC's default network ACL"},
@@ -80,13 +77,10 @@ func catalogue() []grant {
 				{"ec2:DescribeInternetGateways", tfRead | dest, "provider: aws_internet_gateway and its attachment; tool: leftover check"},
 				{"ec2:DescribeRouteTables", tfRead | dest, "provider: aws_route_table, aws_route_table_association and the VPC's main route table; tool: leftover check"},
 				{"ec2:DescribeSecurityGroups", tfRead | dest, "provider: aws_security_group and the VPC's default group; tool: leftover check"},
-				{"ec2:DescribeSecurityGroupRules", tfRead, "provider: aws_security_group reads rule IDs of inline rules"},
 				{"ec2:DescribeNetworkInterfaces", tfDelete, "provider: before deleting a subnet or security group, and after deleting the load balancer, it waits for ENIs to go"},
 				{"ec2:DescribeLaunchTemplates", tfRead | dest, "provider: aws_launch_template; tool: leftover check"},
 				{"ec2:DescribeLaunchTemplateVersions", tfRead, "provider: aws_launch_template reads its latest version; Auto Scaling checks the template the group uses"},
-				{"ec2:DescribeInstances", tfRead | dest, "provider: waits for the group's instances; tool: finds instances the deleted Auto Scaling group left running, leftover check"},
-				{"ec2:DescribeInstanceTypes", prov, "provider: aws_launch_template validates the instance type's properties"},
-				{"ec2:DescribeTags", tfRead, "provider: reads tags of EC2 resources where the describe call does not return them"},
+				{"ec2:DescribeInstances", dest, "tool: finds instances the deleted Auto Scaling group left running, and the leftover check"},
 			},
 		},
 		{
@@ -104,9 +98,7 @@ func catalogue() []grant {
 				{"ec2:AttachInternetGateway", prov, "provider: aws_internet_gateway attaches to the VPC"},
 				{"ec2:CreateRouteTable", prov, "provider: aws_route_table"},
 				{"ec2:CreateRoute", prov, "provider: aws_route_table's default route to the internet gateway"},
-				{"ec2:ReplaceRoute", prov, "provider: aws_route_table updates a route in place"},
 				{"ec2:AssociateRouteTable", prov, "provider: aws_route_table_association"},
-				{"ec2:ReplaceRouteTableAssociation", prov, "provider: aws_route_table_association updates in place"},
 				{"ec2:DisassociateRouteTable", tfDelete, "provider: deleting aws_route_table_association (the association has no tags to scope by)"},
 				{"ec2:CreateSecurityGroup", prov, "provider: aws_security_group for the ALB, the instances and the tasks"},
 				{"ec2:AuthorizeSecurityGroupIngress", prov, "provider: inline ingress rules (HTTP to the ALB, container port from the ALB)"},
@@ -146,11 +138,6 @@ func catalogue() []grant {
 			actions: []action{
 				{"autoscaling:DescribeAutoScalingGroups", tfRead | dest, "provider: aws_autoscaling_group; tool: leftover check"},
 				{"autoscaling:DescribeScalingActivities", tfRead, "provider: reports why instances failed to launch while it waits for capacity"},
-				{"autoscaling:DescribeLifecycleHooks", tfRead, "provider: aws_autoscaling_group reads initial lifecycle hooks"},
-				{"autoscaling:DescribeWarmPool", tfRead, "provider: aws_autoscaling_group reads its warm pool"},
-				{"autoscaling:DescribeTrafficSources", tfRead, "provider: aws_autoscaling_group reads attached traffic sources"},
-				{"autoscaling:DescribeLoadBalancers", tfRead, "provider: aws_autoscaling_group reads attached Classic Load Balancers"},
-				{"autoscaling:DescribeLoadBalancerTargetGroups", tfRead, "provider: aws_autoscaling_group reads attached target groups"},
 			},
 		},
 		{
@@ -161,11 +148,10 @@ func catalogue() []grant {
 			},
 			actions: []action{
 				{"autoscaling:CreateAutoScalingGroup", prov, "provider: aws_autoscaling_group"},
-				{"autoscaling:UpdateAutoScalingGroup", tfDelete, "provider: updates the group; on delete it first sets min, max and desired to 0"},
+				{"autoscaling:UpdateAutoScalingGroup", prov, "provider: updates sizes and the launch template version (force_delete spares the drain to 0 on destroy)"},
 				{"autoscaling:DeleteAutoScalingGroup", tfDelete, "provider: aws_autoscaling_group (force_delete)"},
 				{"autoscaling:CreateOrUpdateTags", prov, "provider: the group's propagated tags (AmazonECSManaged, the stack tag)"},
 				{"autoscaling:DeleteTags", prov, "provider: removes tags dropped from --tags"},
-				{"autoscaling:SetInstanceProtection", prov, "provider: applies protect_from_scale_in to running instances when it changes"},
 			},
 		},
 		{
@@ -177,7 +163,6 @@ func catalogue() []grant {
 			resources: anyResource,
 			actions: []action{
 				{"ecs:CreateCluster", prov, "provider: aws_ecs_cluster"},
-				{"ecs:UpdateCluster", prov, "provider: aws_ecs_cluster settings"},
 				{"ecs:DescribeClusters", tfRead | dest, "provider: aws_ecs_cluster, aws_ecs_cluster_capacity_providers; tool: leftover check"},
 				{"ecs:DeleteCluster", tfDelete, "provider: aws_ecs_cluster"},
 				{"ecs:ListClusters", dest, "tool: leftover check lists clusters to find those tagged with the stack"},
@@ -198,7 +183,7 @@ func catalogue() []grant {
 				{"ecs:DescribeTasks", depl, "tool: deploy reads stoppedReason and container reasons"},
 				{"ecs:TagResource", prov | depl, "ECS requires it to create a cluster, capacity provider, task definition or service with tags (provider default_tags; deploy carries the revision's tags over)"},
 				{"ecs:UntagResource", prov, "provider: removes tags dropped from --tags"},
-				{"ecs:ListTagsForResource", tfRead, "provider: reads tags of ECS resources"},
+				{"ecs:ListTagsForResource", prov, "provider: reads an ECS resource's tags before it changes them (recorded when --tags changes)"},
 			},
 		},
 		{
@@ -239,7 +224,6 @@ func catalogue() []grant {
 				{"elasticloadbalancing:DeleteTargetGroup", tfDelete, "provider: aws_lb_target_group"},
 				{"elasticloadbalancing:CreateListener", prov, "provider: aws_lb_listener"},
 				{"elasticloadbalancing:ModifyListener", prov, "provider: aws_lb_listener default action"},
-				{"elasticloadbalancing:ModifyListenerAttributes", prov, "provider: aws_lb_listener attributes"},
 				{"elasticloadbalancing:DeleteListener", tfDelete, "provider: aws_lb_listener"},
 				{"elasticloadbalancing:AddTags", prov, "provider: tags at creation (default_tags) and updates"},
 				{"elasticloadbalancing:RemoveTags", prov, "provider: removes tags dropped from --tags"},
@@ -260,8 +244,6 @@ func catalogue() []grant {
 			actions: []action{
 				{"iam:CreateRole", prov, "provider: aws_iam_role (instance role, task execution role)"},
 				{"iam:GetRole", tfRead, "provider: aws_iam_role"},
-				{"iam:UpdateAssumeRolePolicy", prov, "provider: aws_iam_role trust policy changes"},
-				{"iam:UpdateRole", prov, "provider: aws_iam_role description and session duration"},
 				{"iam:TagRole", prov, "provider: tags the roles at creation (default_tags) and updates"},
 				{"iam:UntagRole", prov, "provider: removes tags dropped from --tags"},
 				{"iam:ListRolePolicies", tfRead, "provider: aws_iam_role reads inline policies"},
@@ -296,9 +278,10 @@ func catalogue() []grant {
 			},
 		},
 		{
-			// PassRole for the instance role only, and only to EC2: Auto
-			// Scaling checks it when the group is created from a launch
-			// template with the instance profile.
+			// PassRole for the instance role only, and only to EC2: IAM
+			// checks it when the role is added to the instance profile, and
+			// Auto Scaling when the group is created from a launch template
+			// naming that profile.
 			sid: "IAMPassInstanceRole",
 			resources: func(s scope) []string {
 				return []string{s.iam("role/" + s.stack + "-ecs-instance")}
@@ -307,7 +290,7 @@ func catalogue() []grant {
 				return Condition{"StringEquals": {"iam:PassedToService": {"ec2.amazonaws.com"}}}
 			},
 			actions: []action{
-				{"iam:PassRole", prov, "Auto Scaling checks it for the launch template's instance profile when the provider creates the group"},
+				{"iam:PassRole", prov, "AWS checks it for AddRoleToInstanceProfile (provider: aws_iam_instance_profile) and, by Auto Scaling, for the launch template's instance profile when the group is created"},
 			},
 		},
 		{
@@ -368,7 +351,6 @@ func catalogue() []grant {
 			},
 			actions: []action{
 				{"ssm:GetParameter", tfRead, "provider: data aws_ssm_parameter resolves the ECS-optimized AL2023 arm64 AMI"},
-				{"ssm:GetParameters", tfRead, "provider: some versions read SSM parameters in batches"},
 			},
 		},
 		{
@@ -382,13 +364,10 @@ func catalogue() []grant {
 			actions: []action{
 				{"logs:CreateLogGroup", prov, "provider: aws_cloudwatch_log_group"},
 				{"logs:PutRetentionPolicy", prov, "provider: aws_cloudwatch_log_group retention_in_days"},
-				{"logs:DeleteRetentionPolicy", prov, "provider: retention removed from the log group"},
 				{"logs:DeleteLogGroup", tfDelete, "provider: aws_cloudwatch_log_group"},
 				{"logs:TagResource", prov, "provider: tags the log group at creation (default_tags) and updates"},
 				{"logs:UntagResource", prov, "provider: removes tags dropped from --tags"},
 				{"logs:ListTagsForResource", tfRead, "provider: reads the log group's tags"},
-				{"logs:TagLogGroup", prov, "provider: older versions tag log groups with this API"},
-				{"logs:ListTagsLogGroup", tfRead, "provider: older versions read log group tags with this API"},
 			},
 		},
 		{
@@ -473,17 +452,4 @@ func catalogue() []grant {
 			},
 		},
 	}
-}
-
-// Actions returns every action the catalogue holds, sorted, for tests and
-// documentation.
-func Actions() []string {
-	var out []string
-	for _, g := range catalogue() {
-		for _, a := range g.actions {
-			out = append(out, a.name)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

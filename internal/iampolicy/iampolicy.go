@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/graviton-cd/graviton-cd/internal/config"
 )
 
 // Step is a graviton-cd subcommand that a CI job runs.
@@ -41,8 +43,8 @@ func ParseStep(s string) (Step, error) {
 }
 
 // StackTagKey is the tag every resource of a stack carries (the provider's
-// default_tags); deletions outside Terraform's own bookkeeping are limited to it.
-const StackTagKey = "graviton-cd:stack"
+// default_tags); EC2 deletions are limited to resources that carry it.
+const StackTagKey = config.StackTagKey
 
 // Options choose the steps and narrow the resources of the policy. Empty
 // fields leave that part of the ARNs a wildcard.
@@ -168,6 +170,24 @@ func Allows(d Document, action string) bool {
 			if matchWildcard(strings.ToLower(pattern), strings.ToLower(action)) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// AllowsOn reports whether an Allow statement of d names action and a
+// resource that matches arn, wildcards included (resources compare with
+// case, as in IAM). Conditions are not evaluated.
+func AllowsOn(d Document, action, arn string) bool {
+	for _, st := range d.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		named := slices.ContainsFunc(st.Action, func(p string) bool {
+			return matchWildcard(strings.ToLower(p), strings.ToLower(action))
+		})
+		if named && slices.ContainsFunc(st.Resource, func(p string) bool { return matchWildcard(p, arn) }) {
+			return true
 		}
 	}
 	return false

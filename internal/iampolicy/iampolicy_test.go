@@ -12,8 +12,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/ecsdeploy"
+	"github.com/graviton-cd/graviton-cd/internal/hclgen"
 	"github.com/graviton-cd/graviton-cd/internal/imagecheck"
 	"github.com/graviton-cd/graviton-cd/internal/leftover"
 )
@@ -122,6 +125,21 @@ func golden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("policy differs from %s (run with -update if the change is meant):\n%s", path, got)
 	}
+}
+
+// TestPolicyFitsAnInlineRolePolicy keeps the widest policy within IAM's
+// quota for a role's inline policies, 10,240 characters without whitespace.
+func TestPolicyFitsAnInlineRolePolicy(t *testing.T) {
+	// The longest names IAM and the validation allow.
+	opts := Options{Stack: strings.Repeat("s", 20), AccountID: "123456789012", Region: "ap-southeast-1", StateBucket: strings.Repeat("b", 63), StateKey: strings.Repeat("k/", 100) + "terraform.tfstate"}
+	b, err := json.Marshal(Policy(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 10240 {
+		t.Errorf("policy is %d characters, over the 10,240 of an inline role policy", len(b))
+	}
+	t.Logf("widest policy: %d characters", len(b))
 }
 
 func TestStepsSelectTheirActions(t *testing.T) {
@@ -289,6 +307,34 @@ func TestAllows(t *testing.T) {
 	}
 }
 
+func TestAllowsOn(t *testing.T) {
+	d := Policy(Options{Stack: "demo", AccountID: "123456789012", Region: "us-east-1", StateBucket: "tf-state"})
+	tests := []struct {
+		action, arn string
+		want        bool
+	}{
+		{"s3:GetObject", "arn:aws:s3:::tf-state/graviton-cd/demo/terraform.tfstate", true},
+		{"s3:DeleteObject", "arn:aws:s3:::tf-state/graviton-cd/demo/terraform.tfstate.tflock", true},
+		{"s3:DeleteObject", "arn:aws:s3:::tf-state/graviton-cd/demo/terraform.tfstate", false},
+		{"s3:GetObject", "arn:aws:s3:::tf-state/graviton-cd/other/terraform.tfstate", false},
+		{"s3:ListBucket", "arn:aws:s3:::tf-state", true},
+		{"s3:ListBucket", "arn:aws:s3:::tf-state-2", false},
+		{"iam:CreateRole", "arn:aws:iam::123456789012:role/demo-ecs-instance", true},
+		{"iam:CreateRole", "arn:aws:iam::123456789012:role/Admin", false},
+		{"iam:PassRole", "arn:aws:iam::123456789012:role/demo-task-execution", true},
+		{"elasticloadbalancing:DeleteLoadBalancer", "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/demo-alb/50dc6c495c0c9188", true},
+		{"elasticloadbalancing:DeleteLoadBalancer", "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/prod-alb/50dc6c495c0c9188", false},
+		{"ec2:DescribeVpcs", "*", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.action+" "+tt.arn, func(t *testing.T) {
+			if got := AllowsOn(d, tt.action, tt.arn); got != tt.want {
+				t.Errorf("AllowsOn = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -368,5 +414,59 @@ func TestParseStep(t *testing.T) {
 	}
 	if _, err := ParseStep("smoketest"); err == nil || !strings.Contains(err.Error(), "smoke-test") {
 		t.Errorf("ParseStep(smoketest) error %v should list the steps", err)
+	}
+}
+
+// TestPolicyNamesMatchTheRenderedModule guards the scoping against drift: the
+// names the policy's ARNs assume must be the names the module gives.
+func TestPolicyNamesMatchTheRenderedModule(t *testing.T) {
+	p, err := config.ValidateProvision(config.ProvisionInput{
+		Name: "demo", Region: "us-east-1", Dir: filepath.Join(t.TempDir(), "stack"),
+		InstanceType: config.DefaultInstanceType, MinSize: 1, MaxSize: 2, DesiredCapacity: 1,
+		Image: config.DefaultImage, ContainerName: config.DefaultContainerName, ContainerPort: config.DefaultContainerPort,
+		DesiredCount: 1, CPU: config.DefaultCPU, Memory: config.DefaultMemory,
+		HealthCheckPath: config.DefaultHealthCheckPath, LogRetentionDays: config.DefaultLogRetentionDays,
+		StateBackend: "s3", StateBucket: "tf-state", Timeout: time.Hour,
+	})
+	if err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	module, err := hclgen.RenderRootModule(p)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	policy, err := Policy(Options{Stack: "demo", StateBucket: "tf-state"}).JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		inModule string // a regular expression over the rendered module
+		inPolicy string
+	}{
+		{"instance role", `resource "aws_iam_role" "instance" \{\s+name\s+= "demo-ecs-instance"`, "role/demo-ecs-instance"},
+		{"instance profile", `resource "aws_iam_instance_profile" "instance" \{\s+name\s+= "demo-ecs-instance"`, "instance-profile/demo-ecs-instance"},
+		{"task execution role", `resource "aws_iam_role" "task_execution" \{\s+name\s+= "demo-task-execution"`, "role/demo-task-execution"},
+		{"instance role trusts EC2", `Service = "ec2.amazonaws.com"`, `"ec2.amazonaws.com"`},
+		{"execution role trusts ECS tasks", `Service = "ecs-tasks.amazonaws.com"`, `"ecs-tasks.amazonaws.com"`},
+		{"instance managed policy", `policy/service-role/AmazonEC2ContainerServiceforEC2Role`, "policy/service-role/AmazonEC2ContainerServiceforEC2Role"},
+		{"execution managed policy", `policy/service-role/AmazonECSTaskExecutionRolePolicy`, "policy/service-role/AmazonECSTaskExecutionRolePolicy"},
+		{"load balancer", `resource "aws_lb" "this" \{\s+name\s+= "demo-alb"`, "loadbalancer/app/demo-alb/*"},
+		{"target group", `resource "aws_lb_target_group" "app" \{\s+name\s+= "demo-tg"`, "targetgroup/demo-tg/*"},
+		{"auto scaling group", `resource "aws_autoscaling_group" "this" \{\s+name\s+= "demo"`, "autoScalingGroupName/demo"},
+		{"log group", `resource "aws_cloudwatch_log_group" "app" \{\s+name\s+= "/ecs/demo"`, "log-group:/ecs/demo"},
+		{"AMI parameter", `name = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"`, "parameter/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"},
+		{"stack tag", `"` + regexp.QuoteMeta(StackTagKey) + `" = "demo"`, "aws:ResourceTag/" + StackTagKey},
+		{"state key and lock", `key\s+= "graviton-cd/demo/terraform.tfstate"[\s\S]*use_lockfile\s+= true`, "tf-state/graviton-cd/demo/terraform.tfstate.tflock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !regexp.MustCompile(tt.inModule).Match(module) {
+				t.Errorf("the rendered module no longer matches %s: update the policy's ARNs with it", tt.inModule)
+			}
+			if !strings.Contains(string(policy), tt.inPolicy) {
+				t.Errorf("the policy does not name %s", tt.inPolicy)
+			}
+		})
 	}
 }

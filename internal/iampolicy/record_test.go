@@ -2,16 +2,24 @@ package iampolicy_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/graviton-cd/graviton-cd/internal/cli"
 	"github.com/graviton-cd/graviton-cd/internal/iampolicy"
@@ -74,22 +82,32 @@ func TestPolicyCoversDeployAgainstMoto(t *testing.T) {
 	client := ecs.NewFromConfig(localstack.AWSConfig(t))
 	ctx := t.Context()
 	cluster := uniqueName(t, "iam")
-	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+	// Tagged: moto's tagging API fails every GetResources while any ECS
+	// cluster without tags exists, which would break the leftover check of
+	// every destroy sharing this moto.
+	stackTag := []ecstypes.Tag{{Key: aws.String(iampolicy.StackTagKey), Value: aws.String(cluster)}}
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), Tags: stackTag}); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		// Context.Background: t.Context is already cancelled in Cleanup.
+		ctx := context.Background()
+		_, _ = client.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), Force: aws.Bool(true)})
+		_, _ = client.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String(cluster)})
+	})
 	td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family:          aws.String(cluster),
 		RuntimePlatform: &ecstypes.RuntimePlatform{CpuArchitecture: ecstypes.CPUArchitectureArm64, OperatingSystemFamily: ecstypes.OSFamilyLinux},
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("example.com/web:1"), Memory: aws.Int32(128),
 			LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: map[string]string{
 				"awslogs-group": "/ecs/" + cluster, "awslogs-region": localstack.Region, "awslogs-stream-prefix": "app"}}}},
-		Tags: []ecstypes.Tag{{Key: aws.String(iampolicy.StackTagKey), Value: aws.String(cluster)}},
+		Tags: stackTag,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"),
-		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1)}); err != nil {
+		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1), Tags: stackTag}); err != nil {
 		t.Fatal(err)
 	}
 	recordingEnv(t, rec)
@@ -111,9 +129,11 @@ func TestPolicyCoversDeployAgainstMoto(t *testing.T) {
 }
 
 // TestPolicyCoversProvisionDeployDestroyAgainstMoto runs the whole life of a
-// stack through real Terraform, the AWS provider and moto, each step
-// through its own recorder, and checks each step's calls against the policy
-// for that step alone (what `iam-policy --for <step>` prints).
+// stack through real Terraform, the AWS provider and moto, with its state in
+// S3 (lockfile locking), each step through its own recorder. Each step's
+// calls are checked against the policy for that step alone (what
+// `iam-policy --for <step>` prints); the S3 backend's calls also by object,
+// against the policy scoped to the bucket and the stack.
 func TestPolicyCoversProvisionDeployDestroyAgainstMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a full apply and destroy against moto takes minutes")
@@ -122,39 +142,101 @@ func TestPolicyCoversProvisionDeployDestroyAgainstMoto(t *testing.T) {
 	tools := localstack.Terraform(t)
 	t.Setenv("TF_CLI_CONFIG_FILE", tools.CLIConfigFile)
 	name := uniqueName(t, "iam")
+	bucket := name + "-state"
+	s3c := s3.NewFromConfig(localstack.AWSConfig(t), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_, _ = s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String("graviton-cd/" + name + "/terraform.tfstate")})
+		_, _ = s3c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	})
 	dir := filepath.Join(t.TempDir(), "stack")
 	// destroy renders the module again from these flags, so its provider
 	// talks to destroy's recorder, not provision's.
-	stackFlags := []string{"--name", name, "--dir", dir, "--terraform-binary", tools.Binary, "--region", localstack.Region}
+	stackFlags := []string{"--name", name, "--dir", dir, "--terraform-binary", tools.Binary, "--region", localstack.Region,
+		"--state-backend", "s3", "--state-bucket", bucket}
+	scoped := iampolicy.Options{Stack: name, AccountID: "123456789012", Region: localstack.Region, StateBucket: bucket}
 
-	provisionRec := localstack.Record(t)
-	recordingEnv(t, provisionRec)
+	s3rec := recordS3(t)
+	rec := recordStep(t, s3rec)
 	start := time.Now()
-	if code, out := graviton(t, append([]string{"provision"}, stackFlags...)...); code != cli.ExitOK {
+	if code, out := graviton(t, append(append([]string{"provision"}, stackFlags...), "--tags", "team=web,tier=frontend")...); code != cli.ExitOK {
 		t.Fatalf("provision: exit %d\n%s", code, tail(out))
 	}
 	t.Logf("provision took %s", time.Since(start).Round(time.Second))
-	checkCovered(t, "provision", provisionRec, iampolicy.Provision)
+	checkCovered(t, "provision", rec, iampolicy.Provision)
+	checkS3Covered(t, "provision", s3rec, scoped, iampolicy.Provision)
 
-	deployRec := localstack.Record(t)
-	recordingEnv(t, deployRec)
+	// A second provision that changes settings in place exercises the
+	// provider's update calls: a tag changed and one removed on every
+	// resource, a new launch template version, group sizes and the target
+	// group's health check.
+	rec = recordStep(t, s3rec)
+	changed := append(append([]string{"provision"}, stackFlags...),
+		"--tags", "team=platform", "--instance-type", "t4g.medium", "--max-size", "3", "--health-check-path", "/healthz")
+	if code, out := graviton(t, changed...); code != cli.ExitOK {
+		t.Fatalf("provision with changed settings: exit %d\n%s", code, tail(out))
+	}
+	checkCovered(t, "provision (update)", rec, iampolicy.Provision)
+	checkS3Covered(t, "provision (update)", s3rec, scoped, iampolicy.Provision)
+
+	rec = recordStep(t, s3rec)
 	if code, out := graviton(t, "deploy", "--stack-dir", dir, "--image", "public.ecr.aws/nginx/nginx:mainline-alpine", "--check-image-arch=false", "--no-wait"); code != cli.ExitOK {
 		t.Fatalf("deploy: exit %d\n%s", code, tail(out))
 	}
-	checkCovered(t, "deploy", deployRec, iampolicy.Deploy)
+	checkCovered(t, "deploy", rec, iampolicy.Deploy)
 
-	destroyRec := localstack.Record(t)
-	recordingEnv(t, destroyRec)
+	rec = recordStep(t, s3rec)
 	start = time.Now()
 	code, out := graviton(t, append([]string{"destroy"}, stackFlags...)...)
 	if code != cli.ExitOK {
 		t.Fatalf("destroy: exit %d\n%s", code, tail(out))
 	}
 	t.Logf("destroy took %s", time.Since(start).Round(time.Second))
-	got := checkCovered(t, "destroy", destroyRec, iampolicy.Destroy)
+	got := checkCovered(t, "destroy", rec, iampolicy.Destroy)
 	for _, want := range []string{"tag:GetResources", "ecs:DeregisterTaskDefinition", "ec2:DescribeInstances"} {
-		if !strings.Contains(strings.Join(got, " "), want) {
+		if !slices.Contains(got, want) {
 			t.Errorf("destroy never called %s: the recording does not show the path it should", want)
+		}
+	}
+	checkS3Covered(t, "destroy", s3rec, scoped, iampolicy.Destroy)
+}
+
+// recordStep puts a fresh localstack recorder between this test's AWS calls
+// and moto, behind s3rec, which names the S3 requests on the way.
+func recordStep(t *testing.T, s3rec *s3Recorder) *localstack.Recorder {
+	t.Helper()
+	rec := localstack.Record(t)
+	s3rec.forwardTo(t, rec.URL)
+	recordingEnv(t, rec)
+	t.Setenv("AWS_ENDPOINT_URL", s3rec.URL)
+	return rec
+}
+
+// checkS3Covered fails for every S3 call of the state backend that the
+// policy for steps, scoped by o, does not allow on that object, and for a
+// step that never wrote the state or took the lock.
+func checkS3Covered(t *testing.T, what string, r *s3Recorder, o iampolicy.Options, steps ...iampolicy.Step) {
+	t.Helper()
+	o.Steps = steps
+	policy := iampolicy.Policy(o)
+	calls := r.Calls()
+	seen := map[s3Call]bool{}
+	for _, c := range calls {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		t.Logf("%s: the S3 backend called %s on %s", what, c.action, c.arn)
+		if !iampolicy.AllowsOn(policy, c.action, c.arn) {
+			t.Errorf("%s: the S3 backend called %s on %s, which the policy for %v does not allow there", what, c.action, c.arn, steps)
+		}
+	}
+	for _, want := range []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"} {
+		if !slices.ContainsFunc(calls, func(c s3Call) bool { return c.action == want }) {
+			t.Errorf("%s: the S3 backend never called %s: the recording does not show state and locking", what, want)
 		}
 	}
 }
@@ -166,4 +248,80 @@ func tail(s string) string {
 		lines = lines[len(lines)-40:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// s3Call is one S3 request of the Terraform S3 backend, as IAM sees it.
+type s3Call struct{ action, arn string }
+
+// s3Recorder is a proxy that names S3's REST requests as IAM actions and
+// resources (localstack.Recorder names only the actions of services that
+// put them in a header or the query) and passes every request on. Its URL
+// stays the same for the whole test because Terraform keeps the backend's
+// endpoint in .terraform and refuses a changed one; each step points it at
+// that step's recorder with forwardTo.
+type s3Recorder struct {
+	URL   string
+	mu    sync.Mutex
+	next  *url.URL
+	calls []s3Call
+}
+
+func recordS3(t *testing.T) *s3Recorder {
+	t.Helper()
+	r := &s3Recorder{}
+	proxy := &httputil.ReverseProxy{Director: func(req *http.Request) {
+		r.mu.Lock()
+		next := r.next
+		r.mu.Unlock()
+		req.URL.Scheme, req.URL.Host = next.Scheme, next.Host
+	}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.Contains(req.Header.Get("Authorization"), "/s3/aws4_request") {
+			r.mu.Lock()
+			r.calls = append(r.calls, s3CallOf(req))
+			r.mu.Unlock()
+		}
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	return r
+}
+
+// forwardTo sends the requests that follow to next and forgets the calls
+// recorded so far.
+func (r *s3Recorder) forwardTo(t *testing.T, next string) {
+	t.Helper()
+	u, err := url.Parse(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.next, r.calls = u, nil
+}
+
+// Calls returns the calls recorded since the last forwardTo.
+func (r *s3Recorder) Calls() []s3Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+// s3CallOf maps a path-style request (/bucket or /bucket/key) to the action
+// IAM authorizes: HEAD and GET of an object are GetObject, a GET of the
+// bucket is ListBucket.
+func s3CallOf(req *http.Request) s3Call {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"), "/")
+	if key == "" {
+		return s3Call{"s3:ListBucket", "arn:aws:s3:::" + bucket}
+	}
+	arn := "arn:aws:s3:::" + bucket + "/" + key
+	switch req.Method {
+	case http.MethodPut:
+		return s3Call{"s3:PutObject", arn}
+	case http.MethodDelete:
+		return s3Call{"s3:DeleteObject", arn}
+	}
+	return s3Call{"s3:GetObject", arn}
 }
