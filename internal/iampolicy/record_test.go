@@ -192,7 +192,12 @@ func TestPolicyCoversProvisionDeployDestroyAgainstMoto(t *testing.T) {
 	start = time.Now()
 	code, out := graviton(t, append([]string{"destroy"}, stackFlags...)...)
 	if code != cli.ExitOK {
-		t.Fatalf("destroy: exit %d\n%s", code, tail(out))
+		hint := ""
+		if strings.Contains(out, "GetResources") && strings.Contains(out, "StatusCode: 500") {
+			hint = "\n(moto's GetResources fails for everyone while any ECS cluster without tags exists in it: " +
+				"a test sharing this moto created one; tag the clusters tests create)"
+		}
+		t.Fatalf("destroy: exit %d\n%s%s", code, tail(out), hint)
 	}
 	t.Logf("destroy took %s", time.Since(start).Round(time.Second))
 	got := checkCovered(t, "destroy", rec, iampolicy.Destroy)
