@@ -8,6 +8,7 @@
 #   BENCH_COLD_RUNS     cold starts of --version (default 20)
 #   BENCH_INSTALL_RUNS  runs of the orb install step, first and cached each (default 10)
 #   BENCH_OUT           also write the table to this file
+#   BENCH_KEEP=1        keep the working directory (samples, benchmark output, logs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -41,7 +42,13 @@ cleanup() {
 		terraform\ *) by_hand "${s#* }" destroy -auto-approve >&2 || true ;;
 		esac
 	done
-	if [ "$rc" -ne 0 ]; then log "failed; logs kept in $work"; else rm -rf "$work"; fi
+	if [ "$rc" -ne 0 ]; then
+		log "failed; logs kept in $work"
+	elif [ -n "${BENCH_KEEP:-}" ]; then
+		log "working directory kept: $work"
+	else
+		rm -rf "$work"
+	fi
 	exit "$rc"
 }
 trap cleanup EXIT
