@@ -155,10 +155,13 @@ func catalogue() []grant {
 			},
 		},
 		{
-			// Many ECS actions (RegisterTaskDefinition, DescribeTaskDefinition,
-			// ListClusters, ListTaskDefinitions, DeregisterTaskDefinition, the
-			// capacity provider calls) accept no resource ARN, and deploy
-			// works on whatever --cluster and --service name: Resource "*".
+			// Several of these accept no resource ARN (RegisterTaskDefinition,
+			// DescribeTaskDefinition, DeregisterTaskDefinition, ListClusters,
+			// ListTaskDefinitions), and deploy works on whatever --cluster and
+			// --service name, not only provisioned stacks: Resource "*". The
+			// cluster, service and capacity provider calls could be narrowed
+			// to ARNs named after the stack, at the price of a deploy role
+			// that serves provisioned stacks only.
 			sid:       "ECS",
 			resources: anyResource,
 			actions: []action{
