@@ -236,7 +236,7 @@ func TestDeployNoWaitAgainstMoto(t *testing.T) {
 	client := ecs.NewFromConfig(cfg)
 	ctx := t.Context()
 	cluster := fmt.Sprintf("gcd-cli-%d", time.Now().UnixNano()%1_000_000_000)
-	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), Tags: motoTestTags}); err != nil {
 		t.Fatal(err)
 	}
 	td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
@@ -248,7 +248,7 @@ func TestDeployNoWaitAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"),
-		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1)}); err != nil {
+		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1), Tags: motoTestTags}); err != nil {
 		t.Fatal(err)
 	}
 	code, out, stderr := run(t, "deploy", "--cluster", cluster, "--service", "web", "--image", "example.com/web:2",
@@ -265,3 +265,8 @@ func TestDeployNoWaitAgainstMoto(t *testing.T) {
 		t.Fatalf("service runs %v, want %v (%v)", aws.ToString(svc.Services[0].TaskDefinition), res["task_definition_arn"], err)
 	}
 }
+
+// motoTestTags go on every ECS cluster and service a test creates in moto:
+// one untagged ECS resource makes moto's tagging API (GetResources) fail for
+// every caller sharing that moto, destroy's leftover check included.
+var motoTestTags = []ecstypes.Tag{{Key: aws.String("graviton-cd:test"), Value: aws.String("cli")}}

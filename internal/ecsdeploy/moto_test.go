@@ -27,7 +27,7 @@ func TestDeployAgainstMoto(t *testing.T) {
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000_000)
 	cluster, service, family := "gcd-deploy-"+suffix, "web-"+suffix, "web-"+suffix
 
-	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), Tags: motoTestTags}); err != nil {
 		t.Fatalf("create cluster: %v", err)
 	}
 	td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
@@ -52,7 +52,7 @@ func TestDeployAgainstMoto(t *testing.T) {
 	}
 	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{
 		Cluster: aws.String(cluster), ServiceName: aws.String(service),
-		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeEc2,
+		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeEc2, Tags: motoTestTags,
 	}); err != nil {
 		t.Fatalf("create service: %v", err)
 	}
@@ -114,7 +114,7 @@ func TestDeployAgainstMotoNeedsNoWait(t *testing.T) {
 	ctx := context.Background()
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000_000)
 	cluster, service := "gcd-wait-"+suffix, "web-"+suffix
-	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), Tags: motoTestTags}); err != nil {
 		t.Fatalf("create cluster: %v", err)
 	}
 	td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
@@ -126,7 +126,7 @@ func TestDeployAgainstMotoNeedsNoWait(t *testing.T) {
 		t.Fatalf("register task definition: %v", err)
 	}
 	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{
-		Cluster: aws.String(cluster), ServiceName: aws.String(service), TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1),
+		Cluster: aws.String(cluster), ServiceName: aws.String(service), TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1), Tags: motoTestTags,
 	}); err != nil {
 		t.Fatalf("create service: %v", err)
 	}
@@ -136,3 +136,8 @@ func TestDeployAgainstMotoNeedsNoWait(t *testing.T) {
 		t.Fatalf("Deploy = %+v, %v; want a failure that names --no-wait", res, err)
 	}
 }
+
+// motoTestTags go on every ECS cluster and service a test creates in moto:
+// one untagged ECS resource makes moto's tagging API (GetResources) fail for
+// every caller sharing that moto, destroy's leftover check included.
+var motoTestTags = []types.Tag{{Key: aws.String("graviton-cd:test"), Value: aws.String("ecsdeploy")}}
