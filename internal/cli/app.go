@@ -46,7 +46,7 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var notFound error
 	app := newApp(stdout, stderr)
 	app.CommandNotFound = func(c *ucli.Context, name string) {
-		notFound = config.Usagef("", "unknown command %q: run graviton-cd --help to list provision, deploy, smoke-test, destroy, version", name)
+		notFound = config.Usagef("", "unknown command %q: run graviton-cd --help to list provision, deploy, smoke-test, destroy, iam-policy, version", name)
 	}
 	err := app.RunContext(ctx, args)
 	if err == nil {
