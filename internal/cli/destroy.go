@@ -172,7 +172,7 @@ func runDestroy(ctx context.Context, env *runEnv, p config.Provision, module []b
 	}
 
 	log.Printf("checking that nothing tagged %s=%s remains", config.StackTagKey, p.Name)
-	left, err := leftover.NewChecker(cfg).Find(ctx, p.Name)
+	left, err := leftover.NewChecker(cfg, log).Find(ctx, p.Name)
 	if err != nil {
 		return err
 	}

@@ -162,7 +162,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	}
 
 	// And the AWS APIs agree.
-	left, err := leftover.NewChecker(localstack.AWSConfig(t)).Find(t.Context(), name)
+	left, err := leftover.NewChecker(localstack.AWSConfig(t), nil).Find(t.Context(), name)
 	if err != nil || len(left) != 0 {
 		t.Errorf("leftovers after destroy: %v, %v", left, err)
 	}

@@ -25,6 +25,7 @@ import (
 	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
 
 // Resource is one thing still tagged with the stack.
@@ -98,6 +99,7 @@ var (
 
 // Checker looks for what a stack left behind.
 type Checker struct {
+	Log         *progress.Logger // warnings; may be nil
 	Tagging     TaggingAPI
 	EC2         EC2API
 	AutoScaling AutoScalingAPI
@@ -107,9 +109,10 @@ type Checker struct {
 	Logs        LogsAPI
 }
 
-// NewChecker returns a Checker with real clients from cfg.
-func NewChecker(cfg aws.Config) *Checker {
+// NewChecker returns a Checker with real clients from cfg, warning on log.
+func NewChecker(cfg aws.Config, log *progress.Logger) *Checker {
 	return &Checker{
+		Log:         log,
 		Tagging:     tagging.NewFromConfig(cfg),
 		EC2:         ec2.NewFromConfig(cfg),
 		AutoScaling: autoscaling.NewFromConfig(cfg),
@@ -125,9 +128,17 @@ func NewChecker(cfg aws.Config) *Checker {
 // without duplicates. Deleted-but-visible things (terminated instances,
 // INACTIVE clusters and task definitions) are not leftovers.
 func (c *Checker) Find(ctx context.Context, stack string) ([]Resource, error) {
-	var found []Resource
+	// The tagging API is a second opinion: the direct checks below cover
+	// every taggable type the module creates. When it fails (a role without
+	// tag:GetResources, or moto, whose GetResources breaks on any ECS
+	// cluster without tags), say so and go on with the direct checks.
+	found, err := c.tagged(ctx, stack)
+	if err != nil {
+		c.Log.Printf("warning: %v; relying on the direct checks of each resource type", err)
+		found = nil
+	}
 	checks := []func(context.Context, string) ([]Resource, error){
-		c.tagged, c.ec2, c.autoScaling, c.ecs, c.elb, c.iam, c.logs,
+		c.ec2, c.autoScaling, c.ecs, c.elb, c.iam, c.logs,
 	}
 	for _, check := range checks {
 		rs, err := check(ctx, stack)

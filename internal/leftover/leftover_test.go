@@ -44,7 +44,7 @@ func TestFindAgainstMoto(t *testing.T) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	stack := "lo-" + hex.EncodeToString(b)
-	c := NewChecker(cfg)
+	c := NewChecker(cfg, nil)
 
 	left, err := c.Find(ctx, stack)
 	if err != nil || len(left) != 0 {
