@@ -61,8 +61,8 @@ func destroyTarget(c *ucli.Context, env *runEnv) (config.Provision, []byte, erro
 		module, err := hclgen.RenderRootModule(p)
 		return p, module, err
 	}
-	if c.IsSet("dir") || c.IsSet("name") {
-		return config.Provision{}, nil, config.Usagef("stack-dir", "conflicts with --dir/--name: give --stack-dir for a directory provision wrote, or provision's flags, not both")
+	if d := c.String("dir"); c.IsSet("dir") && d != "" && filepath.Clean(d) != filepath.Clean(dir) {
+		return config.Provision{}, nil, config.Usagef("stack-dir", "%s conflicts with --dir %s: give one stack directory", dir, d)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, hclgen.ModuleFile)); err != nil || fi.IsDir() {
 		return config.Provision{}, nil, config.Usagef("stack-dir", "%s holds no %s: point it at the directory provision wrote (attach the workspace first), or give provision's flags", dir, hclgen.ModuleFile)
@@ -75,6 +75,10 @@ func destroyTarget(c *ucli.Context, env *runEnv) (config.Provision, []byte, erro
 			return config.Provision{}, nil, err
 		}
 		s = stackSettings{Name: o.StackName, Region: o.Region}
+	}
+	// GRAVITON_CD_NAME may be exported for a whole pipeline: it must agree.
+	if in.Name != "" && in.Name != s.Name {
+		return config.Provision{}, nil, config.Usagef("name", "%q, but %s holds stack %q: drop --name (GRAVITON_CD_NAME) or point --stack-dir at that stack's directory", in.Name, dir, s.Name)
 	}
 	p := config.Provision{
 		Name: s.Name, Region: s.Region, Dir: dir, EndpointURL: s.EndpointURL,

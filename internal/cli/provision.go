@@ -104,29 +104,50 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 			region = os.Getenv(v)
 		}
 	}
-	endpoint := c.String("endpoint-url")
+	// Empty means "not given", whether typed or passed by the orb as an
+	// unused parameter: fall back to the flag's default.
+	str := func(name string) string {
+		if v := c.String(name); v != "" {
+			return v
+		}
+		return flagDefault(name)
+	}
+	endpoint := str("endpoint-url")
 	if endpoint == "" {
 		endpoint = os.Getenv("AWS_ENDPOINT_URL")
 	}
 	return config.ProvisionInput{
-		Name: c.String("name"), Region: region, Dir: c.String("dir"),
-		InstanceType: c.String("instance-type"),
+		Name: str("name"), Region: region, Dir: str("dir"),
+		InstanceType: str("instance-type"),
 		MinSize:      c.Int("min-size"), MaxSize: c.Int("max-size"), DesiredCapacity: c.Int("desired-capacity"),
-		VPCCIDR: c.String("vpc-cidr"), VPCCIDRSet: c.IsSet("vpc-cidr"),
-		VPCID: c.String("vpc-id"), SubnetIDs: c.String("subnet-ids"),
-		Image: c.String("image"), ContainerName: c.String("container-name"),
+		// An orb passes every parameter, empty when unused: only a value counts.
+		VPCCIDR: c.String("vpc-cidr"), VPCCIDRSet: c.IsSet("vpc-cidr") && c.String("vpc-cidr") != "",
+		VPCID: str("vpc-id"), SubnetIDs: str("subnet-ids"),
+		Image: str("image"), ContainerName: str("container-name"),
 		ContainerPort: c.Int("container-port"), DesiredCount: c.Int("desired-count"),
 		CPU: c.Int("cpu"), Memory: c.Int("memory"),
-		HealthCheckPath: c.String("health-check-path"), NetworkMode: c.String("network-mode"),
+		HealthCheckPath: str("health-check-path"), NetworkMode: str("network-mode"),
 		LogRetentionDays: c.Int("log-retention-days"),
-		Tags:             c.String("tags"),
-		StateBackend:     c.String("state-backend"), StateBucket: c.String("state-bucket"),
-		StateKey: c.String("state-key"), StateRegion: c.String("state-region"),
+		Tags:             str("tags"),
+		StateBackend:     str("state-backend"), StateBucket: str("state-bucket"),
+		StateKey: str("state-key"), StateRegion: str("state-region"),
 		RenderOnly: c.Bool("render-only"), PlanOnly: c.Bool("plan-only"),
-		TerraformBinary: c.String("terraform-binary"), TerraformVersion: c.String("terraform-version"),
-		EndpointURL: endpoint, Unlock: c.String("force-unlock"),
+		TerraformBinary: str("terraform-binary"), TerraformVersion: str("terraform-version"),
+		EndpointURL: endpoint, Unlock: str("force-unlock"),
 		Timeout: c.Duration("timeout"),
 	}
+}
+
+// flagDefault is the default of one of provision's string flags. It reads a
+// fresh flag list: urfave/cli overwrites a flag's Value with its environment
+// variable, even an empty one.
+func flagDefault(name string) string {
+	for _, f := range provisionFlags() {
+		if sf, ok := f.(*ucli.StringFlag); ok && sf.Name == name {
+			return sf.Value
+		}
+	}
+	return ""
 }
 
 // provisionResult is the --output json summary.

@@ -81,7 +81,7 @@ func TestProvisionRejectsBadInput(t *testing.T) {
 		{"subnet malformed", []string{"--vpc-id", "vpc-0123456789abcdef0", "--subnet-ids", "subnet-0123456789abcdef0,sub-1"}, nil, "not a subnet ID"},
 		{"subnet twice", []string{"--vpc-id", "vpc-0123456789abcdef0", "--subnet-ids", "subnet-0123456789abcdef0,subnet-0123456789abcdef0"}, nil, "listed twice"},
 		{"cidr and vpc", []string{"--vpc-cidr", "10.1.0.0/16", "--vpc-id", "vpc-0123456789abcdef0", "--subnet-ids", "subnet-0123456789abcdef0,subnet-0123456789abcdef1"}, nil, "conflicts with --vpc-id"},
-		{"image empty", []string{"--image", ""}, nil, "a container image is required"},
+		{"image blank", []string{"--image", " "}, nil, "not an image reference"},
 		{"image uppercase", []string{"--image", "Nginx:latest"}, nil, "not an image reference"},
 		{"image empty tag", []string{"--image", "nginx:"}, nil, "not an image reference"},
 		{"image space", []string{"--image", "nginx latest"}, nil, "not an image reference"},
@@ -159,6 +159,13 @@ func TestDestroyRejectsBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(withModule, "main.tf"), []byte("# module\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	withStack := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withStack, "main.tf"), []byte("# module\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(withStack, settingsFile), []byte(`{"name":"demo","region":"us-east-1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -166,7 +173,8 @@ func TestDestroyRejectsBadInput(t *testing.T) {
 	}{
 		{"stack-dir missing", []string{"--stack-dir", filepath.Join(t.TempDir(), "nope")}, "holds no main.tf"},
 		{"stack-dir without stack.json", []string{"--stack-dir", withModule}, "stack.json not found"},
-		{"stack-dir and name", []string{"--stack-dir", withModule, "--name", "demo"}, "conflicts with --dir/--name"},
+		{"stack-dir and another name", []string{"--stack-dir", withStack, "--name", "other"}, `holds stack "demo"`},
+		{"stack-dir and another dir", []string{"--stack-dir", withStack, "--dir", withModule}, "give one stack directory"},
 		{"no stack-dir, no name", nil, "a stack name is required"},
 		{"no stack-dir, x86 instance", []string{"--name", "demo", "--instance-type", "t3.small"}, "use t4g.small"},
 	}
@@ -230,5 +238,30 @@ func TestProvisionRenderOnly(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, absent)); !os.IsNotExist(err) {
 			t.Errorf("--render-only left %s", absent)
 		}
+	}
+}
+
+// TestProvisionAcceptsEmptyOrbParameters: the orb passes every parameter as
+// an environment variable, empty when unused; empty means "not given".
+func TestProvisionAcceptsEmptyOrbParameters(t *testing.T) {
+	isolateAWS(t)
+	for _, f := range provisionFlags() {
+		name := f.Names()[0]
+		if name != "render-only" && name != "plan-only" {
+			t.Setenv(envVars(name)[0], "")
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "stack")
+	t.Setenv("GRAVITON_CD_NAME", "orb")
+	t.Setenv("GRAVITON_CD_DIR", dir)
+	t.Setenv("GRAVITON_CD_VPC_ID", "vpc-0123456789abcdef0")
+	t.Setenv("GRAVITON_CD_SUBNET_IDS", "subnet-0123456789abcdef0,subnet-0123456789abcdef1")
+	t.Setenv("GRAVITON_CD_RENDER_ONLY", "true")
+	code, _, stderr := run(t, "provision")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "main.tf")); err != nil {
+		t.Error(err)
 	}
 }
