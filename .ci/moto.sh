@@ -30,7 +30,7 @@ start() {
 	fi
 	command -v moto_server >/dev/null || { log "moto_server not found on PATH"; exit 1; }
 	# Without managed policies loaded, attaching AWS-managed IAM policies fails in moto.
-	MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup moto_server -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
+	MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup moto_server -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 8>&- &
 	echo $! >"$pidfile"
 	for _ in $(seq 1 120); do
 		if answers; then log "started at $url (pid $(cat "$pidfile"), log $logfile)"; return; fi

@@ -26,12 +26,28 @@ import (
 	"github.com/graviton-cd/graviton-cd/internal/localstack"
 )
 
-// graviton runs the binary's command line in-process.
+// graviton runs the binary's command line in-process, with debug logging,
+// and fails the test if any marker secret of markSecrets shows up anywhere in
+// what it printed, Terraform's streamed output included (issue 8: secrets).
 func graviton(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := cli.RunIO(t.Context(), append([]string{"graviton-cd"}, args...), &stdout, &stderr)
-	return code, stdout.String() + stderr.String()
+	code := cli.RunIO(t.Context(), append([]string{"graviton-cd", "--log-level", "debug"}, args...), &stdout, &stderr)
+	out := stdout.String() + stderr.String()
+	for name, v := range markerSecrets {
+		if strings.Contains(out, v) {
+			t.Errorf("%s leaked into the output of %v", name, args)
+		}
+	}
+	return code, out
+}
+
+// markerSecrets are set by recordingEnv as the credentials and secret
+// variables of every run in this file; none may ever be printed.
+var markerSecrets = map[string]string{
+	"AWS_SECRET_ACCESS_KEY": "gcd-marker-secret-access-key-7f3a",
+	"AWS_SESSION_TOKEN":     "gcd-marker-session-token-91bc",
+	"MY_REGISTRY_PASSWORD":  "gcd-marker-env-var-name-secret-5d2e",
 }
 
 // recordingEnv points this test's AWS SDK and Terraform at moto through rec,
@@ -40,6 +56,11 @@ func recordingEnv(t *testing.T, rec *localstack.Recorder) {
 	t.Helper()
 	localstack.SetAWSEnv(t)
 	t.Setenv("AWS_ENDPOINT_URL", rec.URL)
+	// moto checks no signatures, so marker values work as credentials.
+	for k, v := range markerSecrets {
+		t.Setenv(k, v)
+	}
+	t.Setenv("GRAVITON_CD_SECRET_ENV_VARS", "MY_REGISTRY_PASSWORD")
 	for _, k := range []string{"GRAVITON_CD_REGION", "GRAVITON_CD_ENDPOINT_URL", "GRAVITON_CD_TERRAFORM_BINARY"} {
 		t.Setenv(k, "")
 	}
