@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -100,8 +102,39 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 	return app
 }
 
-func onUsageError(_ *ucli.Context, err error, _ bool) error {
-	return &config.UsageError{Msg: err.Error() + " (see --help)"}
+// badFlagValue matches the flag package's "invalid value" parse errors.
+var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -([\w-]+): `)
+
+// onUsageError turns the flag parser's terse errors into ones that say what a
+// right value looks like.
+func onUsageError(c *ucli.Context, err error, _ bool) error {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &config.UsageError{Msg: err.Error() + " (see --help)"}
+	}
+	value, name := m[1], m[2]
+	want := "see --help for what it takes"
+	var flags []ucli.Flag
+	if c != nil && c.Command != nil {
+		flags = c.Command.Flags
+	}
+	if c != nil && c.App != nil {
+		flags = append(flags, c.App.Flags...)
+	}
+	for _, f := range flags {
+		if !slices.Contains(f.Names(), name) {
+			continue
+		}
+		switch f.(type) {
+		case *ucli.DurationFlag:
+			want = "use a number with a unit, such as 90s, 15m or 1h30m"
+		case *ucli.IntFlag, *ucli.Int64Flag, *ucli.UintFlag:
+			want = "use a whole number, such as 2"
+		case *ucli.BoolFlag:
+			want = "use true or false (or give the flag alone for true)"
+		}
+	}
+	return config.Usagef(name, "%q is not a valid value: %s", value, want)
 }
 
 // Global flags are accepted before or after the subcommand. Only the app-level

@@ -41,6 +41,9 @@ func TestExitCodes(t *testing.T) {
 		{name: "bad output env", args: []string{"version"}, env: map[string]string{"GRAVITON_CD_OUTPUT": "xml"}, code: ExitUsage, msg: "use text or json"},
 		{name: "bad log level", args: []string{"--log-level", "trace", "version"}, code: ExitUsage, msg: "info or debug"},
 		{name: "bad region", args: []string{"version", "--region", "US East 1"}, code: ExitUsage, msg: "us-east-1"},
+		{name: "bad duration", args: []string{"deploy", "--cluster", "c", "--service", "s", "--image", "x:1", "--timeout", "5"}, code: ExitUsage, msg: `--timeout: "5" is not a valid value: use a number with a unit`},
+		{name: "bad integer", args: []string{"provision", "--name", "x", "--min-size", "two"}, code: ExitUsage, msg: `--min-size: "two" is not a valid value: use a whole number`},
+		{name: "bad boolean env", args: []string{"deploy", "--cluster", "c", "--service", "s", "--image", "x:1"}, env: map[string]string{"GRAVITON_CD_NO_WAIT": "yes"}, code: ExitUsage, msg: "no-wait"},
 		{name: "version", args: []string{"version"}, code: ExitOK},
 	}
 	for _, tc := range cases {
