@@ -22,7 +22,6 @@ export LC_ALL=C # a dot in $EPOCHREALTIME and in awk's numbers
 work=$(mktemp -d "${TMPDIR:-/tmp}/graviton-cd-bench.XXXXXX")
 samples="$work/samples.txt"
 : >"$samples"
-notes=()
 bin=""
 pids=()
 live=() # stacks provisioned and not yet destroyed: "graviton-cd <dir>" or "terraform <dir>"
@@ -30,7 +29,8 @@ live=() # stacks provisioned and not yet destroyed: "graviton-cd <dir>" or "terr
 log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 sample() { printf '%s %s\n' "$1" "$2" >>"$samples"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
-note() { notes+=(-note "$*"); }
+declare -A notes_by # notes under the table, keyed by part, printed in the table's order
+note() { notes_by[$1]=$2; }
 
 cleanup() {
 	local rc=$? s
@@ -83,6 +83,7 @@ for os in linux darwin; do
 		sample "size.${os}_${arch}" "$(wc -c <"$release/graviton-cd_${os}_${arch}")"
 	done
 done
+note size "Sizes: this working tree built as the release builds are (CGO_ENABLED=0, -trimpath, -ldflags '-s -w')."
 bin="$release/graviton-cd_$(go env GOOS)_$(go env GOARCH)"
 go build -o "$work/benchtable" ./internal/bench/cmd/benchtable
 
@@ -93,7 +94,7 @@ if command -v hyperfine >/dev/null; then
 	python3 -c 'import json, sys
 for t in json.load(open(sys.argv[1]))["results"][0]["times"]: print("coldstart.version", t)' \
 		"$work/cold.json" >>"$samples"
-	note "Cold start by hyperfine $(hyperfine --version | awk '{ print $2 }') (--shell=none, 3 warm-up runs): a fresh process each run, files in the page cache."
+	note cold "Cold start by hyperfine $(hyperfine --version | awk '{ print $2 }') (--shell=none, 3 warm-up runs): a fresh process each run, files in the page cache."
 else
 	log "hyperfine is not installed (Debian package hyperfine): timing a bash loop instead"
 	for _ in $(seq 1 "$cold_runs"); do
@@ -101,7 +102,7 @@ else
 		"$bin" --version >/dev/null
 		sample coldstart.version "$(since "$s")"
 	done
-	note "Cold start by a bash loop (hyperfine was not installed): a fork + exec each run, so it includes bash's own fork."
+	note cold "Cold start by a bash loop (hyperfine was not installed): a fork + exec each run, so it includes bash's own fork."
 fi
 
 # --- 3. the orb install step -------------------------------------------------------
@@ -137,7 +138,7 @@ done
 for _ in $(seq 1 "$install_runs"); do
 	install_once "$work/install-cache-1" "cache hit" install.cached
 done
-note "Install step: src/scripts/install.sh as the orb runs it, fetching checksums.txt and the real $(go env GOOS)/$(go env GOARCH) binary built above from python3 -m http.server on 127.0.0.1; first run = an empty cache directory, cached run = the same directory again (the binary is re-hashed, nothing is fetched)."
+note install "Install step: src/scripts/install.sh as the orb runs it, fetching checksums.txt and the real $(go env GOOS)/$(go env GOARCH) binary built above from python3 -m http.server on 127.0.0.1; first run = an empty cache directory, cached run = the same directory again (the binary is re-hashed, nothing is fetched)."
 
 # --- 4. provision + destroy: graviton-cd vs Terraform by hand ----------------------
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
@@ -195,15 +196,20 @@ if [ "$runs" -gt 0 ]; then
 			run_graviton_cd "$i"
 		fi
 	done
-	note "Local stack: moto $(moto_server --version 2>/dev/null | awk '{ print $NF }') at $GRAVITON_CD_TEST_MOTO_URL, $("$GRAVITON_CD_TEST_TERRAFORM" version | head -n 1), AWS provider ${GRAVITON_CD_TEST_PROVIDER_VERSION:-?} from a local mirror; the same module (graviton-cd provision --render-only, same flags, another stack name). graviton-cd runs init, plan -out, show -json, apply, output, then destroy with its retries, task definition deregistration and leftover check over the AWS APIs; by hand runs init, apply -auto-approve, destroy -auto-approve with TF_IN_AUTOMATION=1. Runs alternate which tool goes first."
+	moto_version=$(python3 -c 'from importlib.metadata import version; print(version("moto"))' 2>/dev/null || echo '?')
+	note stack "Local stack: moto $moto_version at $GRAVITON_CD_TEST_MOTO_URL, $("$GRAVITON_CD_TEST_TERRAFORM" version | head -n 1), AWS provider ${GRAVITON_CD_TEST_PROVIDER_VERSION:-?} from a local mirror; the same module (graviton-cd provision --render-only, same flags, another stack name). graviton-cd runs init, plan -out, show -json, apply, output, then destroy with its retries, task definition deregistration and leftover check over the AWS APIs; by hand runs init, apply -auto-approve, destroy -auto-approve with TF_IN_AUTOMATION=1. Runs alternate which tool goes first."
 else
 	log "4/4 provision + destroy skipped (BENCH_RUNS=0)"
 fi
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-note "Deploy wait: internal/ecsdeploy's BenchmarkFollow (go test -bench . -benchtime 3x -count 3, median of the 3) plays each scripted rollout through the real SDK client and a protocol-level fake ECS on a virtual clock, ten times with the verdict moved through a 15 s period; the times are virtual seconds (mean and max over the ten), deterministic and independent of this machine. services-stable is the CLI waiter's rule: DescribeServices every 15 s, success when there is one deployment and running == desired."
-note "The 2 cores were shared with other engineers' builds and tests while this ran (load average $load_start at the start, $load_end at the end): absolute times are noisy, the ratios are what matter. ratio = the graviton-cd column ÷ the compared column."
+note follow "Deploy wait: internal/ecsdeploy's BenchmarkFollow (go test -bench . -benchtime 3x -count 3, median of the 3) plays each scripted rollout through the real SDK client and a protocol-level fake ECS on a virtual clock, ten times with the verdict moved through a 15 s period; the times are virtual seconds (mean and max over the ten), deterministic and independent of this machine. services-stable is the CLI waiter's rule: DescribeServices every 15 s, success when there is one deployment and running == desired."
+note machine "The 2 cores were shared with other engineers' builds and tests while this ran (load average $load_start at the start, $load_end at the end): absolute times are noisy, the ratios are what matter. ratio = the graviton-cd column ÷ the compared column."
 
+notes=()
+for part in follow stack size cold install machine; do
+	if [ -n "${notes_by[$part]:-}" ]; then notes+=(-note "${notes_by[$part]}"); fi
+done
 table=$("$work/benchtable" -gobench "$work/follow.txt" -samples "$samples" -machine "$machine" "${notes[@]}")
 if [ -n "${BENCH_OUT:-}" ]; then printf '%s\n' "$table" >"$BENCH_OUT"; fi
 printf '%s\n' "$table"

@@ -222,6 +222,9 @@ func (r Report) installRows() []row {
 
 // medianOf says over how many runs the medians of a row were taken.
 func medianOf(n, m int) string {
+	if n == m && n == 1 {
+		return "1 run"
+	}
 	if n == m {
 		return fmt.Sprintf("median of %d runs", n)
 	}
