@@ -91,9 +91,19 @@ func junitSeconds(d time.Duration) string {
 // The file is replaced atomically, so a cancelled job never leaves half a
 // report for store_test_results.
 func WriteJUnit(path string, r *Report) error {
+	return WriteJUnitMasked(path, r, nil)
+}
+
+// WriteJUnitMasked is WriteJUnit with mask applied to the XML before it is
+// written, so that a secret the app echoed into a body excerpt never reaches a
+// file CircleCI stores. A nil mask writes the report as it is.
+func WriteJUnitMasked(path string, r *Report, mask func(string) string) error {
 	body, err := xml.MarshalIndent(r.JUnit(), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode JUnit report: %w", err)
+	}
+	if mask != nil {
+		body = []byte(mask(string(body)))
 	}
 	data := append([]byte(xml.Header), body...)
 	data = append(data, '\n')
