@@ -178,10 +178,8 @@ func ValidateProvision(in ProvisionInput) (Provision, error) {
 		p.checkUnlock,
 		p.checkTimeout,
 	}
-	for _, c := range checks {
-		if err := c(); err != nil {
-			return Provision{}, err
-		}
+	if err := firstError(checks); err != nil {
+		return Provision{}, err
 	}
 	return p, nil
 }
@@ -526,10 +524,19 @@ func ValidateStackDirDestroy(p Provision) (Provision, error) {
 		p.checkUnlock,
 		p.checkTimeout,
 	}
-	for _, c := range checks {
-		if err := c(); err != nil {
-			return Provision{}, err
-		}
+	if err := firstError(checks); err != nil {
+		return Provision{}, err
 	}
 	return p, nil
+}
+
+// firstError runs checks in order and returns the first error: one clear
+// message at a time, in the order the flags appear in --help.
+func firstError(checks []func() error) error {
+	for _, c := range checks {
+		if err := c(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -283,7 +283,11 @@ func noAliases(n *yaml.Node, path string) error {
 }
 
 // mapValue returns the value of key in mapping m, or nil.
-func mapValue(m *yaml.Node, key string) *yaml.Node {
+func mapValue(m *yaml.Node, key string) *yaml.Node { return MapValue(m, key) }
+
+// MapValue returns the value of key in YAML mapping m, or nil when m is not a
+// mapping or has no such key. orbrun walks the packed orb with it too.
+func MapValue(m *yaml.Node, key string) *yaml.Node {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}

@@ -432,7 +432,10 @@ func (r *reviewer) example(where string, c *yaml.Node) {
 	}
 }
 
-func scalarValue(n *yaml.Node) string {
+func scalarValue(n *yaml.Node) string { return ScalarValue(n) }
+
+// ScalarValue returns the value of a YAML scalar node, or "" for any other node.
+func ScalarValue(n *yaml.Node) string {
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return ""
 	}

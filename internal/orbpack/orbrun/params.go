@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/graviton-cd/graviton-cd/internal/orbpack"
 )
 
 var (
@@ -242,24 +244,9 @@ func truthy(n *yaml.Node) (bool, error) {
 	return false, fmt.Errorf("unknown logic statement %q", op)
 }
 
-func mapValue(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
+func mapValue(m *yaml.Node, key string) *yaml.Node { return orbpack.MapValue(m, key) }
 
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
-}
+func scalar(n *yaml.Node) string { return orbpack.ScalarValue(n) }
 
 func walk(n *yaml.Node, fn func(*yaml.Node)) {
 	fn(n)
