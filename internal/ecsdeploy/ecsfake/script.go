@@ -57,13 +57,33 @@ type StoppedContainer struct {
 	ExitCode *int
 }
 
+// FaultKind is how a faulty call fails.
+type FaultKind int
+
+const (
+	// FailAnswer answers with the Fault's HTTP Status and error Type.
+	FailAnswer FaultKind = iota
+	// FailReset acts on the request, then resets the TCP connection
+	// (SO_LINGER 0) instead of answering: the change is made, the answer is
+	// lost, and the client cannot tell which.
+	FailReset
+	// FailResetUnapplied resets the connection without acting on the
+	// request.
+	FailResetUnapplied
+	// FailHang never answers and does not act on the request: it holds the
+	// call until the client gives up (or the server closes).
+	FailHang
+)
+
 // Fault makes calls From..To (1-based, counting every call of Op, failed ones
-// too) fail with an HTTP status and an error __type.
+// too) fail: with an HTTP status and an error __type, or, by Kind, with a
+// reset connection or no answer at all.
 type Fault struct {
 	Op       string // e.g. DescribeServices; empty matches every operation
 	From, To int
-	Status   int
-	Type     string
+	Kind     FaultKind
+	Status   int    // FailAnswer only
+	Type     string // FailAnswer only
 }
 
 // Throttle makes calls from..to of op fail with ThrottlingException (HTTP 400).
@@ -74,6 +94,24 @@ func Throttle(op string, from, to int) Fault {
 // ServerError makes calls from..to of op fail with ServerException (HTTP 500).
 func ServerError(op string, from, to int) Fault {
 	return Fault{Op: op, From: from, To: to, Status: 500, Type: "ServerException"}
+}
+
+// Reset makes calls from..to of op take effect and then reset the
+// connection before the answer: the client sees "connection reset by peer".
+func Reset(op string, from, to int) Fault {
+	return Fault{Op: op, From: from, To: to, Kind: FailReset}
+}
+
+// ResetUnapplied makes calls from..to of op reset the connection without
+// taking effect.
+func ResetUnapplied(op string, from, to int) Fault {
+	return Fault{Op: op, From: from, To: to, Kind: FailResetUnapplied}
+}
+
+// Hang makes calls from..to of op never answer: each is held until the client
+// gives up on it.
+func Hang(op string, from, to int) Fault {
+	return Fault{Op: op, From: from, To: to, Kind: FailHang}
 }
 
 // Happy is a realistic rollout of desired tasks that completes at completeAt:

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -57,9 +58,10 @@ type Call struct {
 
 // Server is a scripted ECS endpoint. Use URL as the client's BaseEndpoint.
 type Server struct {
-	URL   string
-	clock *Clock
-	http  *httptest.Server
+	URL     string
+	clock   *Clock
+	http    *httptest.Server
+	closing chan struct{} // closed when the test ends: hung calls let go
 
 	mu          sync.Mutex
 	opts        Options
@@ -112,7 +114,7 @@ type stoppedTask struct {
 // New starts a Server on 127.0.0.1 and closes it when the test ends.
 func New(t testing.TB, clock *Clock, o Options) *Server {
 	t.Helper()
-	s := &Server{clock: clock, opts: o, perOp: map[string]int{}, taskDefs: map[string]map[string]any{},
+	s := &Server{clock: clock, opts: o, closing: make(chan struct{}), perOp: map[string]int{}, taskDefs: map[string]map[string]any{},
 		tdTags: map[string][]map[string]string{}, revisions: map[string]int{}}
 	td := map[string]any{}
 	maps.Copy(td, o.TaskDefinition)
@@ -130,7 +132,10 @@ func New(t testing.TB, clock *Clock, o Options) *Server {
 	}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.http.URL
-	t.Cleanup(s.http.Close)
+	t.Cleanup(func() {
+		close(s.closing)
+		s.http.Close()
+	})
 	return s
 }
 
@@ -227,21 +232,58 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	rep, fault := s.answer(op, in)
+	switch {
+	case fault == nil:
+	case fault.Kind == FailAnswer:
+		writeError(w, fault.Status, fault.Type, "scripted fault")
+		return
+	case fault.Kind == FailHang:
+		select {
+		case <-r.Context().Done(): // the client gave up
+		case <-s.closing:
+		}
+		panic(http.ErrAbortHandler) // close the connection without an answer
+	default: // FailReset (acted on), FailResetUnapplied
+		resetConnection(w)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("X-Amzn-Requestid", rep.requestID)
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(rep.body)
+}
+
+// reply is a rendered answer.
+type reply struct {
+	status    int
+	body      []byte
+	requestID string
+}
+
+// answer counts the call and, unless a fault stops it first, acts on it and
+// renders the answer. A FailReset fault comes back with the answer it will
+// not send.
+func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.perOp[op]++
 	s.calls = append(s.calls, Call{Op: op, At: s.clock.Now()})
-	for _, f := range s.opts.Faults {
+	var fault *Fault
+	for i, f := range s.opts.Faults {
 		if (f.Op == "" || f.Op == op) && s.perOp[op] >= f.From && s.perOp[op] <= f.To {
-			writeError(w, f.Status, f.Type, "scripted fault")
-			return
+			fault = &s.opts.Faults[i]
+			break
 		}
+	}
+	if fault != nil && fault.Kind != FailReset {
+		return reply{}, fault
 	}
 	s.advance()
 
 	var (
 		out    any
-		status = 200
+		status = http.StatusOK
 		errTyp string
 		errMsg string
 	)
@@ -261,18 +303,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "GetLogEvents":
 		out, errTyp, errMsg = s.getLogEvents(in)
 	default:
-		status, errTyp, errMsg = 400, "UnknownOperationException", "ecsfake does not implement "+op
+		status, errTyp, errMsg = http.StatusBadRequest, "UnknownOperationException", "ecsfake does not implement "+op
 	}
 	if errTyp != "" {
-		if status == 200 {
-			status = 400
+		if status == http.StatusOK {
+			status = http.StatusBadRequest
 		}
-		writeError(w, status, errTyp, errMsg)
-		return
+		out = map[string]string{"__type": errTyp, "message": errMsg}
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("req-%d", len(s.calls)))
-	_ = json.NewEncoder(w).Encode(out)
+	body, err := json.Marshal(out)
+	if err != nil {
+		panic(err) // the fake renders only what it built itself
+	}
+	return reply{status: status, body: body, requestID: fmt.Sprintf("req-%d", len(s.calls))}, fault
+}
+
+// resetConnection closes the request's TCP connection with SO_LINGER 0, so
+// that the client reads a reset (RST) instead of an answer.
+func resetConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
 }
 
 func writeError(w http.ResponseWriter, status int, typ, msg string) {
@@ -499,15 +555,28 @@ func (s *Server) updateService(in map[string]any) (any, string, string) {
 	if v.status != "ACTIVE" {
 		return nil, "ServiceNotActiveException", "Service was not ACTIVE."
 	}
+	changed := false
 	if ref := str(in, "taskDefinition"); ref != "" {
 		arn := s.lookupTaskDef(ref)
 		if arn == "" {
 			return nil, "ClientException", "TaskDefinition not found."
 		}
+		changed = arn != v.taskDef
 		v.taskDef = arn
 	}
 	if dc, ok := in["desiredCount"].(float64); ok {
 		v.desired = int(dc)
+	}
+	if force, _ := in["forceNewDeployment"].(bool); !changed && !force && len(v.deployments) > 0 {
+		// As ECS: the same task definition without forceNewDeployment starts
+		// no deployment (so repeating an update is harmless); the PRIMARY one
+		// takes the desired count.
+		for _, d := range v.deployments {
+			if d.status == "PRIMARY" {
+				d.desired = v.desired
+			}
+		}
+		return map[string]any{"service": s.serviceJSON()}, "", ""
 	}
 	now := s.clock.Now()
 	for _, d := range v.deployments {

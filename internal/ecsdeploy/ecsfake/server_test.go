@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,116 @@ func TestRolloutFollowsTheClock(t *testing.T) {
 	clock.Advance(40 * time.Second)
 	if st := state(); st != types.DeploymentRolloutStateCompleted {
 		t.Fatalf("at 40s: %s", st)
+	}
+}
+
+// A reset reaches the SDK as a connection error without an HTTP answer; a
+// Reset call took effect, a ResetUnapplied one did not.
+func TestResetConnection(t *testing.T) {
+	o := seed()
+	o.Faults = []Fault{Reset("RegisterTaskDefinition", 1, 1), ResetUnapplied("RegisterTaskDefinition", 2, 2), Reset("DescribeServices", 1, 2)}
+	s := New(t, NewClock(time.Unix(0, 0)), o)
+	c := client(s)
+	ctx := context.Background()
+	register := func() error {
+		_, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("a:2")}}})
+		return err
+	}
+	for i, wantRevisions := range []int{2, 2, 3} {
+		err := register()
+		if i < 2 && !isReset(err) {
+			t.Fatalf("register %d: %v, want a connection reset", i+1, err)
+		}
+		if i == 2 && err != nil {
+			t.Fatalf("register 3: %v", err)
+		}
+		if got := s.revisions["web"]; got != wantRevisions {
+			t.Errorf("after register %d: %d revisions, want %d", i+1, got, wantRevisions)
+		}
+	}
+	for i := range 3 {
+		_, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("demo"), Services: []string{"web"}})
+		if (i < 2) != isReset(err) || (i == 2 && err != nil) {
+			t.Errorf("describe %d: %v", i+1, err)
+		}
+	}
+	if s.Calls("RegisterTaskDefinition") != 3 || s.Calls("DescribeServices") != 3 || len(s.Registered()) != 2 {
+		t.Errorf("calls: %v, registered %d", s.CallLog(), len(s.Registered()))
+	}
+}
+
+func isReset(err error) bool {
+	var resp *smithyhttp.ResponseError
+	return err != nil && errors.As(err, &resp) && resp.HTTPStatusCode() == 0 && strings.Contains(err.Error(), "connection reset")
+}
+
+// A hung call is held until the client gives up; later calls answer, and the
+// test ends without waiting for the hung ones.
+func TestHang(t *testing.T) {
+	o := seed()
+	o.Faults = []Fault{Hang("DescribeServices", 1, 2), Hang("DescribeServices", 4, 4)}
+	s := New(t, NewClock(time.Unix(0, 0)), o)
+	c := client(s)
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		start := time.Now()
+		_, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("demo"), Services: []string{"web"}})
+		cancel()
+		if i < 2 && (!errors.Is(err, context.DeadlineExceeded) || time.Since(start) < 20*time.Millisecond) {
+			t.Errorf("describe %d: %v after %s, want the client's deadline", i+1, err, time.Since(start))
+		}
+		if i == 2 && err != nil {
+			t.Errorf("describe 3: %v", err)
+		}
+	}
+	if s.Calls("DescribeServices") != 3 {
+		t.Errorf("calls: %v", s.CallLog())
+	}
+	// A call still hung when the test ends does not block the server's Close.
+	go func() {
+		_, _ = c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String("demo"), Services: []string{"web"}})
+	}()
+	for start := time.Now(); s.Calls("DescribeServices") < 4; time.Sleep(time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the fourth call never reached the server")
+		}
+	}
+}
+
+// As ECS, an update that keeps the task definition and does not force a new
+// deployment starts none: repeating an update is harmless.
+func TestRepeatedUpdateStartsNoDeployment(t *testing.T) {
+	o := seed()
+	o.Rollouts = [][]Frame{Happy(1, 40*time.Second)}
+	s := New(t, NewClock(time.Unix(1000, 0)), o)
+	c := client(s)
+	ctx := context.Background()
+	reg, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("a:2")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &ecs.UpdateServiceInput{Cluster: aws.String("demo"), Service: aws.String("web"), TaskDefinition: reg.TaskDefinition.TaskDefinitionArn}
+	first, err := c.UpdateService(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.UpdateService(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(first.Service.Deployments), len(again.Service.Deployments); n != 2 || m != 2 ||
+		aws.ToString(first.Service.Deployments[0].Id) != aws.ToString(again.Service.Deployments[0].Id) {
+		t.Errorf("deployments after the first update %d, after the second %d; PRIMARY %s then %s", n, m,
+			aws.ToString(first.Service.Deployments[0].Id), aws.ToString(again.Service.Deployments[0].Id))
+	}
+	in.ForceNewDeployment = true
+	forced, err := c.UpdateService(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(forced.Service.Deployments[0].Id) == aws.ToString(first.Service.Deployments[0].Id) {
+		t.Error("forceNewDeployment started no deployment")
 	}
 }
