@@ -21,6 +21,22 @@ type Deployer struct {
 	Images ImageChecker     // optional: checks the image's architecture
 	Clock  Clock            // nil means WallClock
 	Log    *progress.Logger // progress lines
+	// CallTimeout bounds each AWS call (one HTTP attempt): a call that gets
+	// no answer in time is retried like a network error instead of holding
+	// the deploy until its deadline. Zero means DefaultCallTimeout.
+	CallTimeout time.Duration
+}
+
+// DefaultCallTimeout is how long one AWS call may go unanswered. ECS answers
+// in well under a second; five seconds leaves room for a cold connection and
+// credential refresh, and is one slow poll interval.
+const DefaultCallTimeout = 5 * time.Second
+
+func (d *Deployer) callTimeout() time.Duration {
+	if d.CallTimeout <= 0 {
+		return DefaultCallTimeout
+	}
+	return d.CallTimeout
 }
 
 func (d *Deployer) clock() Clock {

@@ -79,7 +79,7 @@ func (d *Deployer) newFollower(spec followSpec) *follower {
 // Fetch looks at the service once.
 func (f *follower) Fetch(ctx context.Context) (time.Time, bool, error) {
 	f.describeCalls++
-	svc, err := describeService(ctx, f.d.ECS, f.spec.Cluster, f.spec.Service)
+	svc, err := f.d.describeService(ctx, f.spec.Cluster, f.spec.Service)
 	now := f.d.clock().Now()
 	next := now.Add(f.schedule.next(now.Sub(f.started)))
 	if err != nil {

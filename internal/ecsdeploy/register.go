@@ -3,6 +3,7 @@ package ecsdeploy
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -16,10 +17,7 @@ import (
 // describeTaskDefinition returns a task definition with its tags.
 func (d *Deployer) describeTaskDefinition(ctx context.Context, deadline time.Time, arn string) (*types.TaskDefinition, []types.Tag, error) {
 	out, err := callWithRetry(ctx, d, deadline, "describe task definition", func(ctx context.Context) (*ecs.DescribeTaskDefinitionOutput, error) {
-		return d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
-			TaskDefinition: aws.String(arn),
-			Include:        []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
-		})
+		return d.lookupTaskDefinition(ctx, arn)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("describe task definition %s: %w (the role needs ecs:DescribeTaskDefinition)", arn, err)
@@ -28,6 +26,17 @@ func (d *Deployer) describeTaskDefinition(ctx context.Context, deadline time.Tim
 		return nil, nil, fmt.Errorf("describe task definition %s: empty answer from ECS; try again", arn)
 	}
 	return out.TaskDefinition, out.Tags, nil
+}
+
+// lookupTaskDefinition is one DescribeTaskDefinition, with tags, of an ARN or
+// a family (whose latest ACTIVE revision ECS returns).
+func (d *Deployer) lookupTaskDefinition(ctx context.Context, ref string) (*ecs.DescribeTaskDefinitionOutput, error) {
+	return withCallTimeout(ctx, d, func(ctx context.Context) (*ecs.DescribeTaskDefinitionOutput, error) {
+		return d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+			TaskDefinition: aws.String(ref),
+			Include:        []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+		}, withoutSDKRetries)
+	})
 }
 
 // ChooseContainer returns the name of the container that gets the new image:
@@ -99,19 +108,65 @@ func NewRevisionInput(td *types.TaskDefinition, tags []types.Tag, container, ima
 }
 
 // registerRevision registers the new revision and returns it.
+//
+// RegisterTaskDefinition is not idempotent: a call whose answer was lost (a
+// reset connection, no answer in time, a 5xx) may have registered a revision
+// all the same, and a blind retry would register a second one. So the SDK
+// does not retry it, and before retrying after such a failure this looks at
+// the family's latest revision: if it is newer than td and is exactly what
+// this call registers, it is taken as the lost call's revision (had the call
+// not gone through, it is still the revision asked for). A throttled call was
+// turned away and is simply retried. If ECS renders the revision differently
+// from what was sent, the look misses and a second, identical revision is
+// registered: harmless, and the deploy uses and reports the one it got an
+// answer for.
 func (d *Deployer) registerRevision(ctx context.Context, deadline time.Time, td *types.TaskDefinition, tags []types.Tag, container, image string) (*types.TaskDefinition, error) {
 	in, err := NewRevisionInput(td, tags, container, image)
 	if err != nil {
 		return nil, err
 	}
-	out, err := callWithRetry(ctx, d, deadline, "register task definition", func(ctx context.Context) (*ecs.RegisterTaskDefinitionOutput, error) {
-		return d.ECS.RegisterTaskDefinition(ctx, in)
+	maybeRegistered := false // an earlier attempt failed without saying whether it took effect
+	out, err := callWithRetry(ctx, d, deadline, "register task definition", func(ctx context.Context) (*types.TaskDefinition, error) {
+		if maybeRegistered {
+			found, err := d.findRegistered(ctx, td, in, container, image)
+			if err != nil || found != nil {
+				return found, err
+			}
+		}
+		out, err := withCallTimeout(ctx, d, func(ctx context.Context) (*ecs.RegisterTaskDefinitionOutput, error) {
+			return d.ECS.RegisterTaskDefinition(ctx, in, withoutSDKRetries)
+		})
+		if err != nil {
+			maybeRegistered = maybeRegistered || Retryable(err) && !throttled(err)
+			return nil, err
+		}
+		return out.TaskDefinition, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("register task definition %s: %w (the role needs ecs:RegisterTaskDefinition, ecs:TagResource and iam:PassRole on its roles)", aws.ToString(td.Family), err)
 	}
-	if out.TaskDefinition == nil || out.TaskDefinition.TaskDefinitionArn == nil {
+	if out == nil || out.TaskDefinitionArn == nil {
 		return nil, fmt.Errorf("register task definition %s: ECS returned no ARN; try again", aws.ToString(td.Family))
 	}
-	return out.TaskDefinition, nil
+	return out, nil
+}
+
+// findRegistered returns the family's latest revision when it is newer than
+// td and registering it again would send exactly in: the revision a
+// RegisterTaskDefinition whose answer was lost registered. nil means none.
+func (d *Deployer) findRegistered(ctx context.Context, td *types.TaskDefinition, in *ecs.RegisterTaskDefinitionInput, container, image string) (*types.TaskDefinition, error) {
+	out, err := d.lookupTaskDefinition(ctx, aws.ToString(td.Family))
+	if err != nil {
+		return nil, err
+	}
+	latest := out.TaskDefinition
+	if latest == nil || latest.TaskDefinitionArn == nil || latest.Revision <= td.Revision {
+		return nil, nil
+	}
+	again, err := NewRevisionInput(latest, out.Tags, container, image)
+	if err != nil || !reflect.DeepEqual(again, in) {
+		return nil, nil
+	}
+	d.Log.Printf("register task definition: the call whose answer was lost registered %s; using it", aws.ToString(latest.TaskDefinitionArn))
+	return latest, nil
 }

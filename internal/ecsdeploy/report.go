@@ -66,10 +66,14 @@ func (r *reporter) events(svc *types.Service) {
 // stoppedTasks prints the deployment's tasks that stopped since the last call,
 // with their stoppedReason and each container's reason and exit code.
 func (r *reporter) stoppedTasks(ctx context.Context) error {
-	list, err := r.d.ECS.ListTasks(ctx, &ecs.ListTasksInput{
-		Cluster:       aws.String(r.spec.Cluster),
-		ServiceName:   aws.String(r.spec.Service),
-		DesiredStatus: types.DesiredStatusStopped,
+	// These looks are best effort and not retried by us: the SDK's own
+	// retries stay on, inside one CallTimeout.
+	list, err := withCallTimeout(ctx, r.d, func(ctx context.Context) (*ecs.ListTasksOutput, error) {
+		return r.d.ECS.ListTasks(ctx, &ecs.ListTasksInput{
+			Cluster:       aws.String(r.spec.Cluster),
+			ServiceName:   aws.String(r.spec.Service),
+			DesiredStatus: types.DesiredStatusStopped,
+		})
 	})
 	if err != nil {
 		r.d.Log.Debugf("list stopped tasks: %v", err)
@@ -84,7 +88,9 @@ func (r *reporter) stoppedTasks(ctx context.Context) error {
 	for len(fresh) > 0 {
 		batch := fresh[:min(100, len(fresh))]
 		fresh = fresh[len(batch):]
-		out, err := r.d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(r.spec.Cluster), Tasks: batch})
+		out, err := withCallTimeout(ctx, r.d, func(ctx context.Context) (*ecs.DescribeTasksOutput, error) {
+			return r.d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(r.spec.Cluster), Tasks: batch})
+		})
 		if err != nil {
 			r.d.Log.Debugf("describe stopped tasks: %v", err)
 			return fmt.Errorf("describe stopped tasks: %w", err)
@@ -159,11 +165,13 @@ func (r *reporter) tailLogs(ctx context.Context) {
 		if !ok {
 			continue
 		}
-		out, err := r.d.Logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
-			LogGroupName:  aws.String(group),
-			LogStreamName: aws.String(stream),
-			Limit:         aws.Int32(logTailLines),
-			StartFromHead: aws.Bool(false),
+		out, err := withCallTimeout(ctx, r.d, func(ctx context.Context) (*cloudwatchlogs.GetLogEventsOutput, error) {
+			return r.d.Logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
+				LogGroupName:  aws.String(group),
+				LogStreamName: aws.String(stream),
+				Limit:         aws.Int32(logTailLines),
+				StartFromHead: aws.Bool(false),
+			})
 		})
 		if err != nil {
 			r.d.Log.Printf("no log of container %s in %s %s: %s", aws.ToString(c.Name), group, stream, briefError(err))

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/sethvargo/go-retry"
@@ -21,10 +23,63 @@ func retryableCode(code string) bool {
 	case "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
 		"RequestLimitExceeded", "RequestThrottled", "RequestThrottledException",
 		"ProvisionedThroughputExceededException", "SlowDown",
-		"ServerException", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError":
+		"ServerException", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError",
+		"RequestTimeout", "RequestTimeoutException":
 		return true
 	}
 	return false
+}
+
+// throttled reports whether err is AWS turning the request away to slow the
+// caller down: such a request was not acted on.
+func throttled(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
+		"RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown":
+		return true
+	}
+	return false
+}
+
+// noAnswerError says one AWS call got no answer within the Deployer's
+// CallTimeout. It is retryable, like a network error; it deliberately does
+// not unwrap to context.DeadlineExceeded, which means the deploy's own
+// deadline.
+type noAnswerError struct {
+	after time.Duration
+}
+
+func (e *noAnswerError) Error() string {
+	return fmt.Sprintf("no answer within %s", e.after)
+}
+
+// withCallTimeout makes one AWS call with a deadline of its own
+// (CallTimeout), so that a hung call costs one attempt and not the deploy's
+// whole --timeout. Running out of it is a *noAnswerError; ctx ending is
+// still ctx's error.
+func withCallTimeout[T any](ctx context.Context, d *Deployer, call func(context.Context) (T, error)) (T, error) {
+	callCtx, cancel := context.WithTimeout(ctx, d.callTimeout())
+	defer cancel()
+	v, err := call(callCtx)
+	if err != nil && ctx.Err() == nil && errors.Is(callCtx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
+		return v, &noAnswerError{after: d.callTimeout()}
+	}
+	return v, err
+}
+
+// withoutSDKRetries turns the SDK's own retryer off for one call that
+// callWithRetry or the follow loop retries. Two layers of retries would
+// multiply the waits (the standard retryer makes up to 3 attempts with up to
+// 20 s between them, inside each of ours) and would repeat a
+// RegisterTaskDefinition whose answer was lost without asking whether it took
+// effect. With it off, every retry is ours: paced on the injected clock,
+// shown in the log, and reconciled where repeating is not safe.
+func withoutSDKRetries(o *ecs.Options) {
+	o.Retryer = aws.NopRetryer{}
 }
 
 // Retryable reports whether err is worth retrying: throttling, a 5xx answer,
@@ -33,6 +88,10 @@ func retryableCode(code string) bool {
 func Retryable(err error) bool {
 	if err == nil {
 		return false
+	}
+	var noAnswer *noAnswerError
+	if errors.As(err, &noAnswer) {
+		return true
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -136,6 +195,10 @@ func answered(err error) bool {
 // briefError is an error as one short phrase for a progress line: the AWS
 // error code and message, or the HTTP status, without the SDK's preamble.
 func briefError(err error) string {
+	var noAnswer *noAnswerError
+	if errors.As(err, &noAnswer) {
+		return noAnswer.Error()
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return api.ErrorCode() + ": " + api.ErrorMessage()

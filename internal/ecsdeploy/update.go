@@ -12,11 +12,13 @@ import (
 )
 
 // describeService returns the service, or *ServiceNotActiveError when it is
-// missing, DRAINING or INACTIVE.
-func describeService(ctx context.Context, api ECSAPI, cluster, service string) (*types.Service, error) {
-	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{
-		Cluster:  aws.String(cluster),
-		Services: []string{service},
+// missing, DRAINING or INACTIVE. It is one attempt: callers retry.
+func (d *Deployer) describeService(ctx context.Context, cluster, service string) (*types.Service, error) {
+	out, err := withCallTimeout(ctx, d, func(ctx context.Context) (*ecs.DescribeServicesOutput, error) {
+		return d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
+			Cluster:  aws.String(cluster),
+			Services: []string{service},
+		}, withoutSDKRetries)
 	})
 	if err != nil {
 		return nil, err
@@ -44,7 +46,7 @@ func describeService(ctx context.Context, api ECSAPI, cluster, service string) (
 // getService describes the service with retries on throttling and 5xx.
 func (d *Deployer) getService(ctx context.Context, deadline time.Time, cluster, service string) (*types.Service, error) {
 	s, err := callWithRetry(ctx, d, deadline, "describe service", func(ctx context.Context) (*types.Service, error) {
-		return describeService(ctx, d.ECS, cluster, service)
+		return d.describeService(ctx, cluster, service)
 	})
 	if err != nil {
 		var na *ServiceNotActiveError
@@ -76,8 +78,15 @@ func (d *Deployer) updateService(ctx context.Context, deadline time.Time, cluste
 	if r.TaskDefinition != "" {
 		in.TaskDefinition = aws.String(r.TaskDefinition)
 	}
+	// Repeating UpdateService after an answer was lost is safe: with the same
+	// task definition ECS starts no second deployment and answers with the
+	// one the lost call started; with ForceNewDeployment a repeat starts
+	// another set of fresh tasks of the same revision, which is what was
+	// asked for, and the deployment in the answer is the one followed.
 	out, err := callWithRetry(ctx, d, deadline, "update service", func(ctx context.Context) (*ecs.UpdateServiceOutput, error) {
-		return d.ECS.UpdateService(ctx, in)
+		return withCallTimeout(ctx, d, func(ctx context.Context) (*ecs.UpdateServiceOutput, error) {
+			return d.ECS.UpdateService(ctx, in, withoutSDKRetries)
+		})
 	})
 	if err != nil {
 		return types.Deployment{}, fmt.Errorf("update service %s in cluster %s: %w (the role needs ecs:UpdateService and iam:PassRole)", service, cluster, err)
