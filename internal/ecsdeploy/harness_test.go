@@ -22,7 +22,9 @@ import (
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // noDelay makes the SDK's own retries immediate, so that tests exercise them
-// (three attempts per call) without sleeping for real.
+// (three attempts per call) without sleeping for real. Deploy turns them off
+// for the calls it retries itself (DescribeServices, DescribeTaskDefinition,
+// RegisterTaskDefinition, UpdateService); the best-effort ones keep them.
 type noDelay struct{}
 
 func (noDelay) BackoffDelay(int, error) (time.Duration, error) { return 0, nil }

@@ -209,6 +209,8 @@ func TestRetryable(t *testing.T) {
 		{"access denied", &smithy.GenericAPIError{Code: "AccessDeniedException"}, false},
 		{"400", status(400), false},
 		{"deadline", context.DeadlineExceeded, false},
+		{"no answer in one call's time", fmt.Errorf("describe: %w", &noAnswerError{after: time.Second}), true},
+		{"request timeout", &smithy.GenericAPIError{Code: "RequestTimeoutException"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,5 +358,28 @@ func TestDeployRefusesServicesItCannotFollow(t *testing.T) {
 				t.Fatalf("Deploy = %+v, %v; want %q", res, err, tt.msg)
 			}
 		})
+	}
+}
+
+// A call that runs out of its own deadline is a retryable no-answer; one
+// that ends with the deploy's context is not.
+func TestWithCallTimeout(t *testing.T) {
+	d := &Deployer{CallTimeout: 10 * time.Millisecond}
+	hang := func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		return 0, fmt.Errorf("send request: %w", ctx.Err())
+	}
+	_, err := withCallTimeout(context.Background(), d, hang)
+	var noAnswer *noAnswerError
+	if !errors.As(err, &noAnswer) || !Retryable(err) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("hung call: %v, want a retryable no-answer", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := withCallTimeout(ctx, d, hang); !errors.Is(err, context.Canceled) || Retryable(err) {
+		t.Errorf("interrupted call: %v, want context.Canceled", err)
+	}
+	if v, err := withCallTimeout(context.Background(), d, func(context.Context) (int, error) { return 7, nil }); v != 7 || err != nil {
+		t.Errorf("answered call: %d, %v", v, err)
 	}
 }
