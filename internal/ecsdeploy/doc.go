@@ -25,6 +25,40 @@
 // faster than the schedule) and never end a deployment; other errors do at
 // once. One deadline covers the deploy; a rollback gets one of its own.
 //
+// # Faults and the retry budget
+//
+// Every AWS call has a deadline of its own, Deployer.CallTimeout (5 s by
+// default): a call that hangs costs one attempt, not the deploy's --timeout,
+// and its "no answer within 5s" is retried like a reset connection. The
+// SDK's retryer is off for the calls deploy retries itself
+// (DescribeServices, DescribeTaskDefinition, RegisterTaskDefinition,
+// UpdateService), so retries are not multiplied (the standard retryer's 3
+// attempts, up to 20 s apart, inside each of ours) and none is hidden. The
+// combined budget is then:
+//
+//   - one call: one HTTP attempt, at most CallTimeout;
+//   - before the service is updated: throttling and 5xx answers are retried
+//     until the deadline, backing off from 1 s to 10 s (±20%); failures with
+//     no answer at all (reset, refused, timed out) at most 5 times in a row,
+//     about 6 × 5 s + 25 s ≈ 55 s, then the deploy fails naming
+//     --endpoint-url and the network;
+//   - while following: a failed poll is retried at the later of the schedule
+//     and the same backoff, with no count limit, until the deadline, which
+//     it overruns by at most one CallTimeout;
+//   - best-effort looks (stopped tasks, log tails) keep the SDK's retries,
+//     all inside one CallTimeout, and are not retried by deploy.
+//
+// Repeating a call whose answer was lost is safe for the reads and for
+// UpdateService: with the same task definition ECS starts no second
+// deployment and answers with the one already started (with
+// --force-new-deployment a repeat starts fresh tasks once more, and the
+// deployment in the last answer is the one followed). RegisterTaskDefinition
+// is not idempotent: after a failure that may have taken effect (no answer,
+// a reset, a 5xx; not throttling) deploy first looks at the family's latest
+// revision and, if it is newer than the service's and exactly the revision
+// being registered, uses it instead of registering a second one. The
+// revision deployed and reported is always one ECS answered for.
+//
 // # Progress
 //
 // Every poll prints only what changed: the deployment's state and counts,
