@@ -144,7 +144,10 @@ func TestResetConnection(t *testing.T) {
 		if i == 2 && err != nil {
 			t.Fatalf("register 3: %v", err)
 		}
-		if got := s.revisions["web"]; got != wantRevisions {
+		s.mu.Lock()
+		got := s.revisions["web"]
+		s.mu.Unlock()
+		if got != wantRevisions {
 			t.Errorf("after register %d: %d revisions, want %d", i+1, got, wantRevisions)
 		}
 	}
