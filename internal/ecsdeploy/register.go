@@ -163,6 +163,12 @@ func (d *Deployer) findRegistered(ctx context.Context, td *types.TaskDefinition,
 	if latest == nil || latest.TaskDefinitionArn == nil || latest.Revision <= td.Revision {
 		return nil, nil
 	}
+	// Registering latest again, as it is, must send exactly in.
+	for _, c := range latest.ContainerDefinitions {
+		if aws.ToString(c.Name) == container && aws.ToString(c.Image) != image {
+			return nil, nil
+		}
+	}
 	again, err := NewRevisionInput(latest, out.Tags, container, image)
 	if err != nil || !reflect.DeepEqual(again, in) {
 		return nil, nil

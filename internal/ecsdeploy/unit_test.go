@@ -383,3 +383,55 @@ func TestWithCallTimeout(t *testing.T) {
 		t.Errorf("answered call: %d, %v", v, err)
 	}
 }
+
+// latestRevision answers DescribeTaskDefinition with one revision.
+type latestRevision struct {
+	ECSAPI
+	td *types.TaskDefinition
+}
+
+func (f latestRevision) DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
+	return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: f.td}, nil
+}
+
+// After a RegisterTaskDefinition whose answer was lost, only a newer revision
+// that is exactly the one being registered is taken for it.
+func TestFindRegistered(t *testing.T) {
+	current := &types.TaskDefinition{Family: aws.String("web"), Revision: 4, TaskDefinitionArn: aws.String("td/web:4"), Cpu: aws.String("256"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("app:1")}}}
+	in, err := NewRevisionInput(current, nil, "app", "app:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	revision := func(rev int32, image, cpu string) *types.TaskDefinition {
+		return &types.TaskDefinition{Family: aws.String("web"), Revision: rev, TaskDefinitionArn: aws.String(fmt.Sprintf("td/web:%d", rev)), Cpu: aws.String(cpu),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(image)}}}
+	}
+	tests := []struct {
+		name   string
+		latest *types.TaskDefinition
+		want   string
+	}{
+		{"the lost call's revision", revision(5, "app:2", "256"), "td/web:5"},
+		{"nothing registered since", current, ""},
+		{"someone else's image", revision(5, "app:3", "256"), ""},
+		{"same image, other settings", revision(5, "app:2", "512"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &Deployer{ECS: latestRevision{td: tt.latest}, Log: progress.Discard()}
+			got, err := d.findRegistered(context.Background(), current, in, "app", "app:2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if arn := ""; got != nil {
+				arn = aws.ToString(got.TaskDefinitionArn)
+				if arn != tt.want {
+					t.Errorf("found %s, want %q", arn, tt.want)
+				}
+			} else if tt.want != "" {
+				t.Errorf("found none, want %s", tt.want)
+			}
+		})
+	}
+}
