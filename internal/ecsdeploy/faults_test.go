@@ -241,3 +241,21 @@ func TestDeployFaults(t *testing.T) {
 		})
 	}
 }
+
+// An endpoint that takes requests and never answers fails the deploy before
+// anything changes, in under a minute, saying what to check.
+func TestDeployHungBeforeTheUpdate(t *testing.T) {
+	h := newHarness(t, ecsfake.Options{Faults: []ecsfake.Fault{ecsfake.Hang("DescribeServices", 1, 1_000_000)}})
+	h.d.CallTimeout = testCallTimeout
+	h.d.ECS = chargeHangs{ECSAPI: h.d.ECS, clock: h.clock}
+	res, err := h.deploy(t, Request{Image: newImage, Container: "app"})
+	if err == nil || !strings.Contains(err.Error(), "no answer within") || !strings.Contains(err.Error(), "check --endpoint-url") || res.ServiceUpdated {
+		t.Fatalf("Deploy = %+v, %v", res, err)
+	}
+	if n := h.srv.Calls("DescribeServices"); n != maxUnreachable+1 {
+		t.Errorf("%d tries, want %d", n, maxUnreachable+1)
+	}
+	if d := h.clock.Now().Sub(t0); d > time.Minute {
+		t.Errorf("gave up after %s, want under a minute", d)
+	}
+}
