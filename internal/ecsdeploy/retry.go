@@ -16,33 +16,34 @@ import (
 	"github.com/sethvargo/go-retry"
 )
 
-// retryableCode reports whether an AWS error code means "slow down" or a
-// transient fault on AWS's side.
-func retryableCode(code string) bool {
+// throttleCode reports whether an AWS error code means "slow down": the
+// request was turned away, not acted on.
+func throttleCode(code string) bool {
 	switch code {
 	case "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
 		"RequestLimitExceeded", "RequestThrottled", "RequestThrottledException",
-		"ProvisionedThroughputExceededException", "SlowDown",
-		"ServerException", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError",
-		"RequestTimeout", "RequestTimeoutException":
+		"ProvisionedThroughputExceededException", "SlowDown":
 		return true
 	}
 	return false
 }
 
-// throttled reports whether err is AWS turning the request away to slow the
-// caller down: such a request was not acted on.
-func throttled(err error) bool {
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	switch api.ErrorCode() {
-	case "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
-		"RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown":
+// retryableCode reports whether an AWS error code means "slow down" or a
+// transient fault on AWS's side.
+func retryableCode(code string) bool {
+	switch code {
+	case "ServerException", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError",
+		"RequestTimeout", "RequestTimeoutException":
 		return true
 	}
-	return false
+	return throttleCode(code)
+}
+
+// throttled reports whether err is AWS turning the request away to slow the
+// caller down.
+func throttled(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && throttleCode(api.ErrorCode())
 }
 
 // noAnswerError says one AWS call got no answer within the Deployer's
@@ -83,8 +84,9 @@ func withoutSDKRetries(o *ecs.Options) {
 }
 
 // Retryable reports whether err is worth retrying: throttling, a 5xx answer,
-// an exhausted SDK retry quota, or a network error. Validation and permission
-// errors are not: they fail at once.
+// an exhausted SDK retry quota, a network error, or no answer within the
+// call's own deadline. Validation and permission errors are not: they fail
+// at once.
 func Retryable(err error) bool {
 	if err == nil {
 		return false
