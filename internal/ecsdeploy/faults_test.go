@@ -217,24 +217,7 @@ func TestDeployFaults(t *testing.T) {
 			h := newHarness(t, ecsfake.Options{Rollouts: tt.rollout, Faults: tt.faults})
 			h.d.CallTimeout = testCallTimeout
 			h.d.ECS = chargeHangs{ECSAPI: h.d.ECS, clock: h.clock}
-			r := tt.req
-			switch r.Image {
-			case "":
-				r.Image = newImage
-			case "-":
-				r.Image = ""
-			}
-			r.Container = "app"
-			res, err := h.deploy(t, r)
-			if tt.wantErr == nil && err != nil {
-				t.Fatalf("Deploy: %v\n%s", err, h.out)
-			}
-			if tt.wantErr != nil && !errors.As(err, tt.wantErr) {
-				t.Fatalf("Deploy error = %v (%T), want %T\n%s", err, err, tt.wantErr, h.out)
-			}
-			if res.Outcome != tt.outcome {
-				t.Errorf("outcome = %s, want %s", res.Outcome, tt.outcome)
-			}
+			res, err := h.deployCase(t, tt.req, tt.wantErr, tt.outcome)
 			if tt.check != nil {
 				tt.check(t, h, res, err)
 			}

@@ -3,6 +3,7 @@ package ecsdeploy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +126,30 @@ func arm64TaskDef() map[string]any {
 			map[string]any{"name": "proxy", "image": "example.com/envoy:1.30", "essential": false, "memory": 64},
 		},
 	}
+}
+
+// deployCase runs one table case: req's Image "" means newImage and "-" means
+// none, the container is "app". It fails the test unless the error matches
+// wantErr (a pointer to the expected error type, or nil for success) and the
+// outcome is outcome, and returns both for the case's own checks.
+func (h *harness) deployCase(t *testing.T, req Request, wantErr any, outcome string) (Result, error) {
+	t.Helper()
+	switch req.Image {
+	case "":
+		req.Image = newImage
+	case "-":
+		req.Image = ""
+	}
+	req.Container = "app"
+	res, err := h.deploy(t, req)
+	if wantErr == nil && err != nil {
+		t.Fatalf("Deploy: %v\n%s", err, h.out)
+	}
+	if wantErr != nil && !errors.As(err, wantErr) {
+		t.Fatalf("Deploy error = %v (%T), want %T\n%s", err, err, wantErr, h.out)
+	}
+	if res.Outcome != outcome {
+		t.Errorf("outcome = %s, want %s", res.Outcome, outcome)
+	}
+	return res, err
 }

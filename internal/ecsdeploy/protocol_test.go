@@ -361,24 +361,7 @@ func TestDeployProtocol(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, tt.opts)
-			r := tt.req
-			switch r.Image {
-			case "":
-				r.Image = newImage
-			case "-":
-				r.Image = ""
-			}
-			r.Container = "app"
-			res, err := h.deploy(t, r)
-			if tt.wantErr == nil && err != nil {
-				t.Fatalf("Deploy: %v\n%s", err, h.out)
-			}
-			if tt.wantErr != nil && !errors.As(err, tt.wantErr) {
-				t.Fatalf("Deploy error = %v (%T), want %T\n%s", err, err, tt.wantErr, h.out)
-			}
-			if res.Outcome != tt.outcome {
-				t.Errorf("outcome = %s, want %s", res.Outcome, tt.outcome)
-			}
+			res, err := h.deployCase(t, tt.req, tt.wantErr, tt.outcome)
 			if config.IsUsage(err) {
 				t.Errorf("a deployment failure must not be a usage error: %v", err)
 			}
