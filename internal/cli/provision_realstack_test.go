@@ -97,7 +97,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	start := time.Now()
 	var planned provisionResult
 	if code, stderr := runJSON(t, &planned, append(provision, "--plan-only")...); code != ExitOK {
-		t.Fatalf("provision --plan-only: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("provision --plan-only: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 	t.Logf("plan-only (init + plan): %s", time.Since(start).Round(time.Second))
 	if planned.Mode != "plan-only" || planned.Plan == nil || planned.Plan.Add < 25 || planned.Plan.Change != 0 || planned.Plan.Destroy != 0 {
@@ -114,7 +114,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	start = time.Now()
 	var applied provisionResult
 	if code, stderr := runJSON(t, &applied, provision...); code != ExitOK {
-		t.Fatalf("provision: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 	t.Logf("provision (init + plan + apply of %d resources): %s", applied.Plan.Add, time.Since(start).Round(time.Second))
 	o, err := stack.ReadOutputs(dir)
@@ -134,7 +134,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	start = time.Now()
 	var again provisionResult
 	if code, stderr := runJSON(t, &again, provision...); code != ExitOK {
-		t.Fatalf("second provision: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("second provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 	t.Logf("provision again (no changes): %s", time.Since(start).Round(time.Second))
 	if again.Plan == nil || again.Plan.Add != 0 || again.Plan.Change != 0 || again.Plan.Destroy != 0 {
@@ -145,7 +145,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	start = time.Now()
 	var destroyed destroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
-		t.Fatalf("destroy: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("destroy: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 	t.Logf("destroy (%d resources, then leftover check): %s", destroyed.Destroyed, time.Since(start).Round(time.Second))
 	if destroyed.Destroyed < 25 || destroyed.NothingToDestroy || len(destroyed.Leftovers) != 0 {
@@ -158,7 +158,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	// destroy again: exit 0, nothing left.
 	code, stdout, stderr := run(t, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary)
 	if code != ExitOK || !strings.Contains(stdout, "nothing left to destroy") {
-		t.Errorf("second destroy: exit %d, stdout %q\n%s", code, stdout, tail(stderr))
+		t.Errorf("second destroy: exit %d, stdout %q\n%s", code, stdout, localstack.Tail(stderr))
 	}
 
 	// And the AWS APIs agree.
@@ -166,15 +166,6 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	if err != nil || len(left) != 0 {
 		t.Errorf("leftovers after destroy: %v, %v", left, err)
 	}
-}
-
-// tail keeps the end of a long log for a failure message.
-func tail(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // testS3StateLock keeps state in S3 (moto) with a lockfile: a lock
@@ -193,7 +184,7 @@ func testS3StateLock(t *testing.T, tools localstack.Tools) {
 		"--state-backend", "s3", "--state-bucket", bucket, "--plan-only"}
 
 	if code, _, stderr := run(t, args...); code != ExitOK {
-		t.Fatalf("plan with S3 state: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("plan with S3 state: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 
 	const lockID = "0f0e0d0c-1111-2222-3333-444455556666"
@@ -204,16 +195,16 @@ func testS3StateLock(t *testing.T, tools localstack.Tools) {
 	}
 	code, _, stderr := run(t, args...)
 	if code != ExitFailed {
-		t.Fatalf("plan under a held lock: exit %d, want %d\n%s", code, ExitFailed, tail(stderr))
+		t.Fatalf("plan under a held lock: exit %d, want %d\n%s", code, ExitFailed, localstack.Tail(stderr))
 	}
 	for _, want := range []string{"state is locked", "lock ID " + lockID, "circleci@job-41", "--force-unlock " + lockID} {
 		if !strings.Contains(stderr, want) {
-			t.Errorf("lock error does not say %q:\n%s", want, tail(stderr))
+			t.Errorf("lock error does not say %q:\n%s", want, localstack.Tail(stderr))
 		}
 	}
 
 	if code, _, stderr := run(t, append(args, "--force-unlock", lockID)...); code != ExitOK {
-		t.Fatalf("plan with --force-unlock: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("plan with --force-unlock: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 	if _, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key + ".tflock")}); err == nil {
 		t.Error("the lock file is still there after --force-unlock")
@@ -242,7 +233,7 @@ func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	start := time.Now()
 	code, _, stderr := run(t, "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
 	if code != ExitFailed || !strings.Contains(stderr, "EntityAlreadyExists") {
-		t.Fatalf("provision: exit %d, want %d with EntityAlreadyExists\n%s", code, ExitFailed, tail(stderr))
+		t.Fatalf("provision: exit %d, want %d with EntityAlreadyExists\n%s", code, ExitFailed, localstack.Tail(stderr))
 	}
 	t.Logf("half-failed provision: %s", time.Since(start).Round(time.Second))
 	if _, err := os.Stat(filepath.Join(dir, stack.OutputsFile)); !os.IsNotExist(err) {
@@ -252,7 +243,7 @@ func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	start = time.Now()
 	var destroyed destroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
-		t.Fatalf("destroy after a failed provision: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("destroy after a failed provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 	t.Logf("destroy of %d resources left by the failed provision: %s", destroyed.Destroyed, time.Since(start).Round(time.Second))
 	if destroyed.Destroyed == 0 || len(destroyed.Leftovers) != 0 {
@@ -306,7 +297,7 @@ func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	select {
 	case <-stderr.seen:
 	case code := <-done:
-		t.Fatalf("provision ended (exit %d) before the load balancer was being created\n%s", code, tail(stderr.String()))
+		t.Fatalf("provision ended (exit %d) before the load balancer was being created\n%s", code, localstack.Tail(stderr.String()))
 	case <-time.After(10 * time.Minute):
 		t.Fatal("the load balancer was never created")
 	}
@@ -320,7 +311,7 @@ func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	}
 	t.Logf("provision stopped %s after the interrupt", time.Since(start).Round(time.Second))
 	if code != ExitFailed || !strings.Contains(stderr.String(), "interrupted because the job was cancelled") {
-		t.Fatalf("interrupted provision: exit %d\n%s", code, tail(stderr.String()))
+		t.Fatalf("interrupted provision: exit %d\n%s", code, localstack.Tail(stderr.String()))
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".terraform.tfstate.lock.info")); !os.IsNotExist(err) {
 		t.Errorf("the state lock was not released: %v", err)
@@ -330,14 +321,14 @@ func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	}
 
 	if code, _, stderr := run(t, args[1:]...); code != ExitOK {
-		t.Fatalf("rerun after the interrupt: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("rerun after the interrupt: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 	var again provisionResult
 	if code, stderr := runJSON(t, &again, args[1:]...); code != ExitOK || again.Plan == nil || !again.Plan.noChanges() {
-		t.Errorf("third provision: exit %d, plan %+v; want no changes\n%s", code, again.Plan, tail(stderr))
+		t.Errorf("third provision: exit %d, plan %+v; want no changes\n%s", code, again.Plan, localstack.Tail(stderr))
 	}
 	if code, _, stderr := run(t, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
-		t.Fatalf("destroy: exit %d\n%s", code, tail(stderr))
+		t.Fatalf("destroy: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 }
 
@@ -349,7 +340,7 @@ func testDestroyByFlagsAbsent(t *testing.T, tools localstack.Tools) {
 	dir := filepath.Join(t.TempDir(), "stack")
 	code, stdout, stderr := run(t, "destroy", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
 	if code != ExitOK || !strings.Contains(stdout, "nothing left to destroy") {
-		t.Fatalf("destroy by flags: exit %d, stdout %q\n%s", code, stdout, tail(stderr))
+		t.Fatalf("destroy by flags: exit %d, stdout %q\n%s", code, stdout, localstack.Tail(stderr))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "main.tf")); err != nil {
 		t.Errorf("destroy by flags did not leave the rendered module: %v", err)
@@ -375,6 +366,6 @@ func testDestroyListsLeftovers(t *testing.T, tools localstack.Tools) {
 	code, _, stderr := run(t, "destroy", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
 	want := "ec2 vpc " + aws.ToString(vpc.Vpc.VpcId)
 	if code != ExitFailed || !strings.Contains(stderr, "still tagged graviton-cd:stack="+name+" after destroy (1)") || !strings.Contains(stderr, want) {
-		t.Errorf("destroy with a leftover: exit %d, want %d listing %q\n%s", code, ExitFailed, want, tail(stderr))
+		t.Errorf("destroy with a leftover: exit %d, want %d listing %q\n%s", code, ExitFailed, want, localstack.Tail(stderr))
 	}
 }

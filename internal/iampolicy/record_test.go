@@ -184,7 +184,7 @@ func TestPolicyCoversProvisionDeployDestroyAgainstMoto(t *testing.T) {
 	rec := recordStep(t, s3rec)
 	start := time.Now()
 	if code, out := graviton(t, append(append([]string{"provision"}, stackFlags...), "--tags", "team=web,tier=frontend")...); code != cli.ExitOK {
-		t.Fatalf("provision: exit %d\n%s", code, tail(out))
+		t.Fatalf("provision: exit %d\n%s", code, localstack.Tail(out))
 	}
 	t.Logf("provision took %s", time.Since(start).Round(time.Second))
 	checkCovered(t, "provision", rec, iampolicy.Provision)
@@ -198,14 +198,14 @@ func TestPolicyCoversProvisionDeployDestroyAgainstMoto(t *testing.T) {
 	changed := append(append([]string{"provision"}, stackFlags...),
 		"--tags", "team=platform", "--instance-type", "t4g.medium", "--max-size", "3", "--health-check-path", "/healthz")
 	if code, out := graviton(t, changed...); code != cli.ExitOK {
-		t.Fatalf("provision with changed settings: exit %d\n%s", code, tail(out))
+		t.Fatalf("provision with changed settings: exit %d\n%s", code, localstack.Tail(out))
 	}
 	checkCovered(t, "provision (update)", rec, iampolicy.Provision)
 	checkS3Covered(t, "provision (update)", s3rec, scoped, iampolicy.Provision)
 
 	rec = recordStep(t, s3rec)
 	if code, out := graviton(t, "deploy", "--stack-dir", dir, "--image", "public.ecr.aws/nginx/nginx:mainline-alpine", "--check-image-arch=false", "--no-wait"); code != cli.ExitOK {
-		t.Fatalf("deploy: exit %d\n%s", code, tail(out))
+		t.Fatalf("deploy: exit %d\n%s", code, localstack.Tail(out))
 	}
 	checkCovered(t, "deploy", rec, iampolicy.Deploy)
 
@@ -218,7 +218,7 @@ func TestPolicyCoversProvisionDeployDestroyAgainstMoto(t *testing.T) {
 			hint = "\n(moto's GetResources fails for everyone while any ECS cluster without tags exists in it: " +
 				"a test sharing this moto created one; tag the clusters tests create)"
 		}
-		t.Fatalf("destroy: exit %d\n%s%s", code, tail(out), hint)
+		t.Fatalf("destroy: exit %d\n%s%s", code, localstack.Tail(out), hint)
 	}
 	t.Logf("destroy took %s", time.Since(start).Round(time.Second))
 	got := checkCovered(t, "destroy", rec, iampolicy.Destroy)
@@ -265,15 +265,6 @@ func checkS3Covered(t *testing.T, what string, r *s3Recorder, o iampolicy.Option
 			t.Errorf("%s: the S3 backend never called %s: the recording does not show state and locking", what, want)
 		}
 	}
-}
-
-// tail keeps the end of a long log for a failure message.
-func tail(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // s3Call is one S3 request of the Terraform S3 backend, as IAM sees it.

@@ -7,6 +7,7 @@ package localstack
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -86,4 +87,14 @@ func require(t testing.TB, name string) string {
 	}
 	t.Skipf("%s is not set: run `make test` to use the local stack (moto, Terraform, provider mirror)", name)
 	return ""
+}
+
+// Tail keeps the last 40 lines of a long log (Terraform's, say) for a test's
+// failure message.
+func Tail(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
+	}
+	return strings.Join(lines, "\n")
 }
