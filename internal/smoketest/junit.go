@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/graviton-cd/graviton-cd/internal/atomicfile"
 )
 
 // JUnit XML as CircleCI's store_test_results reads it: testsuites >
@@ -111,23 +113,8 @@ func WriteJUnitMasked(path string, r *Report, mask func(string) string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write JUnit report: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".junit-*.xml")
-	if err != nil {
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
 		return fmt.Errorf("write JUnit report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write JUnit report %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write JUnit report %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write JUnit report %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write JUnit report %s: %w", path, err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/graviton-cd/graviton-cd/internal/atomicfile"
 	"github.com/graviton-cd/graviton-cd/internal/config"
 )
 
@@ -55,20 +56,5 @@ func WriteOutputs(dir string, o Outputs) error {
 	if err != nil {
 		return fmt.Errorf("encode outputs: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".outputs-*.json")
-	if err != nil {
-		return fmt.Errorf("write outputs: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write outputs: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write outputs: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, OutputsFile)); err != nil {
-		return fmt.Errorf("write outputs: %w", err)
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(dir, OutputsFile), append(b, '\n'), 0o600)
 }
