@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
@@ -137,11 +135,11 @@ func firstNonEmpty(a, b string) string {
 // Docker's default keychain, and for ECR registries from the AWS credentials.
 func newDeployer(cfg aws.Config, env *runEnv) *ecsdeploy.Deployer {
 	ecrFor := func(region string) imagecheck.ECRAPI {
-		return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = region })
+		return awsx.NewECR(cfg, func(o *ecr.Options) { o.Region = region })
 	}
 	return &ecsdeploy.Deployer{
-		ECS:    ecs.NewFromConfig(cfg),
-		Logs:   cloudwatchlogs.NewFromConfig(cfg),
+		ECS:    awsx.NewECS(cfg),
+		Logs:   awsx.NewLogs(cfg),
 		Images: imagecheck.New(ecrFor),
 		Log:    env.log,
 	}

@@ -155,14 +155,14 @@ func runDestroy(ctx context.Context, env *runEnv, p config.Provision, module []b
 		log.Printf("terraform destroyed %d resources", n)
 	}
 
-	res.Terminated, err = terminateOrphanInstances(ctx, ec2.NewFromConfig(cfg), p.Name)
+	res.Terminated, err = terminateOrphanInstances(ctx, awsx.NewEC2(cfg), p.Name)
 	if err != nil {
 		return err
 	}
 	for _, id := range res.Terminated {
 		log.Printf("terminated instance %s: its Auto Scaling group %s is gone but it was still running", id, p.Name)
 	}
-	res.Deregistered, err = deregisterTaskDefinitions(ctx, ecs.NewFromConfig(cfg), p.Name)
+	res.Deregistered, err = deregisterTaskDefinitions(ctx, awsx.NewECS(cfg), p.Name)
 	if err != nil {
 		return err
 	}

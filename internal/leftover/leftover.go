@@ -24,6 +24,7 @@ import (
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 
+	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
@@ -113,13 +114,13 @@ type Checker struct {
 func NewChecker(cfg aws.Config, log *progress.Logger) *Checker {
 	return &Checker{
 		Log:         log,
-		Tagging:     tagging.NewFromConfig(cfg),
-		EC2:         ec2.NewFromConfig(cfg),
-		AutoScaling: autoscaling.NewFromConfig(cfg),
-		ECS:         ecs.NewFromConfig(cfg),
-		ELB:         elbv2.NewFromConfig(cfg),
-		IAM:         iam.NewFromConfig(cfg),
-		Logs:        cloudwatchlogs.NewFromConfig(cfg),
+		Tagging:     awsx.NewTagging(cfg),
+		EC2:         awsx.NewEC2(cfg),
+		AutoScaling: awsx.NewAutoScaling(cfg),
+		ECS:         awsx.NewECS(cfg),
+		ELB:         awsx.NewELB(cfg),
+		IAM:         awsx.NewIAM(cfg),
+		Logs:        awsx.NewLogs(cfg),
 	}
 }
 
