@@ -8,6 +8,7 @@
 package terraform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,13 +150,15 @@ func (e *Exec) Outputs(ctx context.Context) (map[string]string, error) {
 	return m, nil
 }
 
-// ResourceCount implements Runner.
+// ResourceCount implements Runner. It reads the raw state (terraform state
+// pull) rather than terraform show -json, which starts every provider to load
+// its schema: seconds each time for the AWS provider.
 func (e *Exec) ResourceCount(ctx context.Context) (int, error) {
-	st, err := e.quiet.Show(ctx)
+	raw, err := e.quiet.StatePull(ctx)
 	if err != nil {
-		return 0, wrap(ctx, "terraform show", err)
+		return 0, wrap(ctx, "terraform state pull", err)
 	}
-	return CountManaged(st), nil
+	return CountManaged([]byte(raw))
 }
 
 // ForceUnlock implements Runner.
@@ -166,25 +169,38 @@ func (e *Exec) ForceUnlock(ctx context.Context, lockID string) error {
 	return nil
 }
 
-// CountManaged counts managed (not data) resources in a state.
-func CountManaged(st *tfjson.State) int {
-	if st == nil || st.Values == nil || st.Values.RootModule == nil {
-		return 0
-	}
-	return countModule(st.Values.RootModule)
+// rawState is the part of Terraform's state file format (version 4, shared
+// by OpenTofu) that counting needs. terraform-json describes show -json's
+// output, not this format.
+type rawState struct {
+	Version   int `json:"version"`
+	Resources []struct {
+		Mode      string            `json:"mode"`
+		Instances []json.RawMessage `json:"instances"`
+	} `json:"resources"`
 }
 
-func countModule(m *tfjson.StateModule) int {
+// CountManaged counts the instances of managed (not data) resources in a raw
+// state, as terraform state list would list them. An empty input is an empty
+// state: state pull prints nothing before the first apply.
+func CountManaged(raw []byte) (int, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return 0, nil
+	}
+	var st rawState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return 0, fmt.Errorf("read terraform state: %w", err)
+	}
+	if st.Version != 4 {
+		return 0, fmt.Errorf("read terraform state: format version %d, want 4 (use terraform >= 0.12 or OpenTofu)", st.Version)
+	}
 	n := 0
-	for _, r := range m.Resources {
-		if r.Mode == tfjson.ManagedResourceMode {
-			n++
+	for _, r := range st.Resources {
+		if r.Mode == "managed" {
+			n += len(r.Instances)
 		}
 	}
-	for _, c := range m.ChildModules {
-		n += countModule(c)
-	}
-	return n
+	return n, nil
 }
 
 // PlanSummary counts what a plan would do, as terraform's "Plan:" line does.

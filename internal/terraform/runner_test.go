@@ -342,3 +342,107 @@ resource "terraform_data" "slow" {
 		t.Errorf("plan after rerun = %v, %v; want no changes", s, err)
 	}
 }
+
+func TestCountManaged(t *testing.T) {
+	cases := []struct {
+		name    string
+		state   string
+		want    int
+		wantErr string
+	}{
+		{name: "no state yet", state: "", want: 0},
+		{name: "only whitespace", state: "\n", want: 0},
+		{name: "empty state", state: `{"version":4,"terraform_version":"1.11.4","serial":3,"resources":[]}`, want: 0},
+		{name: "instances of managed resources, not data sources", state: `{"version":4,"resources":[
+			{"mode":"managed","type":"aws_vpc","name":"this","instances":[{"attributes":{}}]},
+			{"mode":"data","type":"aws_ssm_parameter","name":"ami","instances":[{"attributes":{}}]},
+			{"mode":"managed","type":"aws_subnet","name":"public","instances":[{"index_key":0},{"index_key":1}]},
+			{"mode":"managed","type":"aws_eip","name":"gone","instances":[]}]}`, want: 3},
+		{name: "not JSON", state: "<html>", wantErr: "read terraform state"},
+		{name: "an old format", state: `{"version":3,"modules":[]}`, wantErr: "format version 3, want 4"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := CountManaged([]byte(tc.state))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("CountManaged = %d, %v; want an error containing %q", n, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || n != tc.want {
+				t.Fatalf("CountManaged = %d, %v; want %d", n, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestResourceCountMatchesStateList checks the count against what the CLI
+// itself lists, before the first apply, after it and after destroy.
+func TestResourceCountMatchesStateList(t *testing.T) {
+	bin := terraformBinary(t)
+	dir := writeModule(t, `resource "terraform_data" "one" {
+  input = "a"
+}
+
+resource "terraform_data" "many" {
+  count = 3
+  input = count.index
+}
+
+data "terraform_remote_state" "other" {
+  backend = "local"
+  config = {
+    path = "other.tfstate"
+  }
+}
+`)
+	other := `{"version":4,"terraform_version":"1.0.0","serial":1,"lineage":"0b4c7d8e-other","outputs":{},"resources":[]}`
+	if err := os.WriteFile(filepath.Join(dir, "other.tfstate"), []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r, err := NewExec(dir, bin, progress.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stateList := func() int {
+		t.Helper()
+		cmd := exec.Command(bin, "state", "list")
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			return 0 // no state yet
+		}
+		n := 0
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if l != "" && !strings.HasPrefix(l, "data.") {
+				n++
+			}
+		}
+		return n
+	}
+	check := func(when string, want int) {
+		t.Helper()
+		n, err := r.ResourceCount(ctx)
+		if err != nil || n != want || n != stateList() {
+			t.Errorf("%s: ResourceCount = %d, %v; want %d (state list: %d)", when, n, err, want, stateList())
+		}
+	}
+	check("before apply", 0)
+	plan := filepath.Join(dir, "tfplan")
+	if _, err := r.Plan(ctx, plan, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Apply(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	check("after apply", 4)
+	if err := r.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after destroy", 0)
+}
