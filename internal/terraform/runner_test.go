@@ -197,6 +197,19 @@ func TestLocate(t *testing.T) {
 }
 
 // terraformBinary returns a real terraform/tofu for the tests that run one.
+// initExec returns an Exec for dir with terraform init done.
+func initExec(t *testing.T, dir, bin string) *Exec {
+	t.Helper()
+	r, err := NewExec(dir, bin, progress.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func terraformBinary(t *testing.T) string {
 	t.Helper()
 	if b := os.Getenv("GRAVITON_CD_TEST_TERRAFORM"); b != "" {
@@ -231,13 +244,7 @@ func TestExecHeldLock(t *testing.T) {
 	bin := terraformBinary(t)
 	dir := writeModule(t, "resource \"terraform_data\" \"x\" {\n  input = \"a\"\n}\n\noutput \"name\" {\n  value = \"demo\"\n}\n")
 	ctx := context.Background()
-	r, err := NewExec(dir, bin, progress.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r := initExec(t, dir, bin)
 	plan := filepath.Join(dir, "tfplan")
 	if _, err := r.Plan(ctx, plan, false); err != nil {
 		t.Fatal(err)
@@ -290,13 +297,7 @@ resource "terraform_data" "slow" {
   }
 }
 `)
-	r, err := NewExec(dir, bin, progress.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Init(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	r := initExec(t, dir, bin)
 	plan := filepath.Join(dir, "tfplan")
 	if _, err := r.Plan(context.Background(), plan, false); err != nil {
 		t.Fatal(err)
@@ -314,7 +315,7 @@ resource "terraform_data" "slow" {
 		cancel()
 	}()
 	start := time.Now()
-	err = r.Apply(ctx, plan)
+	err := r.Apply(ctx, plan)
 	var ie *InterruptedError
 	if !errors.As(err, &ie) {
 		t.Fatalf("apply = %v, want *InterruptedError", err)
@@ -402,13 +403,7 @@ data "terraform_remote_state" "other" {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r, err := NewExec(dir, bin, progress.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r := initExec(t, dir, bin)
 	stateList := func() int {
 		t.Helper()
 		cmd := exec.Command(bin, "state", "list")
