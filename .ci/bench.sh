@@ -197,14 +197,14 @@ if [ "$runs" -gt 0 ]; then
 		fi
 	done
 	moto_version=$(python3 -c 'from importlib.metadata import version; print(version("moto"))' 2>/dev/null || echo '?')
-	note stack "Local stack: moto $moto_version at $GRAVITON_CD_TEST_MOTO_URL, $("$GRAVITON_CD_TEST_TERRAFORM" version | head -n 1), AWS provider ${GRAVITON_CD_TEST_PROVIDER_VERSION:-?} from a local mirror; the same module (graviton-cd provision --render-only, same flags, another stack name). graviton-cd runs init, plan -out, show -json, apply, output, then destroy with its retries, task definition deregistration and leftover check over the AWS APIs; by hand runs init, apply -auto-approve, destroy -auto-approve with TF_IN_AUTOMATION=1. Runs alternate which tool goes first."
+	note stack "Local stack: moto $moto_version at $GRAVITON_CD_TEST_MOTO_URL, $("$GRAVITON_CD_TEST_TERRAFORM" version | head -n 1), AWS provider ${GRAVITON_CD_TEST_PROVIDER_VERSION:-?} from a local mirror; the same module (graviton-cd provision --render-only, same flags, another stack name). graviton-cd runs init, plan -out, show -json, apply, output, then init, state pull, destroy with its retries, task definition deregistration and the leftover check over the AWS APIs; by hand runs init, apply -auto-approve, destroy -auto-approve with TF_IN_AUTOMATION=1. Runs alternate which tool goes first."
 else
 	log "4/4 provision + destroy skipped (BENCH_RUNS=0)"
 fi
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 note follow "Deploy wait: internal/ecsdeploy's BenchmarkFollow (go test -bench . -benchtime 3x -count 3, median of the 3) plays each scripted rollout through the real SDK client and a protocol-level fake ECS on a virtual clock, ten times with the verdict moved through a 15 s period; the times are virtual seconds (mean and max over the ten), deterministic and independent of this machine. services-stable is the CLI waiter's rule: DescribeServices every 15 s, success when there is one deployment and running == desired."
-note machine "The 2 cores were shared with other engineers' builds and tests while this ran (load average $load_start at the start, $load_end at the end): absolute times are noisy, the ratios are what matter. ratio = the graviton-cd column ÷ the compared column."
+note machine "Load average $load_start at the start, $load_end at the end: anything else running on the machine shows in the absolute times, so the ratios are what matter. ratio = the graviton-cd column ÷ the compared column."
 
 notes=()
 for part in follow stack size cold install machine; do

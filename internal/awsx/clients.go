@@ -10,7 +10,7 @@ package awsx
 // holds method values instead: a closure hides its receiver's type from
 // reflection, so the linker keeps only the operations graviton-cd calls. Add
 // an operation here when a package's interface gains one;
-// TestBinaryLinksOnlyCalledOperations (package orb) guards the size.
+// TestBinaryLinksOnlyCalledOperations in orb/size_test.go guards the size.
 
 import (
 	"context"
