@@ -110,7 +110,7 @@ func Pack(dir string, opts Options) ([]byte, error) {
 // each section, with includes resolved and opts applied.
 func (s *Source) Packed(opts Options) (*yaml.Node, error) {
 	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	out.Content = append(out.Content, clone(s.Root).Content...)
+	out.Content = append(out.Content, Clone(s.Root).Content...)
 	for _, section := range Sections {
 		comps := s.Components[section]
 		if len(comps) == 0 {
@@ -118,7 +118,7 @@ func (s *Source) Packed(opts Options) (*yaml.Node, error) {
 		}
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		for _, name := range sortedKeys(comps) {
-			c := clone(comps[name])
+			c := Clone(comps[name])
 			if err := s.resolveIncludes(c, section+"/"+name); err != nil {
 				return nil, err
 			}
@@ -231,7 +231,7 @@ func applyRelease(doc *yaml.Node, opts Options) error {
 		}
 	}
 	embedded := 0
-	walk(doc, func(n *yaml.Node) {
+	Walk(doc, func(n *yaml.Node) {
 		env := mapValue(n, "environment")
 		if env == nil || mapValue(env, "ORB_EMBEDDED_VERSION") == nil {
 			return
@@ -307,13 +307,15 @@ func setMapScalar(m *yaml.Node, key, value string) {
 	m.Content = append(m.Content, scalar(key), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Style: yaml.DoubleQuotedStyle})
 }
 
-func walk(n *yaml.Node, fn func(*yaml.Node)) {
+// Walk calls fn on n and on every node below it, parents first. orbrun
+// walks the packed orb with it too.
+func Walk(n *yaml.Node, fn func(*yaml.Node)) {
 	if n == nil {
 		return
 	}
 	fn(n)
 	for _, c := range n.Content {
-		walk(c, fn)
+		Walk(c, fn)
 	}
 }
 
@@ -321,11 +323,13 @@ func scalar(v string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
 }
 
-func clone(n *yaml.Node) *yaml.Node {
+// Clone returns a deep copy of n, so that a component can be changed once
+// per use (packing, parameter substitution) without touching the source.
+func Clone(n *yaml.Node) *yaml.Node {
 	c := *n
 	c.Content = make([]*yaml.Node, len(n.Content))
 	for i, k := range n.Content {
-		c.Content[i] = clone(k)
+		c.Content[i] = Clone(k)
 	}
 	return &c
 }

@@ -159,7 +159,7 @@ func (r *reviewer) parameters(where, section string, c *yaml.Node) {
 		if c.Content[i].Value == "parameters" {
 			continue
 		}
-		walk(c.Content[i+1], func(n *yaml.Node) {
+		Walk(c.Content[i+1], func(n *yaml.Node) {
 			if n.Kind != yaml.ScalarNode {
 				return
 			}
@@ -381,7 +381,7 @@ func (r *reviewer) example(where string, c *yaml.Node) {
 	}
 	prefix := alias + "/"
 	uses := 0
-	walk(usage, func(n *yaml.Node) {
+	Walk(usage, func(n *yaml.Node) {
 		if n.Kind != yaml.MappingNode {
 			return
 		}

@@ -126,7 +126,7 @@ func substituteExecutorDefaults(doc *yaml.Node) {
 	for i := 1; execs != nil && i < len(execs.Content); i += 2 {
 		e := execs.Content[i]
 		params := mapValue(e, "parameters")
-		walk(e, func(n *yaml.Node) {
+		Walk(e, func(n *yaml.Node) {
 			if n.Kind != yaml.ScalarNode {
 				return
 			}

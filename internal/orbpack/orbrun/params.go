@@ -101,9 +101,9 @@ func checkType(typ string, decl *yaml.Node, v any) (any, error) {
 // is exactly one reference takes the value's type, as in CircleCI, so a
 // boolean parameter stays a boolean in a `when` condition or an argument.
 func substitute(where string, n *yaml.Node, params map[string]any) (*yaml.Node, error) {
-	c := clone(n)
+	c := orbpack.Clone(n)
 	var err error
-	walk(c, func(s *yaml.Node) {
+	orbpack.Walk(c, func(s *yaml.Node) {
 		if err != nil || s.Kind != yaml.ScalarNode {
 			return
 		}
@@ -136,7 +136,7 @@ func substitute(where string, n *yaml.Node, params map[string]any) (*yaml.Node, 
 // pipeline.number, …) from the given map; an unknown one is an error.
 func substitutePipeline(n *yaml.Node, values map[string]string) error {
 	var err error
-	walk(n, func(s *yaml.Node) {
+	orbpack.Walk(n, func(s *yaml.Node) {
 		if err != nil || s.Kind != yaml.ScalarNode {
 			return
 		}
@@ -247,22 +247,6 @@ func truthy(n *yaml.Node) (bool, error) {
 func mapValue(m *yaml.Node, key string) *yaml.Node { return orbpack.MapValue(m, key) }
 
 func scalar(n *yaml.Node) string { return orbpack.ScalarValue(n) }
-
-func walk(n *yaml.Node, fn func(*yaml.Node)) {
-	fn(n)
-	for _, c := range n.Content {
-		walk(c, fn)
-	}
-}
-
-func clone(n *yaml.Node) *yaml.Node {
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, k := range n.Content {
-		c.Content[i] = clone(k)
-	}
-	return &c
-}
 
 // localName strips an orb alias: "graviton-cd/deploy" → "deploy".
 func localName(name string) string {

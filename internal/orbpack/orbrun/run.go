@@ -121,7 +121,7 @@ func (o *Orb) ExampleJobs(example string, pipeline map[string]string) ([]Invocat
 	if err != nil {
 		return nil, err
 	}
-	usage := clone(mapValue(ex, "usage"))
+	usage := orbpack.Clone(mapValue(ex, "usage"))
 	if err := substitutePipeline(usage, pipeline); err != nil {
 		return nil, fmt.Errorf("example %s: %w", example, err)
 	}
