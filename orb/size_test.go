@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,9 +39,8 @@ func TestBinaryLinksOnlyCalledOperations(t *testing.T) {
 		t.Fatalf("go tool nm: %v", err)
 	}
 	ops := map[string]map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		m := clientMethod.FindStringSubmatch(sc.Text())
+	for _, line := range strings.Split(string(out), "\n") {
+		m := clientMethod.FindStringSubmatch(line)
 		if m == nil || m[2] == "Options" {
 			continue
 		}

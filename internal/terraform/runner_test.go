@@ -196,7 +196,6 @@ func TestLocate(t *testing.T) {
 	})
 }
 
-// terraformBinary returns a real terraform/tofu for the tests that run one.
 // initExec returns an Exec for dir with terraform init done.
 func initExec(t *testing.T, dir, bin string) *Exec {
 	t.Helper()
@@ -210,6 +209,7 @@ func initExec(t *testing.T, dir, bin string) *Exec {
 	return r
 }
 
+// terraformBinary returns a real terraform/tofu for the tests that run one.
 func terraformBinary(t *testing.T) string {
 	t.Helper()
 	if b := os.Getenv("GRAVITON_CD_TEST_TERRAFORM"); b != "" {
