@@ -237,45 +237,39 @@ func (r renderer) awsvpc() bool { return r.p.NetworkMode == config.NetworkModeAW
 // securityGroups: the ALB takes HTTP from the world; instances (bridge mode)
 // or tasks (awsvpc mode) take traffic only from the ALB; nothing takes SSH.
 func (r renderer) securityGroups(root *hclwrite.Body) {
-	alb := block(root, "resource", "aws_security_group", "alb")
-	set(alb,
-		"name", r.named("alb"),
-		"description", "graviton-cd load balancer: HTTP from anywhere",
-		"vpc_id", expr("local.vpc_id"),
-	)
-	alb.AppendNewline()
-	ingress(alb, "HTTP from anywhere", 80, 80, lit([]string{"0.0.0.0/0"}), nil)
-	egressAll(alb)
-	set(alb, "tags", nameTag(r.named("alb")))
+	r.securityGroup(root, "alb", "graviton-cd load balancer: HTTP from anywhere", func(sg *hclwrite.Body) {
+		ingress(sg, "HTTP from anywhere", 80, 80, lit([]string{"0.0.0.0/0"}), nil)
+	})
 	root.AppendNewline()
 
-	inst := block(root, "resource", "aws_security_group", "instances")
-	set(inst,
-		"name", r.named("instances"),
-		"description", "graviton-cd container instances: traffic from the load balancer only",
-		"vpc_id", expr("local.vpc_id"),
-	)
-	inst.AppendNewline()
-	if !r.awsvpc() {
-		// Bridge mode maps containers to ephemeral host ports.
-		ingress(inst, "dynamic host ports from the load balancer", 32768, 65535, nil, expr("[aws_security_group.alb.id]"))
-	}
-	egressAll(inst)
-	set(inst, "tags", nameTag(r.named("instances")))
+	r.securityGroup(root, "instances", "graviton-cd container instances: traffic from the load balancer only", func(sg *hclwrite.Body) {
+		if !r.awsvpc() {
+			// Bridge mode maps containers to ephemeral host ports.
+			ingress(sg, "dynamic host ports from the load balancer", 32768, 65535, nil, expr("[aws_security_group.alb.id]"))
+		}
+	})
 
 	if r.awsvpc() {
 		root.AppendNewline()
-		tasks := block(root, "resource", "aws_security_group", "tasks")
-		set(tasks,
-			"name", r.named("tasks"),
-			"description", "graviton-cd tasks: the container port from the load balancer only",
-			"vpc_id", expr("local.vpc_id"),
-		)
-		tasks.AppendNewline()
-		ingress(tasks, "container port from the load balancer", r.p.ContainerPort, r.p.ContainerPort, nil, expr("[aws_security_group.alb.id]"))
-		egressAll(tasks)
-		set(tasks, "tags", nameTag(r.named("tasks")))
+		r.securityGroup(root, "tasks", "graviton-cd tasks: the container port from the load balancer only", func(sg *hclwrite.Body) {
+			ingress(sg, "container port from the load balancer", r.p.ContainerPort, r.p.ContainerPort, nil, expr("[aws_security_group.alb.id]"))
+		})
 	}
+}
+
+// securityGroup writes aws_security_group.<name> in the stack's VPC: the
+// ingress rules addIngress writes, all egress, and the Name tag.
+func (r renderer) securityGroup(root *hclwrite.Body, name, description string, addIngress func(sg *hclwrite.Body)) {
+	sg := block(root, "resource", "aws_security_group", name)
+	set(sg,
+		"name", r.named(name),
+		"description", description,
+		"vpc_id", expr("local.vpc_id"),
+	)
+	sg.AppendNewline()
+	addIngress(sg)
+	egressAll(sg)
+	set(sg, "tags", nameTag(r.named(name)))
 }
 
 func ingress(sg *hclwrite.Body, desc string, from, to int, cidrs, groups hclwrite.Tokens) {
