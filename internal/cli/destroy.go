@@ -67,14 +67,14 @@ func destroyTarget(c *ucli.Context, env *runEnv) (config.Provision, []byte, erro
 	if fi, err := os.Stat(filepath.Join(dir, hclgen.ModuleFile)); err != nil || fi.IsDir() {
 		return config.Provision{}, nil, config.Usagef("stack-dir", "%s holds no %s: point it at the directory provision wrote (attach the workspace first), or give provision's flags", dir, hclgen.ModuleFile)
 	}
-	s, err := readSettings(dir)
+	s, err := stack.ReadSettings(dir)
 	if err != nil {
 		// A stack directory from before stack.json: outputs.json names it.
 		o, oerr := stack.ReadOutputs(dir)
 		if oerr != nil || o.StackName == "" {
 			return config.Provision{}, nil, err
 		}
-		s = stackSettings{Name: o.StackName, Region: o.Region}
+		s = stack.Settings{Name: o.StackName, Region: o.Region}
 	}
 	// GRAVITON_CD_NAME may be exported for a whole pipeline: it must agree.
 	if in.Name != "" && in.Name != s.Name {

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,12 +17,9 @@ import (
 	"github.com/graviton-cd/graviton-cd/internal/terraform"
 )
 
-// Files provision leaves in the stack directory beside main.tf, the state and
-// outputs.json.
-const (
-	planFile     = "tfplan"
-	settingsFile = "stack.json"
-)
+// planFile is the saved plan provision leaves in the stack directory beside
+// main.tf, the state, stack.json and outputs.json.
+const planFile = "tfplan"
 
 func provisionCommand() *ucli.Command {
 	return &ucli.Command{
@@ -169,15 +164,6 @@ type planResult struct {
 
 func (p planResult) noChanges() bool { return p.Add == 0 && p.Change == 0 && p.Destroy == 0 }
 
-// stackSettings is <dir>/stack.json: what destroy --stack-dir needs even
-// when provision failed before outputs.json was written.
-type stackSettings struct {
-	Name             string `json:"name"`
-	Region           string `json:"region"`
-	EndpointURL      string `json:"endpoint_url,omitempty"`
-	TerraformVersion string `json:"terraform_version,omitempty"`
-}
-
 func runProvision(ctx context.Context, env *runEnv, p config.Provision, loc terraform.Locator) error {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
@@ -302,34 +288,10 @@ func writeStackDir(p config.Provision, module []byte) error {
 	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
 		return fmt.Errorf("create stack directory %s: %w", p.Dir, err)
 	}
-	if err := writeFileAtomic(filepath.Join(p.Dir, hclgen.ModuleFile), module); err != nil {
+	if err := atomicfile.Write(filepath.Join(p.Dir, hclgen.ModuleFile), module, 0o644); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(stackSettings{Name: p.Name, Region: p.Region, EndpointURL: p.EndpointURL, TerraformVersion: p.TerraformVersion}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", settingsFile, err)
-	}
-	return writeFileAtomic(filepath.Join(p.Dir, settingsFile), append(b, '\n'))
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	return atomicfile.Write(path, b, 0o644)
-}
-
-func readSettings(dir string) (stackSettings, error) {
-	var s stackSettings
-	path := filepath.Join(dir, settingsFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return s, config.Usagef("stack-dir", "%s not found: point --stack-dir at a directory provision wrote (it holds main.tf and %s)", path, settingsFile)
-	}
-	if err != nil {
-		return s, config.Usagef("stack-dir", "read %s: %v", path, err)
-	}
-	if err := json.Unmarshal(b, &s); err != nil || s.Name == "" {
-		return s, config.Usagef("stack-dir", "%s is not a graviton-cd stack file: rerun provision with --render-only to rewrite it", path)
-	}
-	return s, nil
+	return stack.WriteSettings(p.Dir, stack.Settings{Name: p.Name, Region: p.Region, EndpointURL: p.EndpointURL, TerraformVersion: p.TerraformVersion})
 }
 
 // outputsFrom maps the module's outputs onto stack.Outputs.

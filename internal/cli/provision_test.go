@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/graviton-cd/graviton-cd/internal/stack"
 )
 
 // isolateAWS keeps the machine's AWS settings out of a test, and makes the
@@ -163,7 +165,7 @@ func TestDestroyRejectsBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(withStack, "main.tf"), []byte("# module\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(withStack, settingsFile), []byte(`{"name":"demo","region":"us-east-1"}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(withStack, stack.SettingsFile), []byte(`{"name":"demo","region":"us-east-1"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -230,7 +232,7 @@ func TestProvisionRenderOnly(t *testing.T) {
 	if !found {
 		t.Fatal("no locals block")
 	}
-	s, err := readSettings(dir)
+	s, err := stack.ReadSettings(dir)
 	if err != nil || s.Name != "inj" || s.Region != "us-east-1" {
 		t.Errorf("stack.json = %+v, %v", s, err)
 	}

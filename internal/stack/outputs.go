@@ -1,5 +1,6 @@
 // Package stack reads and writes the stack directory that provision leaves for
-// the later jobs: outputs.json beside the rendered module and its state.
+// the later jobs: outputs.json and stack.json beside the rendered module and
+// its state.
 package stack
 
 import (
@@ -35,13 +36,9 @@ type Outputs struct {
 // error: the user pointed --stack-dir at the wrong place or skipped provision.
 func ReadOutputs(dir string) (Outputs, error) {
 	var o Outputs
-	path := filepath.Join(dir, OutputsFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return o, config.Usagef("stack-dir", "%s not found: run provision with --dir %s first, or attach the workspace that holds it", path, dir)
-	}
+	path, b, err := readFile(dir, OutputsFile, "run provision with --dir "+dir+" first, or attach the workspace that holds it")
 	if err != nil {
-		return o, config.Usagef("stack-dir", "read %s: %v", path, err)
+		return o, err
 	}
 	if err := json.Unmarshal(b, &o); err != nil {
 		return o, config.Usagef("stack-dir", "%s is not valid outputs JSON (%v): re-run provision to rewrite it", path, err)
@@ -52,9 +49,28 @@ func ReadOutputs(dir string) (Outputs, error) {
 // WriteOutputs writes <dir>/outputs.json atomically, so a cancelled job never
 // leaves half a file for the next one.
 func WriteOutputs(dir string, o Outputs) error {
-	b, err := json.MarshalIndent(o, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode outputs: %w", err)
+	return writeJSON(filepath.Join(dir, OutputsFile), o, 0o600)
+}
+
+// readFile reads <dir>/<name>. A missing file is a usage error that says what
+// to do (hint); so is any other read error.
+func readFile(dir, name, hint string) (path string, b []byte, err error) {
+	path = filepath.Join(dir, name)
+	b, err = os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, nil, config.Usagef("stack-dir", "%s not found: %s", path, hint)
 	}
-	return atomicfile.Write(filepath.Join(dir, OutputsFile), append(b, '\n'), 0o600)
+	if err != nil {
+		return path, nil, config.Usagef("stack-dir", "read %s: %v", path, err)
+	}
+	return path, b, nil
+}
+
+// writeJSON writes v as indented JSON to path atomically, with mode.
+func writeJSON(path string, v any, mode fs.FileMode) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
+	}
+	return atomicfile.Write(path, append(b, '\n'), mode)
 }
