@@ -145,12 +145,8 @@ func NewPlan(opts Options) (*Plan, error) {
 		p.Checks = []Check{{Name: "GET " + pathOf(target), Method: "GET", URL: target, Expect: defaults}}
 	}
 
-	for _, s := range nonEmpty(opts.ConnectTo) {
-		r, err := ParseConnectRule(s)
-		if err != nil {
-			return nil, config.Usagef("connect-to", "%v", err)
-		}
-		p.ConnectTo = append(p.ConnectTo, r)
+	if p.ConnectTo, err = parseEach("connect-to", opts.ConnectTo, ParseConnectRule); err != nil {
+		return nil, err
 	}
 	if opts.CACertFile != "" {
 		if opts.Insecure {
@@ -168,14 +164,21 @@ func NewPlan(opts Options) (*Plan, error) {
 
 // nonEmpty drops blank entries: the orb passes every parameter as a
 // variable, and an unset list arrives as one empty string.
-func nonEmpty(values []string) []string {
-	var out []string
+// parseEach parses every non-blank value of a repeatable flag; the first bad
+// one is a usage error naming the flag.
+func parseEach[T any](flag string, values []string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
 	for _, v := range values {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
+		if v = strings.TrimSpace(v); v == "" {
+			continue
 		}
+		x, err := parse(v)
+		if err != nil {
+			return nil, config.Usagef(flag, "%v", err)
+		}
+		out = append(out, x)
 	}
-	return out
+	return out, nil
 }
 
 func parsePositiveDuration(flag, s string, def time.Duration) (time.Duration, error) {
@@ -227,19 +230,11 @@ func flagExpectations(opts Options) (Expectations, error) {
 			return e, config.Usagef("expect-body-regex", "%q does not compile (%v): write a Go regular expression (RE2 syntax)", opts.ExpectBodyRegex, err)
 		}
 	}
-	for _, s := range nonEmpty(opts.ExpectHeaders) {
-		h, err := ParseHeaderExpectation(s)
-		if err != nil {
-			return e, config.Usagef("expect-header", "%v", err)
-		}
-		e.Headers = append(e.Headers, h)
+	if e.Headers, err = parseEach("expect-header", opts.ExpectHeaders, ParseHeaderExpectation); err != nil {
+		return e, err
 	}
-	for _, s := range nonEmpty(opts.ExpectJSON) {
-		j, err := ParseJSONExpectation(s)
-		if err != nil {
-			return e, config.Usagef("expect-json", "%v", err)
-		}
-		e.JSON = append(e.JSON, j)
+	if e.JSON, err = parseEach("expect-json", opts.ExpectJSON, ParseJSONExpectation); err != nil {
+		return e, err
 	}
 	if opts.MaxLatency != "" {
 		if e.MaxLatency, err = parsePositiveDuration("max-latency", opts.MaxLatency, 0); err != nil {
