@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"os"
@@ -24,17 +22,6 @@ import (
 	"github.com/graviton-cd/graviton-cd/internal/stack"
 	"github.com/graviton-cd/graviton-cd/internal/terraform"
 )
-
-// uniqueStackName gives each run its own stack, so packages sharing one
-// moto never collide.
-func uniqueStackName(t *testing.T, prefix string) string {
-	t.Helper()
-	b := make([]byte, 4)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return prefix + "-" + hex.EncodeToString(b)
-}
 
 // realStack points the test at moto and the Terraform CLI with the provider
 // mirror, or skips (fails under CI) when they are not there.
@@ -89,7 +76,7 @@ func TestRealStack(t *testing.T) {
 // testLifecycle runs the whole life of a stack: plan-only, provision,
 // provision again (no changes), destroy, destroy again, leftover check.
 func testLifecycle(t *testing.T, tools localstack.Tools) {
-	name := uniqueStackName(t, "pd")
+	name := localstack.UniqueName(t, "pd")
 	dir := filepath.Join(t.TempDir(), "stack")
 	provision := []string{"provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary, "--tags", "team=platform,cost-center=42"}
 
@@ -173,7 +160,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 // holder; --force-unlock with that ID releases it.
 func testS3StateLock(t *testing.T, tools localstack.Tools) {
 	ctx := t.Context()
-	name := uniqueStackName(t, "s3")
+	name := localstack.UniqueName(t, "s3")
 	bucket := name + "-state"
 	s3c := s3.NewFromConfig(localstack.AWSConfig(t), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
@@ -216,7 +203,7 @@ func testS3StateLock(t *testing.T, tools localstack.Tools) {
 // removes everything that was created, although outputs.json was never written.
 func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	ctx := t.Context()
-	name := uniqueStackName(t, "hf")
+	name := localstack.UniqueName(t, "hf")
 	iamc := iam.NewFromConfig(localstack.AWSConfig(t))
 	squatter := name + "-task-execution"
 	if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{
@@ -285,7 +272,7 @@ func (w *signalWriter) String() string {
 // an interrupt, saves state and releases the lock; a rerun converges and
 // destroy cleans up.
 func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
-	name := uniqueStackName(t, "ir")
+	name := localstack.UniqueName(t, "ir")
 	dir := filepath.Join(t.TempDir(), "stack")
 	args := []string{"graviton-cd", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary}
 
@@ -336,7 +323,7 @@ func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 // --stack-dir renders the module, finds nothing in state and nothing tagged,
 // and exits 0.
 func testDestroyByFlagsAbsent(t *testing.T, tools localstack.Tools) {
-	name := uniqueStackName(t, "df")
+	name := localstack.UniqueName(t, "df")
 	dir := filepath.Join(t.TempDir(), "stack")
 	code, stdout, stderr := run(t, "destroy", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
 	if code != ExitOK || !strings.Contains(stdout, "nothing left to destroy") {
@@ -352,7 +339,7 @@ func testDestroyByFlagsAbsent(t *testing.T, tools localstack.Tools) {
 // destroy list it and exit 1.
 func testDestroyListsLeftovers(t *testing.T, tools localstack.Tools) {
 	ctx := t.Context()
-	name := uniqueStackName(t, "lf")
+	name := localstack.UniqueName(t, "lf")
 	ec2c := ec2.NewFromConfig(localstack.AWSConfig(t))
 	vpc, err := ec2c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.77.0.0/16"), TagSpecifications: []ec2types.TagSpecification{{
 		ResourceType: ec2types.ResourceTypeVpc, Tags: []ec2types.Tag{{Key: aws.String("graviton-cd:stack"), Value: aws.String(name)}},

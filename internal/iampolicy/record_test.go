@@ -3,8 +3,6 @@ package iampolicy_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -84,15 +82,6 @@ func checkCovered(t *testing.T, what string, rec *localstack.Recorder, steps ...
 	return got
 }
 
-func uniqueName(t *testing.T, prefix string) string {
-	t.Helper()
-	b := make([]byte, 3)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return prefix + "-" + hex.EncodeToString(b)
-}
-
 // TestPolicyCoversDeployAgainstMoto runs deploy for real against moto
 // through the recording proxy: once with --no-wait (register + update), once
 // following the deployment until its timeout with --rollback-on-failure
@@ -102,7 +91,7 @@ func TestPolicyCoversDeployAgainstMoto(t *testing.T) {
 	// The service is set up around the recorder: only deploy's calls count.
 	client := ecs.NewFromConfig(localstack.AWSConfig(t))
 	ctx := t.Context()
-	cluster := uniqueName(t, "iam")
+	cluster := localstack.UniqueName(t, "iam")
 	// Tagged: moto's tagging API fails every GetResources while any ECS
 	// cluster without tags exists, which would break the leftover check of
 	// every destroy sharing this moto.
@@ -162,7 +151,7 @@ func TestPolicyCoversProvisionDeployDestroyAgainstMoto(t *testing.T) {
 	localstack.Moto(t)
 	tools := localstack.Terraform(t)
 	t.Setenv("TF_CLI_CONFIG_FILE", tools.CLIConfigFile)
-	name := uniqueName(t, "iam")
+	name := localstack.UniqueName(t, "iam")
 	bucket := name + "-state"
 	s3c := s3.NewFromConfig(localstack.AWSConfig(t), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := s3c.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {

@@ -1,8 +1,6 @@
 package leftover
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -41,9 +39,7 @@ func TestDedupe(t *testing.T) {
 func TestFindAgainstMoto(t *testing.T) {
 	cfg := localstack.AWSConfig(t)
 	ctx := t.Context()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	stack := "lo-" + hex.EncodeToString(b)
+	stack := localstack.UniqueName(t, "lo")
 	c := NewChecker(cfg, nil)
 
 	left, err := c.Find(ctx, stack)

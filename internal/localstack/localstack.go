@@ -6,6 +6,8 @@
 package localstack
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
@@ -87,6 +89,18 @@ func require(t testing.TB, name string) string {
 	}
 	t.Skipf("%s is not set: run `make test` to use the local stack (moto, Terraform, provider mirror)", name)
 	return ""
+}
+
+// UniqueName gives each run its own stack (or cluster) name, prefix plus eight
+// random hex digits, so that packages sharing one moto never collide. Keep the
+// prefix short: a stack name has at most 20 characters.
+func UniqueName(t testing.TB, prefix string) string {
+	t.Helper()
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + "-" + hex.EncodeToString(b)
 }
 
 // Tail keeps the last 40 lines of a long log (Terraform's, say) for a test's

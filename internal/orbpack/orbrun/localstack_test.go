@@ -3,8 +3,6 @@ package orbrun
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -52,11 +50,7 @@ func TestFullPipelineExampleOnLocalStack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b := make([]byte, 4)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	name := "orb-" + hex.EncodeToString(b)
+	name := localstack.UniqueName(t, "orb")
 	root := t.TempDir()
 	workspace := filepath.Join(root, "workspace")
 	stackDir := filepath.Join(workspace, "graviton-cd-stack")
