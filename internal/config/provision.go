@@ -421,7 +421,7 @@ func checkState(in ProvisionInput, stackName, region string) (StateBackend, erro
 	sb.Bucket = in.StateBucket
 	sb.Key = in.StateKey
 	if sb.Key == "" {
-		sb.Key = "graviton-cd/" + stackName + "/terraform.tfstate"
+		sb.Key = DefaultStateKey(stackName)
 	}
 	if strings.HasPrefix(sb.Key, "/") || strings.HasSuffix(sb.Key, "/") || len(sb.Key) > 1024 {
 		return sb, Usagef("state-key", "%q is not an object key: use a path without a leading or trailing slash (for example graviton-cd/%s/terraform.tfstate)", sb.Key, stackName)
@@ -539,4 +539,10 @@ func firstError(checks []func() error) error {
 		}
 	}
 	return nil
+}
+
+// DefaultStateKey is the S3 object key of a stack's state when --state-key is
+// not given. iampolicy scopes the CI role to it.
+func DefaultStateKey(stackName string) string {
+	return "graviton-cd/" + stackName + "/terraform.tfstate"
 }

@@ -230,8 +230,7 @@ func newScope(o Options) scope {
 	s := scope{partition: partition(o.Region), region: or(o.Region, "*"), account: or(o.AccountID, "*"), stack: or(o.Stack, "*"), bucket: o.StateBucket}
 	s.stateKey = o.StateKey
 	if s.stateKey == "" {
-		// provision's default key (config: graviton-cd/<name>/terraform.tfstate).
-		s.stateKey = "graviton-cd/" + s.stack + "/terraform.tfstate"
+		s.stateKey = config.DefaultStateKey(s.stack) // provision's default
 	}
 	return s
 }
