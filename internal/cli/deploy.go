@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,12 +85,12 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		if err != nil {
 			return r, "", "", err
 		}
-		r.Cluster = firstNonEmpty(r.Cluster, out.Cluster)
-		r.Service = firstNonEmpty(r.Service, out.Service)
-		r.Container = firstNonEmpty(r.Container, out.ContainerName)
+		r.Cluster = cmp.Or(r.Cluster, out.Cluster)
+		r.Service = cmp.Or(r.Service, out.Service)
+		r.Container = cmp.Or(r.Container, out.ContainerName)
 		// The stack lives in its region: a profile's default must not send
 		// the deploy elsewhere. --region still wins.
-		region = firstNonEmpty(region, out.Region)
+		region = cmp.Or(region, out.Region)
 	}
 	if err := awsx.Region(region); err != nil {
 		return r, "", "", err
@@ -122,13 +123,6 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		}
 	}
 	return r, region, endpoint, nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // newDeployer wires the real AWS clients. Registry credentials come from
@@ -205,7 +199,7 @@ func deploySummary(r ecsdeploy.Result) string {
 		return fmt.Sprintf("deploy timed out: deployment %s of %s on service %s had no verdict after %s", r.DeploymentID, r.TaskDefinitionARN, r.Service, took)
 	}
 	if !r.ServiceUpdated {
-		return fmt.Sprintf("deploy failed before the service was updated: service %s still runs %s", r.Service, firstNonEmpty(r.PreviousTaskDefinitionARN, "what it ran"))
+		return fmt.Sprintf("deploy failed before the service was updated: service %s still runs %s", r.Service, cmp.Or(r.PreviousTaskDefinitionARN, "what it ran"))
 	}
 	if r.DeploymentID == "" {
 		return fmt.Sprintf("deploy failed: service %s was updated to %s, but ECS reported no deployment of it to follow", r.Service, r.TaskDefinitionARN)

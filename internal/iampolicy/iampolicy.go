@@ -9,6 +9,7 @@
 package iampolicy
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -227,19 +228,12 @@ type scope struct {
 }
 
 func newScope(o Options) scope {
-	s := scope{partition: partition(o.Region), region: or(o.Region, "*"), account: or(o.AccountID, "*"), stack: or(o.Stack, "*"), bucket: o.StateBucket}
+	s := scope{partition: partition(o.Region), region: cmp.Or(o.Region, "*"), account: cmp.Or(o.AccountID, "*"), stack: cmp.Or(o.Stack, "*"), bucket: o.StateBucket}
 	s.stateKey = o.StateKey
 	if s.stateKey == "" {
 		s.stateKey = config.DefaultStateKey(s.stack) // provision's default
 	}
 	return s
-}
-
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // partition returns the ARN partition of a region.
