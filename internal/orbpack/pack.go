@@ -58,7 +58,7 @@ func ReadSource(dir string) (*Source, error) {
 	}
 	src := &Source{Dir: dir, Root: root, Components: map[string]map[string]*yaml.Node{}}
 	for _, section := range Sections {
-		if mapValue(root, section) != nil {
+		if MapValue(root, section) != nil {
 			return nil, fmt.Errorf("read %s: @orb.yml defines %s inline; put each one in %s/<name>.yml", dir, section, section)
 		}
 		entries, err := os.ReadDir(filepath.Join(dir, section))
@@ -208,12 +208,12 @@ func applyRelease(doc *yaml.Node, opts Options) error {
 	version := strings.TrimPrefix(opts.ReleaseVersion, "v")
 	pinned := 0
 	for _, section := range []string{"jobs", "commands"} {
-		comps := mapValue(doc, section)
+		comps := MapValue(doc, section)
 		if comps == nil {
 			continue
 		}
 		for i := 1; i < len(comps.Content); i += 2 {
-			p := mapValue(mapValue(comps.Content[i], "parameters"), "version")
+			p := MapValue(MapValue(comps.Content[i], "parameters"), "version")
 			if p == nil {
 				continue
 			}
@@ -232,14 +232,14 @@ func applyRelease(doc *yaml.Node, opts Options) error {
 	}
 	embedded := 0
 	Walk(doc, func(n *yaml.Node) {
-		env := mapValue(n, "environment")
-		if env == nil || mapValue(env, "ORB_EMBEDDED_VERSION") == nil {
+		env := MapValue(n, "environment")
+		if env == nil || MapValue(env, "ORB_EMBEDDED_VERSION") == nil {
 			return
 		}
 		setMapScalar(env, "ORB_EMBEDDED_VERSION", version)
 		if sums != "" {
 			setMapScalar(env, "ORB_EMBEDDED_CHECKSUMS", sums+"\n")
-			mapValue(env, "ORB_EMBEDDED_CHECKSUMS").Style = yaml.LiteralStyle
+			MapValue(env, "ORB_EMBEDDED_CHECKSUMS").Style = yaml.LiteralStyle
 		}
 		embedded++
 	})
@@ -282,9 +282,6 @@ func noAliases(n *yaml.Node, path string) error {
 	return nil
 }
 
-// mapValue returns the value of key in mapping m, or nil.
-func mapValue(m *yaml.Node, key string) *yaml.Node { return MapValue(m, key) }
-
 // MapValue returns the value of key in YAML mapping m, or nil when m is not a
 // mapping or has no such key. orbrun walks the packed orb with it too.
 func MapValue(m *yaml.Node, key string) *yaml.Node {
@@ -300,7 +297,7 @@ func MapValue(m *yaml.Node, key string) *yaml.Node {
 }
 
 func setMapScalar(m *yaml.Node, key, value string) {
-	if v := mapValue(m, key); v != nil {
+	if v := MapValue(m, key); v != nil {
 		*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Style: yaml.DoubleQuotedStyle}
 		return
 	}

@@ -92,7 +92,7 @@ func Review(src *Source) []Finding {
 		for _, name := range sortedKeys(src.Components[section]) {
 			c := src.Components[section][name]
 			where := section + "/" + name
-			if strings.TrimSpace(scalarValue(mapValue(c, "description"))) == "" {
+			if strings.TrimSpace(ScalarValue(MapValue(c, "description"))) == "" {
 				r.add(where, "description", "has no description")
 			}
 			switch section {
@@ -103,7 +103,7 @@ func Review(src *Source) []Finding {
 			case "jobs":
 				r.job(where, c)
 			case "commands":
-				r.steps(where, mapValue(c, "steps"))
+				r.steps(where, MapValue(c, "steps"))
 			case "examples":
 				r.example(where, c)
 			}
@@ -127,15 +127,15 @@ func (r *reviewer) add(where, rule, format string, args ...any) {
 
 func (r *reviewer) root() {
 	root := r.src.Root
-	if v := scalarValue(mapValue(root, "version")); v != "2.1" {
+	if v := ScalarValue(MapValue(root, "version")); v != "2.1" {
 		r.add("@orb.yml", "version", "version is %q, want 2.1", v)
 	}
-	if strings.TrimSpace(scalarValue(mapValue(root, "description"))) == "" {
+	if strings.TrimSpace(ScalarValue(MapValue(root, "description"))) == "" {
 		r.add("@orb.yml", "description", "has no description")
 	}
-	display := mapValue(root, "display")
+	display := MapValue(root, "display")
 	for _, k := range []string{"source_url", "home_url"} {
-		if u := scalarValue(mapValue(display, k)); !strings.HasPrefix(u, "https://") {
+		if u := ScalarValue(MapValue(display, k)); !strings.HasPrefix(u, "https://") {
 			r.add("@orb.yml", "display", "display.%s is %q, want an https URL", k, u)
 		}
 	}
@@ -144,7 +144,7 @@ func (r *reviewer) root() {
 // parameters checks declarations and that declarations and uses match.
 func (r *reviewer) parameters(where, section string, c *yaml.Node) {
 	declared := map[string]bool{}
-	params := mapValue(c, "parameters")
+	params := MapValue(c, "parameters")
 	if params != nil && params.Kind != yaml.MappingNode {
 		r.add(where, "parameter-type", "parameters must be a mapping")
 		params = nil
@@ -185,10 +185,10 @@ func (r *reviewer) parameter(where, section, name string, p *yaml.Node) {
 	if section == "jobs" && reservedJobKeys[name] {
 		r.add(where, "reserved-parameter", "parameter %s clashes with the workflow job key of that name", name)
 	}
-	if strings.TrimSpace(scalarValue(mapValue(p, "description"))) == "" {
+	if strings.TrimSpace(ScalarValue(MapValue(p, "description"))) == "" {
 		r.add(where, "description", "parameter %s has no description", name)
 	}
-	typ := scalarValue(mapValue(p, "type"))
+	typ := ScalarValue(MapValue(p, "type"))
 	if secretNameRe.MatchString(name) && typ != "env_var_name" {
 		r.add(where, "secret-parameter", "parameter %s looks like a secret: make it an env_var_name parameter that names the variable holding it", name)
 	}
@@ -196,11 +196,11 @@ func (r *reviewer) parameter(where, section, name string, p *yaml.Node) {
 		r.add(where, "parameter-type", "parameter %s has type %q, want one of string, boolean, integer, enum, executor, steps, env_var_name", name, typ)
 		return
 	}
-	def := mapValue(p, "default")
+	def := MapValue(p, "default")
 	if def == nil {
 		return // required
 	}
-	val := scalarValue(def)
+	val := ScalarValue(def)
 	if def.Kind == yaml.ScalarNode && envRefRe.MatchString(val) {
 		r.add(where, "env-in-default", "parameter %s default %q reads an environment variable; CircleCI does not expand it there", name, val)
 	}
@@ -215,7 +215,7 @@ func (r *reviewer) parameter(where, section, name string, p *yaml.Node) {
 		}
 	case "enum":
 		ok := false
-		for _, e := range seqValues(mapValue(p, "enum")) {
+		for _, e := range seqValues(MapValue(p, "enum")) {
 			ok = ok || e == val
 		}
 		if !ok {
@@ -233,19 +233,19 @@ func (r *reviewer) parameter(where, section, name string, p *yaml.Node) {
 }
 
 func (r *reviewer) job(where string, c *yaml.Node) {
-	if scalarValue(mapValue(mapValue(mapValue(c, "parameters"), "executor"), "type")) != "executor" {
+	if ScalarValue(MapValue(MapValue(MapValue(c, "parameters"), "executor"), "type")) != "executor" {
 		r.add(where, "executor", "has no executor parameter: users choose amd64 or arm (Graviton) with it")
 	}
-	exec := mapValue(c, "executor")
-	if exec == nil && mapValue(c, "docker") == nil && mapValue(c, "machine") == nil && mapValue(c, "macos") == nil {
+	exec := MapValue(c, "executor")
+	if exec == nil && MapValue(c, "docker") == nil && MapValue(c, "machine") == nil && MapValue(c, "macos") == nil {
 		r.add(where, "executor", "names no executor")
 	}
-	if name := scalarValue(exec); exec != nil && !paramRefRe.MatchString(name) {
+	if name := ScalarValue(exec); exec != nil && !paramRefRe.MatchString(name) {
 		if _, ok := r.src.Components["executors"][name]; !ok {
 			r.add(where, "executor", "executor %q is not an executor of this orb", name)
 		}
 	}
-	r.steps(where, mapValue(c, "steps"))
+	r.steps(where, MapValue(c, "steps"))
 }
 
 // steps checks a steps list of a job or command.
@@ -276,10 +276,10 @@ func (r *reviewer) step(where, at string, s *yaml.Node) {
 	case "run":
 		r.run(where, at, body)
 	case "when", "unless":
-		if mapValue(body, "condition") == nil {
+		if MapValue(body, "condition") == nil {
 			r.add(where, "steps", "%s: %s has no condition", at, key)
 		}
-		inner := mapValue(body, "steps")
+		inner := MapValue(body, "steps")
 		if inner == nil || inner.Kind != yaml.SequenceNode {
 			r.add(where, "steps", "%s: %s has no steps", at, key)
 			return
@@ -290,7 +290,7 @@ func (r *reviewer) step(where, at string, s *yaml.Node) {
 	default:
 		if required, ok := builtinSteps[key]; ok {
 			for _, k := range required {
-				if mapValue(body, k) == nil {
+				if MapValue(body, k) == nil {
 					r.add(where, "steps", "%s: %s needs %s", at, key, k)
 				}
 			}
@@ -305,10 +305,10 @@ func (r *reviewer) run(where, at string, body *yaml.Node) {
 		r.add(where, "run-step-name", "%s (line %d) is a bare run step: give it a name and a command", at, body.Line)
 		return
 	}
-	if strings.TrimSpace(scalarValue(mapValue(body, "name"))) == "" {
+	if strings.TrimSpace(ScalarValue(MapValue(body, "name"))) == "" {
 		r.add(where, "run-step-name", "%s (line %d) has no name", at, body.Line)
 	}
-	cmd := scalarValue(mapValue(body, "command"))
+	cmd := ScalarValue(MapValue(body, "command"))
 	rel, isInclude := IncludePath(cmd)
 	switch {
 	case isInclude:
@@ -332,7 +332,7 @@ func (r *reviewer) commandCall(where, at, name string, args *yaml.Node) {
 		r.add(where, "unknown-command", "%s calls %q, which is neither a CircleCI step nor a command of this orb", at, name)
 		return
 	}
-	r.arguments(where, at+" ("+name+")", mapValue(cmd, "parameters"), args, nil)
+	r.arguments(where, at+" ("+name+")", MapValue(cmd, "parameters"), args, nil)
 }
 
 // arguments checks the arguments given to a command or job against its
@@ -346,32 +346,32 @@ func (r *reviewer) arguments(where, what string, params, args *yaml.Node, ignore
 			if ignore[k] {
 				continue
 			}
-			if mapValue(params, k) == nil {
+			if MapValue(params, k) == nil {
 				r.add(where, "arguments", "%s: argument %s is not a parameter", what, k)
 			}
 		}
 	}
 	for i := 0; params != nil && i+1 < len(params.Content); i += 2 {
 		k := params.Content[i].Value
-		if mapValue(params.Content[i+1], "default") == nil && !given[k] {
+		if MapValue(params.Content[i+1], "default") == nil && !given[k] {
 			r.add(where, "arguments", "%s: required parameter %s is not given", what, k)
 		}
 	}
 }
 
 func (r *reviewer) example(where string, c *yaml.Node) {
-	usage := mapValue(c, "usage")
+	usage := MapValue(c, "usage")
 	if usage == nil {
 		r.add(where, "examples", "has no usage")
 		return
 	}
-	if v := scalarValue(mapValue(usage, "version")); v != "2.1" {
+	if v := ScalarValue(MapValue(usage, "version")); v != "2.1" {
 		r.add(where, "examples", "usage version is %q, want 2.1", v)
 	}
 	alias := ""
-	orbs := mapValue(usage, "orbs")
+	orbs := MapValue(usage, "orbs")
 	for i := 0; orbs != nil && i+1 < len(orbs.Content); i += 2 {
-		if strings.HasPrefix(scalarValue(orbs.Content[i+1]), OrbRef+"@") {
+		if strings.HasPrefix(ScalarValue(orbs.Content[i+1]), OrbRef+"@") {
 			alias = orbs.Content[i].Value
 		}
 	}
@@ -386,7 +386,7 @@ func (r *reviewer) example(where string, c *yaml.Node) {
 			return
 		}
 		// Orb commands called from the example's own jobs.
-		if steps := mapValue(n, "steps"); steps != nil && steps.Kind == yaml.SequenceNode {
+		if steps := MapValue(n, "steps"); steps != nil && steps.Kind == yaml.SequenceNode {
 			for _, s := range steps.Content {
 				name, args := s.Value, (*yaml.Node)(nil)
 				if s.Kind == yaml.MappingNode && len(s.Content) == 2 {
@@ -395,7 +395,7 @@ func (r *reviewer) example(where string, c *yaml.Node) {
 				if cmd, ok := strings.CutPrefix(name, prefix); ok {
 					uses++
 					if def, ok := r.src.Components["commands"][cmd]; ok {
-						r.arguments(where, name, mapValue(def, "parameters"), args, nil)
+						r.arguments(where, name, MapValue(def, "parameters"), args, nil)
 					} else {
 						r.add(where, "examples", "calls %s, which is not a command of this orb", name)
 					}
@@ -403,9 +403,9 @@ func (r *reviewer) example(where string, c *yaml.Node) {
 			}
 		}
 	})
-	workflows := mapValue(usage, "workflows")
+	workflows := MapValue(usage, "workflows")
 	for i := 0; workflows != nil && i+1 < len(workflows.Content); i += 2 {
-		jobs := mapValue(workflows.Content[i+1], "jobs")
+		jobs := MapValue(workflows.Content[i+1], "jobs")
 		if jobs == nil {
 			continue
 		}
@@ -424,15 +424,13 @@ func (r *reviewer) example(where string, c *yaml.Node) {
 				r.add(where, "examples", "runs %s, which is not a job of this orb", name)
 				continue
 			}
-			r.arguments(where, name, mapValue(def, "parameters"), args, reservedJobKeys)
+			r.arguments(where, name, MapValue(def, "parameters"), args, reservedJobKeys)
 		}
 	}
 	if uses == 0 {
 		r.add(where, "examples", "uses none of the orb's jobs or commands")
 	}
 }
-
-func scalarValue(n *yaml.Node) string { return ScalarValue(n) }
 
 // ScalarValue returns the value of a YAML scalar node, or "" for any other node.
 func ScalarValue(n *yaml.Node) string {

@@ -92,7 +92,7 @@ func TestExamplesMatchCircleCISchema(t *testing.T) {
 	}
 	for _, name := range sortedKeys(src.Components["examples"]) {
 		t.Run(name, func(t *testing.T) {
-			usage := mapValue(src.Components["examples"][name], "usage")
+			usage := MapValue(src.Components["examples"][name], "usage")
 			b, err := Encode(usage)
 			if err != nil {
 				t.Fatal(err)
@@ -122,17 +122,17 @@ func TestProjectConfigsMatchCircleCISchema(t *testing.T) {
 // substituteExecutorDefaults replaces each executor's << parameters.x >> with
 // the parameter's default.
 func substituteExecutorDefaults(doc *yaml.Node) {
-	execs := mapValue(doc, "executors")
+	execs := MapValue(doc, "executors")
 	for i := 1; execs != nil && i < len(execs.Content); i += 2 {
 		e := execs.Content[i]
-		params := mapValue(e, "parameters")
+		params := MapValue(e, "parameters")
 		Walk(e, func(n *yaml.Node) {
 			if n.Kind != yaml.ScalarNode {
 				return
 			}
 			n.Value = paramRefRe.ReplaceAllStringFunc(n.Value, func(ref string) string {
 				name := paramRefRe.FindStringSubmatch(ref)[1]
-				return scalarValue(mapValue(mapValue(params, name), "default"))
+				return ScalarValue(MapValue(MapValue(params, name), "default"))
 			})
 		})
 	}

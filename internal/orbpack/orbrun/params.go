@@ -27,10 +27,10 @@ func resolveParams(where string, decl *yaml.Node, given map[string]any) (map[str
 	for i := 0; decl != nil && i+1 < len(decl.Content); i += 2 {
 		name, p := decl.Content[i].Value, decl.Content[i+1]
 		declared[name] = true
-		typ := scalar(mapValue(p, "type"))
+		typ := orbpack.ScalarValue(orbpack.MapValue(p, "type"))
 		v, ok := given[name]
 		if !ok {
-			def := mapValue(p, "default")
+			def := orbpack.MapValue(p, "default")
 			if def == nil {
 				return nil, fmt.Errorf("%s: required parameter %s is not given", where, name)
 			}
@@ -74,7 +74,7 @@ func checkType(typ string, decl *yaml.Node, v any) (any, error) {
 		return nil, fmt.Errorf("want an integer, got %v", v)
 	case "enum":
 		s := fmt.Sprint(v)
-		for _, e := range mapValue(decl, "enum").Content {
+		for _, e := range orbpack.MapValue(decl, "enum").Content {
 			if e.Value == s {
 				return s, nil
 			}
@@ -235,18 +235,14 @@ func truthy(n *yaml.Node) (bool, error) {
 		}
 		return true, nil
 	case "matches":
-		re, err := regexp.Compile("^(?:" + scalar(mapValue(arg, "pattern")) + ")$")
+		re, err := regexp.Compile("^(?:" + orbpack.ScalarValue(orbpack.MapValue(arg, "pattern")) + ")$")
 		if err != nil {
 			return false, fmt.Errorf("matches: %w", err)
 		}
-		return re.MatchString(scalar(mapValue(arg, "value"))), nil
+		return re.MatchString(orbpack.ScalarValue(orbpack.MapValue(arg, "value"))), nil
 	}
 	return false, fmt.Errorf("unknown logic statement %q", op)
 }
-
-func mapValue(m *yaml.Node, key string) *yaml.Node { return orbpack.MapValue(m, key) }
-
-func scalar(n *yaml.Node) string { return orbpack.ScalarValue(n) }
 
 // localName strips an orb alias: "graviton-cd/deploy" → "deploy".
 func localName(name string) string {

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/graviton-cd/graviton-cd/internal/orbpack"
 )
 
 func parseNode(t *testing.T, s string) *yaml.Node {
@@ -62,16 +64,16 @@ text: "<< parameters.name >>-<< parameters.count >>"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := mapValue(got, "flag"); v.ShortTag() != "!!bool" || v.Value != "true" {
+	if v := orbpack.MapValue(got, "flag"); v.ShortTag() != "!!bool" || v.Value != "true" {
 		t.Errorf("flag = %s %q, want a boolean true", v.ShortTag(), v.Value)
 	}
-	if v := mapValue(got, "count"); v.ShortTag() != "!!int" || v.Value != "3" {
+	if v := orbpack.MapValue(got, "count"); v.ShortTag() != "!!int" || v.Value != "3" {
 		t.Errorf("count = %s %q, want an integer 3", v.ShortTag(), v.Value)
 	}
-	if v := mapValue(got, "text"); v.Value != "shop-3" {
+	if v := orbpack.MapValue(got, "text"); v.Value != "shop-3" {
 		t.Errorf("text = %q, want shop-3", v.Value)
 	}
-	if mapValue(n, "flag").Value != "<< parameters.flag >>" {
+	if orbpack.MapValue(n, "flag").Value != "<< parameters.flag >>" {
 		t.Error("substitute changed its input")
 	}
 	if _, err := substitute("test", n, map[string]any{"flag": true}); err == nil {
@@ -87,7 +89,7 @@ func TestPipelineValues(t *testing.T) {
 	if err := substitutePipeline(n, map[string]string{"pipeline.git.revision": "abc"}); err != nil {
 		t.Fatal(err)
 	}
-	if v := mapValue(n, "image").Value; v != "app:abc" {
+	if v := orbpack.MapValue(n, "image").Value; v != "app:abc" {
 		t.Errorf("image = %q", v)
 	}
 	if err := substitutePipeline(parseNode(t, `x: << pipeline.number >>`), nil); err == nil {

@@ -56,7 +56,7 @@ func LoadSource(dir string) (*Orb, error) {
 }
 
 func (o *Orb) component(section, name string) (*yaml.Node, error) {
-	c := mapValue(mapValue(o.doc, section), name)
+	c := orbpack.MapValue(orbpack.MapValue(o.doc, section), name)
 	if c == nil {
 		return nil, fmt.Errorf("the orb has no %s %q", strings.TrimSuffix(section, "s"), name)
 	}
@@ -121,14 +121,14 @@ func (o *Orb) ExampleJobs(example string, pipeline map[string]string) ([]Invocat
 	if err != nil {
 		return nil, err
 	}
-	usage := orbpack.Clone(mapValue(ex, "usage"))
+	usage := orbpack.Clone(orbpack.MapValue(ex, "usage"))
 	if err := substitutePipeline(usage, pipeline); err != nil {
 		return nil, fmt.Errorf("example %s: %w", example, err)
 	}
 	alias := ""
-	orbs := mapValue(usage, "orbs")
+	orbs := orbpack.MapValue(usage, "orbs")
 	for i := 0; orbs != nil && i+1 < len(orbs.Content); i += 2 {
-		if strings.HasPrefix(scalar(orbs.Content[i+1]), orbpack.OrbRef+"@") {
+		if strings.HasPrefix(orbpack.ScalarValue(orbs.Content[i+1]), orbpack.OrbRef+"@") {
 			alias = orbs.Content[i].Value
 		}
 	}
@@ -136,9 +136,9 @@ func (o *Orb) ExampleJobs(example string, pipeline map[string]string) ([]Invocat
 		return nil, fmt.Errorf("example %s does not import %s", example, orbpack.OrbRef)
 	}
 	var out []Invocation
-	workflows := mapValue(usage, "workflows")
+	workflows := orbpack.MapValue(usage, "workflows")
 	for i := 0; workflows != nil && i+1 < len(workflows.Content); i += 2 {
-		jobs := mapValue(workflows.Content[i+1], "jobs")
+		jobs := orbpack.MapValue(workflows.Content[i+1], "jobs")
 		for _, j := range jobs.Content {
 			name, args := j.Value, (*yaml.Node)(nil)
 			if j.Kind == yaml.MappingNode {
@@ -214,7 +214,7 @@ func (o *Orb) runJob(ctx context.Context, name, job string, params map[string]an
 	if err != nil {
 		return nil, err
 	}
-	resolved, err := resolveParams("job "+job, mapValue(def, "parameters"), params)
+	resolved, err := resolveParams("job "+job, orbpack.MapValue(def, "parameters"), params)
 	if err != nil {
 		return nil, err
 	}
@@ -230,12 +230,12 @@ func (o *Orb) runJob(ctx context.Context, name, job string, params map[string]an
 		return nil, err
 	}
 	defer os.Remove(r.bashEnv)
-	if env := mapValue(body, "environment"); env != nil {
+	if env := orbpack.MapValue(body, "environment"); env != nil {
 		for i := 0; i+1 < len(env.Content); i += 2 {
 			r.jobEnv = append(r.jobEnv, env.Content[i].Value+"="+envValue(env.Content[i+1]))
 		}
 	}
-	steps := append(append(append([]*yaml.Node(nil), pre...), mapValue(body, "steps").Content...), post...)
+	steps := append(append(append([]*yaml.Node(nil), pre...), orbpack.MapValue(body, "steps").Content...), post...)
 	for _, s := range steps {
 		if err := r.step(s); err != nil {
 			return r.result(), fmt.Errorf("job %s: %w", name, err)
@@ -249,14 +249,14 @@ func (o *Orb) runJob(ctx context.Context, name, job string, params map[string]an
 
 // checkExecutor makes sure the job names an executor the orb has.
 func (o *Orb) checkExecutor(def *yaml.Node, params map[string]any) error {
-	exec := scalar(mapValue(def, "executor"))
+	exec := orbpack.ScalarValue(orbpack.MapValue(def, "executor"))
 	if m := wholeRefRe.FindStringSubmatch(exec); m != nil {
 		exec, _ = params[m[1]].(string)
 	}
 	if exec == "" {
 		return nil
 	}
-	if mapValue(mapValue(o.doc, "executors"), localName(exec)) == nil {
+	if orbpack.MapValue(orbpack.MapValue(o.doc, "executors"), localName(exec)) == nil {
 		return fmt.Errorf("executor %q is not an executor of this orb", exec)
 	}
 	return nil
@@ -325,14 +325,14 @@ func (r *runner) step(s *yaml.Node) error {
 	case "run":
 		return r.run(body)
 	case "when", "unless":
-		ok, err := truthy(mapValue(body, "condition"))
+		ok, err := truthy(orbpack.MapValue(body, "condition"))
 		if err != nil {
 			return fmt.Errorf("line %d: %s: %w", body.Line, key, err)
 		}
 		if ok != (key == "when") {
 			return nil
 		}
-		for _, inner := range mapValue(body, "steps").Content {
+		for _, inner := range orbpack.MapValue(body, "steps").Content {
 			if err := r.step(inner); err != nil {
 				return err
 			}
@@ -343,7 +343,7 @@ func (r *runner) step(s *yaml.Node) error {
 	case "persist_to_workspace":
 		return r.persistToWorkspace(body)
 	case "store_test_results", "store_artifacts":
-		path := scalar(mapValue(body, "path"))
+		path := orbpack.ScalarValue(orbpack.MapValue(body, "path"))
 		if path == "" {
 			return fmt.Errorf("line %d: %s needs a path", body.Line, key)
 		}
@@ -375,7 +375,7 @@ func (r *runner) command(name string, args map[string]any) error {
 	if err != nil {
 		return err
 	}
-	params, err := resolveParams("command "+name, mapValue(def, "parameters"), args)
+	params, err := resolveParams("command "+name, orbpack.MapValue(def, "parameters"), args)
 	if err != nil {
 		return err
 	}
@@ -385,7 +385,7 @@ func (r *runner) command(name string, args map[string]any) error {
 	}
 	r.depth++
 	defer func() { r.depth-- }()
-	for _, s := range mapValue(body, "steps").Content {
+	for _, s := range orbpack.MapValue(body, "steps").Content {
 		if err := r.step(s); err != nil {
 			return err
 		}
@@ -400,15 +400,15 @@ func (r *runner) run(body *yaml.Node) error {
 		command = body.Value
 		name = strings.SplitN(command, "\n", 2)[0]
 	} else {
-		name = scalar(mapValue(body, "name"))
-		command = scalar(mapValue(body, "command"))
-		when = scalar(mapValue(body, "when"))
-		shell = scalar(mapValue(body, "shell"))
-		dir = scalar(mapValue(body, "working_directory"))
-		if b := mapValue(body, "background"); b != nil && b.Value == "true" {
+		name = orbpack.ScalarValue(orbpack.MapValue(body, "name"))
+		command = orbpack.ScalarValue(orbpack.MapValue(body, "command"))
+		when = orbpack.ScalarValue(orbpack.MapValue(body, "when"))
+		shell = orbpack.ScalarValue(orbpack.MapValue(body, "shell"))
+		dir = orbpack.ScalarValue(orbpack.MapValue(body, "working_directory"))
+		if b := orbpack.MapValue(body, "background"); b != nil && b.Value == "true" {
 			return fmt.Errorf("run step %q: background steps are not supported by this runner", name)
 		}
-		env := mapValue(body, "environment")
+		env := orbpack.MapValue(body, "environment")
 		for i := 0; env != nil && i+1 < len(env.Content); i += 2 {
 			stepEnv = append(stepEnv, env.Content[i].Value+"="+envValue(env.Content[i+1]))
 		}
@@ -489,7 +489,7 @@ func (r *runner) home() string {
 }
 
 func (r *runner) attachWorkspace(body *yaml.Node) error {
-	at := scalar(mapValue(body, "at"))
+	at := orbpack.ScalarValue(orbpack.MapValue(body, "at"))
 	if at == "" {
 		return fmt.Errorf("line %d: attach_workspace needs at", body.Line)
 	}
@@ -505,8 +505,8 @@ func (r *runner) attachWorkspace(body *yaml.Node) error {
 }
 
 func (r *runner) persistToWorkspace(body *yaml.Node) error {
-	root := scalar(mapValue(body, "root"))
-	paths := mapValue(body, "paths")
+	root := orbpack.ScalarValue(orbpack.MapValue(body, "root"))
+	paths := orbpack.MapValue(body, "paths")
 	if root == "" || paths == nil || paths.Kind != yaml.SequenceNode || len(paths.Content) == 0 {
 		return fmt.Errorf("line %d: persist_to_workspace needs root and paths", body.Line)
 	}
