@@ -99,7 +99,13 @@ func Pack(dir string, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc, err := src.Packed(opts)
+	return src.Pack(opts)
+}
+
+// Pack returns the packed orb YAML of a source already read, which stays
+// as it was (Review reads it too).
+func (s *Source) Pack(opts Options) ([]byte, error) {
+	doc, err := s.Packed(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -47,17 +47,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Checksums = b
 	}
-	packed, err := orbpack.Pack(*src, opts)
+	source, err := orbpack.ReadSource(*src)
+	if err != nil {
+		fmt.Fprintf(stderr, "orbpack: %v\n", err)
+		return 1
+	}
+	packed, err := source.Pack(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "orbpack: %v\n", err)
 		return 1
 	}
 	if *review {
-		findings, err := orbpack.ReviewDir(*src)
-		if err != nil {
-			fmt.Fprintf(stderr, "orbpack: review: %v\n", err)
-			return 1
-		}
+		findings := orbpack.Review(source)
 		for _, f := range findings {
 			fmt.Fprintf(stderr, "review: %s\n", f)
 		}
