@@ -57,7 +57,7 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "graviton-cd: error: %s\n", redact(err.Error()))
+	fmt.Fprintf(stderr, "graviton-cd: error: %s\n", loadSecrets().mask(err.Error()))
 	return exitCode(err)
 }
 
@@ -183,10 +183,11 @@ func lookupString(c *ucli.Context, name string) string {
 
 // runEnv is what every subcommand gets: where to print and how.
 type runEnv struct {
-	stdout io.Writer
-	log    *progress.Logger
-	json   bool
-	region string
+	stdout  io.Writer
+	log     *progress.Logger
+	json    bool
+	region  string
+	secrets secrets // what stdout and log mask; mask them in files too
 }
 
 func newRunEnv(c *ucli.Context) (*runEnv, error) {
@@ -202,12 +203,14 @@ func newRunEnv(c *ucli.Context) (*runEnv, error) {
 	if err := awsx.Region(region); err != nil {
 		return nil, err
 	}
-	stderr := redactingWriter{c.App.ErrWriter}
+	sec := loadSecrets()
+	stderr := redactingWriter{c.App.ErrWriter, sec}
 	return &runEnv{
-		stdout: redactingWriter{c.App.Writer},
-		log:    progress.New(stderr, nil, level == "debug"),
-		json:   out == "json",
-		region: region,
+		stdout:  redactingWriter{c.App.Writer, sec},
+		log:     progress.New(stderr, nil, level == "debug"),
+		json:    out == "json",
+		region:  region,
+		secrets: sec,
 	}, nil
 }
 

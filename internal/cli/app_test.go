@@ -88,7 +88,7 @@ func TestRedactMasksSecrets(t *testing.T) {
 	t.Setenv("MY_REGISTRY_TOKEN", "registry-token-value-123")
 	t.Setenv("GRAVITON_CD_SECRET_ENV_VARS", "MY_REGISTRY_TOKEN, UNSET_ONE")
 	var buf bytes.Buffer
-	w := redactingWriter{&buf}
+	w := redactingWriter{&buf, loadSecrets()}
 	w.Write([]byte("key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY and registry-token-value-123\n"))
 	if got := buf.String(); got != "key *** and ***\n" {
 		t.Fatalf("got %q", got)

@@ -171,7 +171,7 @@ func runDeploy(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ecsd
 		DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
 	}
 	if err != nil {
-		out.Error = redact(err.Error())
+		out.Error = env.secrets.mask(err.Error())
 	}
 	if perr := env.result(deploySummary(res), out); perr != nil {
 		env.log.Printf("print result: %v", perr)

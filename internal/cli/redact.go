@@ -11,17 +11,21 @@ var secretEnvVars = []string{
 	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "CIRCLE_OIDC_TOKEN", "CIRCLE_OIDC_TOKEN_V2",
 }
 
-// secretValues collects the values to mask: the variables above, the web
+// secrets are the values to mask. They are read once per run, not per line:
+// the environment and the token file the orb writes do not change meanwhile.
+type secrets []string
+
+// loadSecrets collects the values to mask: the variables above, the web
 // identity token file's content, and every variable named in
 // GRAVITON_CD_SECRET_ENV_VARS (the orb's env_var_name parameters).
-func secretValues() []string {
+func loadSecrets() secrets {
 	names := append([]string(nil), secretEnvVars...)
 	for _, n := range strings.Split(os.Getenv("GRAVITON_CD_SECRET_ENV_VARS"), ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			names = append(names, n)
 		}
 	}
-	var vals []string
+	var vals secrets
 	for _, n := range names {
 		// Short values would mask ordinary words; real secrets are long.
 		if v := os.Getenv(n); len(v) >= 6 {
@@ -38,9 +42,10 @@ func secretValues() []string {
 	return vals
 }
 
-// redact masks every secret value in s.
-func redact(s string) string {
-	for _, v := range secretValues() {
+// mask masks every secret value in s, one after another, so that a secret
+// holding another is masked whole.
+func (sec secrets) mask(s string) string {
+	for _, v := range sec {
 		s = strings.ReplaceAll(s, v, "***")
 	}
 	return s
@@ -48,10 +53,13 @@ func redact(s string) string {
 
 // redactingWriter masks secrets in everything written through it. Each write
 // is masked on its own; the loggers here write whole lines at a time.
-type redactingWriter struct{ w io.Writer }
+type redactingWriter struct {
+	w       io.Writer
+	secrets secrets
+}
 
 func (r redactingWriter) Write(p []byte) (int, error) {
-	masked := redact(string(p))
+	masked := r.secrets.mask(string(p))
 	if _, err := io.WriteString(r.w, masked); err != nil {
 		return 0, err
 	}

@@ -95,7 +95,7 @@ func runSmokeTest(c *ucli.Context) error {
 	runner := &smoketest.Runner{Log: env.log, UserAgent: "graviton-cd/" + buildinfo.Version + " (smoke-test)"}
 	report := runner.Run(c.Context, plan)
 	if plan.JUnitFile != "" {
-		if err := smoketest.WriteJUnitMasked(plan.JUnitFile, report, redact); err != nil {
+		if err := smoketest.WriteJUnitMasked(plan.JUnitFile, report, env.secrets.mask); err != nil {
 			return fmt.Errorf("%w: check that the directory is writable", err)
 		}
 		env.log.Printf("JUnit report written to %s", plan.JUnitFile)
