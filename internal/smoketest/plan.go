@@ -162,10 +162,9 @@ func NewPlan(opts Options) (*Plan, error) {
 	return p, nil
 }
 
-// nonEmpty drops blank entries: the orb passes every parameter as a
-// variable, and an unset list arrives as one empty string.
-// parseEach parses every non-blank value of a repeatable flag; the first bad
-// one is a usage error naming the flag.
+// parseEach parses every non-blank value of a repeatable flag (the orb passes
+// every parameter as a variable, and an unset list arrives as one empty
+// string); the first bad one is a usage error naming the flag.
 func parseEach[T any](flag string, values []string, parse func(string) (T, error)) ([]T, error) {
 	var out []T
 	for _, v := range values {
