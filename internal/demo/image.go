@@ -9,8 +9,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -51,13 +52,8 @@ func ImageForBinary(path string, p v1.Platform, port int) (v1.Image, error) {
 // Index builds an OCI image index with one image per platform, in a stable
 // order (sorted by platform string).
 func Index(images map[string]v1.Image) (v1.ImageIndex, error) {
-	keys := make([]string, 0, len(images))
-	for k := range images {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var adds []mutate.IndexAddendum
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(images)) {
 		p, err := v1.ParsePlatform(k)
 		if err != nil {
 			return nil, fmt.Errorf("parse platform %q: %w", k, err)

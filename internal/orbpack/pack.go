@@ -8,10 +8,11 @@ package orbpack
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -123,7 +124,7 @@ func (s *Source) Packed(opts Options) (*yaml.Node, error) {
 			continue
 		}
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		for _, name := range sortedKeys(comps) {
+		for _, name := range slices.Sorted(maps.Keys(comps)) {
 			c := Clone(comps[name])
 			if err := s.resolveIncludes(c, section+"/"+name); err != nil {
 				return nil, err
@@ -335,13 +336,4 @@ func Clone(n *yaml.Node) *yaml.Node {
 		c.Content[i] = Clone(k)
 	}
 	return &c
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

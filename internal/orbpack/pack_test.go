@@ -2,8 +2,10 @@ package orbpack
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,8 +56,8 @@ func TestPackedOrbHasEveryComponent(t *testing.T) {
 		"examples":  {"deploy_existing_cluster", "ephemeral_branch_environment", "full_pipeline", "oidc_auth"},
 	}
 	got := map[string][]string{
-		"jobs": sortedKeys(d.Jobs), "commands": sortedKeys(d.Commands),
-		"executors": sortedKeys(d.Executors), "examples": sortedKeys(d.Examples),
+		"jobs": slices.Sorted(maps.Keys(d.Jobs)), "commands": slices.Sorted(maps.Keys(d.Commands)),
+		"executors": slices.Sorted(maps.Keys(d.Executors)), "examples": slices.Sorted(maps.Keys(d.Examples)),
 	}
 	for section, names := range want {
 		if strings.Join(got[section], ",") != strings.Join(names, ",") {

@@ -2,7 +2,9 @@ package orbpack
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,7 +91,7 @@ func Review(src *Source) []Finding {
 	r := &reviewer{src: src}
 	r.root()
 	for _, section := range Sections {
-		for _, name := range sortedKeys(src.Components[section]) {
+		for _, name := range slices.Sorted(maps.Keys(src.Components[section])) {
 			c := src.Components[section][name]
 			where := section + "/" + name
 			if strings.TrimSpace(ScalarValue(MapValue(c, "description"))) == "" {
@@ -171,7 +173,7 @@ func (r *reviewer) parameters(where, section string, c *yaml.Node) {
 			}
 		})
 	}
-	for _, name := range sortedKeys(declared) {
+	for _, name := range slices.Sorted(maps.Keys(declared)) {
 		if !used[name] {
 			r.add(where, "unused-parameter", "parameter %s is declared but never used", name)
 		}

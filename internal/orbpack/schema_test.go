@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -90,7 +92,7 @@ func TestExamplesMatchCircleCISchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range sortedKeys(src.Components["examples"]) {
+	for _, name := range slices.Sorted(maps.Keys(src.Components["examples"])) {
 		t.Run(name, func(t *testing.T) {
 			usage := MapValue(src.Components["examples"][name], "usage")
 			b, err := Encode(usage)

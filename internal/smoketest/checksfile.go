@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -188,7 +189,7 @@ func (s expectSpec) apply(e *Expectations) error {
 	}
 	if s.Headers != nil {
 		e.Headers = nil
-		for _, name := range sortedKeys(s.Headers) {
+		for _, name := range slices.Sorted(maps.Keys(s.Headers)) {
 			h, err := ParseHeaderExpectation(name + ":" + s.Headers[name])
 			if err != nil {
 				return fmt.Errorf("headers: %w", err)
@@ -198,7 +199,7 @@ func (s expectSpec) apply(e *Expectations) error {
 	}
 	if s.JSON != nil {
 		e.JSON = nil
-		for _, path := range sortedKeys(s.JSON) {
+		for _, path := range slices.Sorted(maps.Keys(s.JSON)) {
 			j, err := ParseJSONExpectation(path + "=" + s.JSON[path])
 			if err != nil {
 				return fmt.Errorf("json: %w", err)
@@ -236,13 +237,4 @@ func statusText(n *yaml.Node) (string, error) {
 		return strings.Join(parts, ","), nil
 	}
 	return "", fmt.Errorf("status (line %d): use a code (200), a class (2xx) or a list of them", n.Line)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
