@@ -89,7 +89,6 @@ type Result struct {
 	// the service is not what it was before the deploy.
 	ServiceUpdated bool
 	Duration       time.Duration
-	DescribeCalls  int // DescribeServices calls made while following
 }
 
 // Deploy describes the service, checks the image, registers a revision that
@@ -186,8 +185,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		DeploymentID: res.DeploymentID, TaskDefinition: res.TaskDefinitionARN, TaskDef: target,
 		Since: deploymentSince(dep, start), SeenEvents: map[string]bool{},
 	}
-	calls, err := d.followDeployment(ctx, spec, deadline, r.Timeout)
-	res.DescribeCalls = calls
+	err = d.followDeployment(ctx, spec, deadline, r.Timeout)
 	if err == nil {
 		res.Outcome = OutcomeSucceeded
 		return finish(nil)
@@ -206,15 +204,14 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		d.Log.Printf("not rolling back: the failed deployment ran the previous revision %s already", res.PreviousTaskDefinitionARN)
 		return finish(err)
 	}
-	rb, rbErr := d.rollback(parent, r, rollbackFrom{previous: res.PreviousTaskDefinitionARN, failedTD: res.TaskDefinitionARN, failedID: res.DeploymentID, seenEvents: spec.SeenEvents})
-	res.RollbackDeploymentID = rb.DeploymentID
-	res.DescribeCalls += rb.DescribeCalls
+	var rbErr error
+	res.RollbackDeploymentID, rbErr = d.rollback(parent, r, rollbackFrom{previous: res.PreviousTaskDefinitionARN, failedTD: res.TaskDefinitionARN, failedID: res.DeploymentID, seenEvents: spec.SeenEvents})
 	if rbErr != nil {
 		res.Outcome = OutcomeRollbackFailed
 		return finish(errors.Join(err, fmt.Errorf("roll back to %s: %w", res.PreviousTaskDefinitionARN, rbErr)))
 	}
 	res.Outcome = OutcomeRolledBack
-	return finish(fmt.Errorf("%w; the service was rolled back to %s (deployment %s completed)", err, res.PreviousTaskDefinitionARN, rb.DeploymentID))
+	return finish(fmt.Errorf("%w; the service was rolled back to %s (deployment %s completed)", err, res.PreviousTaskDefinitionARN, res.RollbackDeploymentID))
 }
 
 // rollbackWorthy says whether a failure leaves the service on a revision that

@@ -67,9 +67,6 @@ type follower struct {
 
 	lastState string
 	failed    int32 // failedTasks already reported
-	// describeCalls counts polls (DescribeServices calls, not counting the
-	// SDK's own retries).
-	describeCalls int
 }
 
 func (d *Deployer) newFollower(spec followSpec) *follower {
@@ -78,7 +75,6 @@ func (d *Deployer) newFollower(spec followSpec) *follower {
 
 // Fetch looks at the service once.
 func (f *follower) Fetch(ctx context.Context) (time.Time, bool, error) {
-	f.describeCalls++
 	svc, err := f.d.describeService(ctx, f.spec.Cluster, f.spec.Service)
 	now := f.d.clock().Now()
 	next := now.Add(f.schedule.next(now.Sub(f.started)))
@@ -165,9 +161,9 @@ func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, la
 
 // followDeployment follows spec's deployment until a verdict or the
 // deadline; timeout is the budget the deadline came from, for messages.
-func (d *Deployer) followDeployment(ctx context.Context, spec followSpec, deadline time.Time, timeout time.Duration) (calls int, err error) {
+func (d *Deployer) followDeployment(ctx context.Context, spec followSpec, deadline time.Time, timeout time.Duration) error {
 	f := d.newFollower(spec)
-	err = d.follow(ctx, f, deadline, func() string {
+	err := d.follow(ctx, f, deadline, func() string {
 		if f.lastState == "" {
 			return "no answer from ECS yet"
 		}
@@ -179,7 +175,7 @@ func (d *Deployer) followDeployment(ctx context.Context, spec followSpec, deadli
 		// when the circuit breaker is off: show the last one's log.
 		f.report.tailLogs(ctx)
 	}
-	return f.describeCalls, err
+	return err
 }
 
 // callGrace is how long past the deadline an API call may still take.

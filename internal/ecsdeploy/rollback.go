@@ -15,23 +15,17 @@ type rollbackFrom struct {
 	seenEvents map[string]bool // events already printed
 }
 
-// rollbackResult is what a rollback did.
-type rollbackResult struct {
-	DeploymentID  string
-	DescribeCalls int
-}
-
 // rollback puts the service back on the previous revision and follows that
 // deployment too. When ECS's circuit breaker already started a rollback to it,
 // that deployment is followed instead of starting another; when someone
 // else's deployment of a third revision is PRIMARY, nothing is rolled back
 // over it. The rollback gets a deadline of its own (r.Timeout), because it
 // often starts when the deployment's is spent; ctx still ends it on
-// interrupt.
-func (d *Deployer) rollback(ctx context.Context, r Request, from rollbackFrom) (rollbackResult, error) {
+// interrupt. It returns the rollback deployment it followed.
+func (d *Deployer) rollback(ctx context.Context, r Request, from rollbackFrom) (deploymentID string, err error) {
 	previous, failedTD, failedID := from.previous, from.failedTD, from.failedID
 	if err := ctx.Err(); err != nil {
-		return rollbackResult{}, err
+		return "", err
 	}
 	d.Log.Printf("rolling back service %s to %s", r.Service, previous)
 	start := d.clock().Now()
@@ -41,7 +35,7 @@ func (d *Deployer) rollback(ctx context.Context, r Request, from rollbackFrom) (
 
 	svc, err := d.getService(ctx, deadline, r.Cluster, r.Service)
 	if err != nil {
-		return rollbackResult{}, err
+		return "", err
 	}
 	var spec *followSpec
 	for _, dep := range svc.Deployments {
@@ -54,18 +48,17 @@ func (d *Deployer) rollback(ctx context.Context, r Request, from rollbackFrom) (
 			d.Log.Printf("ECS is already rolling back: following its deployment %s", id)
 			spec = &followSpec{DeploymentID: id, Since: deploymentSince(dep, start)}
 		case id != failedID && td != failedTD:
-			return rollbackResult{}, fmt.Errorf("not rolling back: deployment %s of %s, which this deploy did not start, is PRIMARY now; check who deployed it", id, td)
+			return "", fmt.Errorf("not rolling back: deployment %s of %s, which this deploy did not start, is PRIMARY now; check who deployed it", id, td)
 		}
 	}
 	if spec == nil {
 		dep, err := d.updateService(ctx, deadline, r.Cluster, r.Service, updateRequest{TaskDefinition: previous})
 		if err != nil {
-			return rollbackResult{}, err
+			return "", err
 		}
 		d.Log.Printf("service %s updated: following rollback deployment %s", r.Service, aws.ToString(dep.Id))
 		spec = &followSpec{DeploymentID: aws.ToString(dep.Id), Since: deploymentSince(dep, start)}
 	}
 	spec.Cluster, spec.Service, spec.TaskDefinition, spec.SeenEvents = r.Cluster, r.Service, previous, from.seenEvents
-	calls, err := d.followDeployment(ctx, *spec, deadline, r.Timeout)
-	return rollbackResult{DeploymentID: spec.DeploymentID, DescribeCalls: calls}, err
+	return spec.DeploymentID, d.followDeployment(ctx, *spec, deadline, r.Timeout)
 }
