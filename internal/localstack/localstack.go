@@ -18,10 +18,9 @@ import (
 
 // Environment variables set by .ci/with-stack.sh.
 const (
-	EnvMotoURL         = "GRAVITON_CD_TEST_MOTO_URL"
-	EnvTerraform       = "GRAVITON_CD_TEST_TERRAFORM"
-	EnvProviderVersion = "GRAVITON_CD_TEST_PROVIDER_VERSION"
-	EnvCLIConfig       = "TF_CLI_CONFIG_FILE"
+	EnvMotoURL   = "GRAVITON_CD_TEST_MOTO_URL"
+	EnvTerraform = "GRAVITON_CD_TEST_TERRAFORM"
+	EnvCLIConfig = "TF_CLI_CONFIG_FILE"
 )
 
 // Region is the region every local-stack test uses.
@@ -29,9 +28,8 @@ const Region = "us-east-1"
 
 // Tools are the Terraform CLI and its offline provider configuration.
 type Tools struct {
-	Binary          string // terraform or tofu
-	CLIConfigFile   string // provider_installation pointing at the mirror
-	ProviderVersion string // AWS provider version in the mirror
+	Binary        string // terraform or tofu
+	CLIConfigFile string // provider_installation pointing at the mirror
 }
 
 // Moto returns moto's endpoint URL, e.g. http://127.0.0.1:5055.
@@ -44,9 +42,8 @@ func Moto(t testing.TB) string {
 func Terraform(t testing.TB) Tools {
 	t.Helper()
 	return Tools{
-		Binary:          require(t, EnvTerraform),
-		CLIConfigFile:   require(t, EnvCLIConfig),
-		ProviderVersion: os.Getenv(EnvProviderVersion),
+		Binary:        require(t, EnvTerraform),
+		CLIConfigFile: require(t, EnvCLIConfig),
 	}
 }
 

@@ -23,7 +23,7 @@ type Recorder struct {
 	URL string // the proxy's endpoint, to use in place of moto's
 
 	mu      sync.Mutex
-	actions map[string]int
+	actions map[string]bool
 }
 
 // credentialScope finds the service in a SigV4 Authorization header:
@@ -40,12 +40,12 @@ func Record(t testing.TB) *Recorder {
 	if err != nil {
 		t.Fatalf("parse moto URL: %v", err)
 	}
-	r := &Recorder{actions: map[string]int{}}
+	r := &Recorder{actions: map[string]bool{}}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if a := actionOf(req); a != "" {
 			r.mu.Lock()
-			r.actions[a]++
+			r.actions[a] = true
 			r.mu.Unlock()
 		}
 		proxy.ServeHTTP(w, req)

@@ -45,6 +45,3 @@ func (l *Logger) Debugf(format string, args ...any) {
 	}
 	l.Printf("debug: "+format, args...)
 }
-
-// Writer returns the underlying writer, for streaming a child process's output.
-func (l *Logger) Writer() io.Writer { return l.w }
