@@ -235,7 +235,7 @@ type instanceAPI interface {
 // deletion cut short can leave them on AWS too.
 func terminateOrphanInstances(ctx context.Context, api instanceAPI, stackName string) ([]string, error) {
 	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:" + config.StackTagKey), Values: []string{stackName}},
+		leftover.EC2StackFilter(stackName),
 		{Name: aws.String("tag:aws:autoscaling:groupName"), Values: []string{stackName}},
 		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
 	}})

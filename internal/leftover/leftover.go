@@ -7,6 +7,7 @@ package leftover
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
@@ -250,8 +252,13 @@ func (c *Checker) isInactive(ctx context.Context, arn string) bool {
 	return false
 }
 
+// EC2StackFilter is the EC2 filter for resources tagged graviton-cd:stack=stack.
+func EC2StackFilter(stack string) ec2types.Filter {
+	return ec2types.Filter{Name: aws.String("tag:" + config.StackTagKey), Values: []string{stack}}
+}
+
 func tagFilter(stack string) []ec2types.Filter {
-	return []ec2types.Filter{{Name: aws.String("tag:" + config.StackTagKey), Values: []string{stack}}}
+	return []ec2types.Filter{EC2StackFilter(stack)}
 }
 
 func (c *Checker) ec2(ctx context.Context, stack string) ([]Resource, error) {
@@ -330,15 +337,6 @@ func (c *Checker) autoScaling(ctx context.Context, stack string) ([]Resource, er
 	return rs, nil
 }
 
-func hasASGTag(tags []asgtypes.TagDescription, stack string) bool {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == config.StackTagKey && aws.ToString(t.Value) == stack {
-			return true
-		}
-	}
-	return false
-}
-
 func (c *Checker) ecs(ctx context.Context, stack string) ([]Resource, error) {
 	var rs []Resource
 	var arns []string
@@ -409,13 +407,22 @@ func ActiveTaskDefinitions(ctx context.Context, api ECSAPI, family string) ([]st
 	return arns, nil
 }
 
+// isStackTag reports whether a tag, of whichever service's tag type, is
+// graviton-cd:stack=stack.
+func isStackTag(key, value *string, stack string) bool {
+	return aws.ToString(key) == config.StackTagKey && aws.ToString(value) == stack
+}
+
+func hasASGTag(tags []asgtypes.TagDescription, stack string) bool {
+	return slices.ContainsFunc(tags, func(t asgtypes.TagDescription) bool { return isStackTag(t.Key, t.Value, stack) })
+}
+
 func hasECSTag(tags []ecstypes.Tag, stack string) bool {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == config.StackTagKey && aws.ToString(t.Value) == stack {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(tags, func(t ecstypes.Tag) bool { return isStackTag(t.Key, t.Value, stack) })
+}
+
+func hasIAMTag(tags []iamtypes.Tag, stack string) bool {
+	return slices.ContainsFunc(tags, func(t iamtypes.Tag) bool { return isStackTag(t.Key, t.Value, stack) })
 }
 
 func (c *Checker) elb(ctx context.Context, stack string) ([]Resource, error) {
@@ -448,11 +455,9 @@ func (c *Checker) elb(ctx context.Context, stack string) ([]Resource, error) {
 		}
 		arns = arns[n:]
 		for _, td := range out.TagDescriptions {
-			for _, t := range td.Tags {
-				if aws.ToString(t.Key) == config.StackTagKey && aws.ToString(t.Value) == stack {
-					a := aws.ToString(td.ResourceArn)
-					rs = append(rs, Resource{Kind: kinds[a], ID: a})
-				}
+			if slices.ContainsFunc(td.Tags, func(t elbv2types.Tag) bool { return isStackTag(t.Key, t.Value, stack) }) {
+				a := aws.ToString(td.ResourceArn)
+				rs = append(rs, Resource{Kind: kinds[a], ID: a})
 			}
 		}
 	}
@@ -479,10 +484,8 @@ func (c *Checker) iam(ctx context.Context, stack string) ([]Resource, error) {
 			if err != nil {
 				return nil, fmt.Errorf("list tags of IAM role %s: %w", name, err)
 			}
-			for _, t := range tags.Tags {
-				if aws.ToString(t.Key) == config.StackTagKey && aws.ToString(t.Value) == stack {
-					rs = append(rs, Resource{Kind: "iam role", ID: name})
-				}
+			if hasIAMTag(tags.Tags, stack) {
+				rs = append(rs, Resource{Kind: "iam role", ID: name})
 			}
 		}
 	}
@@ -494,21 +497,12 @@ func (c *Checker) iam(ctx context.Context, stack string) ([]Resource, error) {
 		}
 		for _, p := range page.InstanceProfiles {
 			name := aws.ToString(p.InstanceProfileName)
-			if name == stack+"-ecs-instance" || hasIAMTag(p, stack) {
+			if name == stack+"-ecs-instance" || hasIAMTag(p.Tags, stack) {
 				rs = append(rs, Resource{Kind: "iam instance-profile", ID: name})
 			}
 		}
 	}
 	return rs, nil
-}
-
-func hasIAMTag(p iamtypes.InstanceProfile, stack string) bool {
-	for _, t := range p.Tags {
-		if aws.ToString(t.Key) == config.StackTagKey && aws.ToString(t.Value) == stack {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *Checker) logs(ctx context.Context, stack string) ([]Resource, error) {
