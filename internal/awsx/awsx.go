@@ -5,7 +5,6 @@ package awsx
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -29,7 +28,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		opts = append(opts, awsconfig.WithRegion(o.Region))
 	}
 	if o.EndpointURL != "" {
-		if err := ValidateEndpoint(o.EndpointURL); err != nil {
+		if err := config.CheckEndpoint(o.EndpointURL); err != nil {
 			return aws.Config{}, err
 		}
 		opts = append(opts, awsconfig.WithBaseEndpoint(o.EndpointURL))
@@ -42,15 +41,6 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		return aws.Config{}, config.Usagef("region", "no AWS region: pass --region or set AWS_REGION (for example us-east-1)")
 	}
 	return cfg, nil
-}
-
-// ValidateEndpoint checks that an endpoint URL is absolute http(s).
-func ValidateEndpoint(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return config.Usagef("endpoint-url", "%q is not an http(s) URL: use for example http://127.0.0.1:5000", raw)
-	}
-	return nil
 }
 
 // Region validates a region name's shape without calling AWS.

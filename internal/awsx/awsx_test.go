@@ -161,14 +161,3 @@ func TestLoadWebIdentity(t *testing.T) {
 		t.Fatalf("STS saw %q, want AssumeRoleWithWebIdentity with the token", rec.targets)
 	}
 }
-
-func TestValidateEndpoint(t *testing.T) {
-	for _, bad := range []string{"127.0.0.1:5000", "ftp://x", "http://", "::"} {
-		if err := ValidateEndpoint(bad); !config.IsUsage(err) {
-			t.Errorf("ValidateEndpoint(%q) = %v, want a usage error", bad, err)
-		}
-	}
-	if err := ValidateEndpoint("http://127.0.0.1:5000"); err != nil {
-		t.Errorf("good endpoint refused: %v", err)
-	}
-}

@@ -118,7 +118,7 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 	}
 	endpoint := c.String("endpoint-url")
 	if endpoint != "" {
-		if err := awsx.ValidateEndpoint(endpoint); err != nil {
+		if err := config.CheckEndpoint(endpoint); err != nil {
 			return r, "", "", err
 		}
 	}

@@ -473,13 +473,23 @@ func CheckTerraformBinary(bin string) error {
 	return nil
 }
 
+// checkEndpoint holds the endpoint provision renders into the provider's
+// endpoints to CheckEndpoint, and to no query string besides.
 func (p *Provision) checkEndpoint() error {
 	if p.EndpointURL == "" {
 		return nil
 	}
-	u, err := url.Parse(p.EndpointURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return Usagef("endpoint-url", "%q is not an http(s) URL: use for example http://127.0.0.1:5000", p.EndpointURL)
+	return checkEndpointURL(p.EndpointURL, true)
+}
+
+// CheckEndpoint checks that an endpoint URL (--endpoint-url) is absolute
+// http(s).
+func CheckEndpoint(raw string) error { return checkEndpointURL(raw, false) }
+
+func checkEndpointURL(raw string, noQuery bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (noQuery && u.RawQuery != "") {
+		return Usagef("endpoint-url", "%q is not an http(s) URL: use for example http://127.0.0.1:5000", raw)
 	}
 	return nil
 }

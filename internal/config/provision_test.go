@@ -75,3 +75,14 @@ func TestValidateProvisionDefaults(t *testing.T) {
 		t.Errorf("state = %+v", s3.State)
 	}
 }
+
+func TestCheckEndpoint(t *testing.T) {
+	for _, bad := range []string{"127.0.0.1:5000", "ftp://x", "http://", "::"} {
+		if err := CheckEndpoint(bad); !IsUsage(err) {
+			t.Errorf("CheckEndpoint(%q) = %v, want a usage error", bad, err)
+		}
+	}
+	if err := CheckEndpoint("http://127.0.0.1:5000"); err != nil {
+		t.Errorf("good endpoint refused: %v", err)
+	}
+}
