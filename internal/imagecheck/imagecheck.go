@@ -59,20 +59,23 @@ func New(ecr ECRClients) *Checker {
 // ValidateReference returns a usage error when image is not an image
 // reference, so that bad input is refused before anything touches AWS.
 func ValidateReference(image string) error {
-	if _, err := name.ParseReference(image); err != nil {
-		return config.Usagef("image", "%q is not an image reference (%v): use for example 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3", image, err)
+	_, err := parseReference(image)
+	return err
+}
+
+func parseReference(image string) (name.Reference, error) {
+	ref, err := name.ParseReference(image)
+	if err != nil {
+		return nil, config.Usagef("image", "%q is not an image reference (%v): use for example 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3", image, err)
 	}
-	return nil
+	return ref, nil
 }
 
 // CheckArm64 returns nil when image has a linux/arm64 variant, a
 // *NoArm64Error when it has not, a usage error when image is not an image
 // reference, and another error when the registry cannot be read.
 func (c *Checker) CheckArm64(ctx context.Context, image string) error {
-	if err := ValidateReference(image); err != nil {
-		return err
-	}
-	ref, err := name.ParseReference(image)
+	ref, err := parseReference(image)
 	if err != nil {
 		return err
 	}
