@@ -162,8 +162,6 @@ type planResult struct {
 	Changes []string `json:"changes"`
 }
 
-func (p planResult) noChanges() bool { return p.Add == 0 && p.Change == 0 && p.Destroy == 0 }
-
 func runProvision(ctx context.Context, env *runEnv, p config.Provision, loc terraform.Locator) error {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
@@ -199,7 +197,7 @@ func runProvision(ctx context.Context, env *runEnv, p config.Provision, loc terr
 		return fmt.Errorf("locate plan file: %w", err)
 	}
 	log.Printf("planning stack %s", p.Name)
-	sum, err := r.Plan(ctx, plan, false)
+	sum, err := r.Plan(ctx, plan)
 	if err != nil {
 		return err
 	}

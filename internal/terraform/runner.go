@@ -9,6 +9,7 @@ package terraform
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,7 +33,7 @@ type Runner interface {
 	Init(ctx context.Context) error
 	// Plan writes a plan to planFile (absolute, or relative to the stack
 	// directory) and summarises it.
-	Plan(ctx context.Context, planFile string, destroy bool) (PlanSummary, error)
+	Plan(ctx context.Context, planFile string) (PlanSummary, error)
 	// Apply applies a saved plan.
 	Apply(ctx context.Context, planFile string) error
 	// Destroy destroys everything in state, once.
@@ -106,8 +107,8 @@ func (e *Exec) Init(ctx context.Context) error {
 }
 
 // Plan implements Runner.
-func (e *Exec) Plan(ctx context.Context, planFile string, destroy bool) (PlanSummary, error) {
-	if _, err := e.tf.Plan(ctx, tfexec.Out(planFile), tfexec.Destroy(destroy)); err != nil {
+func (e *Exec) Plan(ctx context.Context, planFile string) (PlanSummary, error) {
+	if _, err := e.tf.Plan(ctx, tfexec.Out(planFile)); err != nil {
 		return PlanSummary{}, wrap(ctx, "terraform plan", err)
 	}
 	p, err := e.quiet.ShowPlanFile(ctx, planFile)
@@ -268,18 +269,11 @@ type LockError struct {
 // Error names the lock, its holder and how to release it.
 func (e *LockError) Error() string {
 	return fmt.Sprintf("state is locked (lock ID %s, held by %s for %s since %s): wait for that run to finish; if it died, rerun with --force-unlock %s",
-		orUnknown(e.ID), orUnknown(e.Who), orUnknown(e.Operation), orUnknown(e.Created), orUnknown(e.ID))
+		cmp.Or(e.ID, "unknown"), cmp.Or(e.Who, "unknown"), cmp.Or(e.Operation, "unknown"), cmp.Or(e.Created, "unknown"), cmp.Or(e.ID, "unknown"))
 }
 
 // Unwrap returns terraform's own error.
 func (e *LockError) Unwrap() error { return e.Err }
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
-}
 
 var lockFieldRE = regexp.MustCompile(`(?m)^[│|\s]*(ID|Path|Operation|Who|Version|Created):\s*(.*?)\s*$`)
 

@@ -246,7 +246,7 @@ func TestExecHeldLock(t *testing.T) {
 	ctx := context.Background()
 	r := initExec(t, dir, bin)
 	plan := filepath.Join(dir, "tfplan")
-	if _, err := r.Plan(ctx, plan, false); err != nil {
+	if _, err := r.Plan(ctx, plan); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Apply(ctx, plan); err != nil {
@@ -271,7 +271,7 @@ func TestExecHeldLock(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".terraform.tfstate.lock.info"), []byte(info), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = r.Plan(ctx, plan, false)
+	_, err = r.Plan(ctx, plan)
 	var le *LockError
 	if !errors.As(err, &le) {
 		t.Fatalf("plan under a held lock: err = %v, want *LockError", err)
@@ -299,7 +299,7 @@ resource "terraform_data" "slow" {
 `)
 	r := initExec(t, dir, bin)
 	plan := filepath.Join(dir, "tfplan")
-	if _, err := r.Plan(context.Background(), plan, false); err != nil {
+	if _, err := r.Plan(context.Background(), plan); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -332,13 +332,13 @@ resource "terraform_data" "slow" {
 	}
 
 	// A rerun converges: it replaces what was cut short, then nothing is left to do.
-	if _, err := r.Plan(context.Background(), plan, false); err != nil {
+	if _, err := r.Plan(context.Background(), plan); err != nil {
 		t.Fatalf("plan after interrupt: %v", err)
 	}
 	if err := r.Apply(context.Background(), plan); err != nil {
 		t.Fatalf("apply after interrupt: %v", err)
 	}
-	s, err := r.Plan(context.Background(), plan, false)
+	s, err := r.Plan(context.Background(), plan)
 	if err != nil || !s.NoChanges() {
 		t.Errorf("plan after rerun = %v, %v; want no changes", s, err)
 	}
@@ -429,7 +429,7 @@ data "terraform_remote_state" "other" {
 	}
 	check("before apply", 0)
 	plan := filepath.Join(dir, "tfplan")
-	if _, err := r.Plan(ctx, plan, false); err != nil {
+	if _, err := r.Plan(ctx, plan); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Apply(ctx, plan); err != nil {
