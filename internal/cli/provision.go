@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -94,24 +95,12 @@ func provisionFlags() []ucli.Flag {
 // provisionInput collects the raw flags. Region and endpoint fall back to the
 // standard AWS variables.
 func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
-	region := env.region
-	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if region == "" {
-			region = os.Getenv(v)
-		}
-	}
+	region := cmp.Or(env.region, os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"))
 	// Empty means "not given", whether typed or passed by the orb as an
 	// unused parameter: fall back to the flag's default.
-	str := func(name string) string {
-		if v := c.String(name); v != "" {
-			return v
-		}
-		return flagDefault(name)
-	}
-	endpoint := str("endpoint-url")
-	if endpoint == "" {
-		endpoint = os.Getenv("AWS_ENDPOINT_URL")
-	}
+	defaults := stringFlagDefaults()
+	str := func(name string) string { return cmp.Or(c.String(name), defaults[name]) }
+	endpoint := cmp.Or(str("endpoint-url"), os.Getenv("AWS_ENDPOINT_URL"))
 	return config.ProvisionInput{
 		Name: str("name"), Region: region, Dir: str("dir"),
 		InstanceType: str("instance-type"),
@@ -134,16 +123,17 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 	}
 }
 
-// flagDefault is the default of one of provision's string flags. It reads a
-// fresh flag list: urfave/cli overwrites a flag's Value with its environment
+// stringFlagDefaults maps provision's string flags to their defaults. It reads
+// a fresh flag list: urfave/cli overwrites a flag's Value with its environment
 // variable, even an empty one.
-func flagDefault(name string) string {
+func stringFlagDefaults() map[string]string {
+	m := map[string]string{}
 	for _, f := range provisionFlags() {
-		if sf, ok := f.(*ucli.StringFlag); ok && sf.Name == name {
-			return sf.Value
+		if sf, ok := f.(*ucli.StringFlag); ok {
+			m[sf.Name] = sf.Value
 		}
 	}
-	return ""
+	return m
 }
 
 // provisionResult is the --output json summary.
