@@ -17,6 +17,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/localstack"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current renderer")
@@ -212,13 +213,7 @@ func TestRenderRootModuleFmtCanonical(t *testing.T) {
 // hand (GRAVITON_CD_TEST_TERRAFORM, or terraform/tofu on PATH).
 func terraformFmtCheck(t *testing.T, src []byte) error {
 	t.Helper()
-	bin := os.Getenv("GRAVITON_CD_TEST_TERRAFORM")
-	for _, name := range []string{"terraform", "tofu"} {
-		if bin != "" {
-			break
-		}
-		bin, _ = exec.LookPath(name)
-	}
+	bin := localstack.FindTerraform()
 	if bin == "" {
 		t.Log("no terraform or tofu: fmt check skipped")
 		return nil

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -85,6 +86,21 @@ func require(t testing.TB, name string) string {
 		t.Fatalf("%s is not set: under CI the local stack is required; run through `make test`", name)
 	}
 	t.Skipf("%s is not set: run `make test` to use the local stack (moto, Terraform, provider mirror)", name)
+	return ""
+}
+
+// FindTerraform returns a Terraform CLI for tests that need only the CLI (no
+// provider): $GRAVITON_CD_TEST_TERRAFORM, else terraform or tofu on PATH, else
+// "".
+func FindTerraform() string {
+	if b := os.Getenv(EnvTerraform); b != "" {
+		return b
+	}
+	for _, n := range []string{"terraform", "tofu"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
 	return ""
 }
 

@@ -15,6 +15,7 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/sethvargo/go-retry"
 
+	"github.com/graviton-cd/graviton-cd/internal/localstack"
 	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
 
@@ -212,13 +213,8 @@ func initExec(t *testing.T, dir, bin string) *Exec {
 // terraformBinary returns a real terraform/tofu for the tests that run one.
 func terraformBinary(t *testing.T) string {
 	t.Helper()
-	if b := os.Getenv("GRAVITON_CD_TEST_TERRAFORM"); b != "" {
+	if b := localstack.FindTerraform(); b != "" {
 		return b
-	}
-	for _, n := range []string{"terraform", "tofu"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatal("no terraform or tofu under CI")
