@@ -31,7 +31,7 @@ func TestPushedIndexCarriesBothPlatforms(t *testing.T) {
 	}
 	reg := StartRegistry()
 	defer reg.Close()
-	refStr, err := reg.PushIndex("sample", "v1", idx)
+	refStr, err := reg.Push("sample", "v1", idx)
 	if err != nil {
 		t.Fatal(err)
 	}

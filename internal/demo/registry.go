@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -29,25 +28,14 @@ func (r *Registry) Host() string { return r.srv.Listener.Addr().String() }
 // Close stops the registry.
 func (r *Registry) Close() { r.srv.Close() }
 
-// PushIndex pushes idx as repo:tag and returns the full reference.
-func (r *Registry) PushIndex(repo, tag string, idx v1.ImageIndex) (string, error) {
+// Push pushes an image index or a single-platform image as repo:tag and
+// returns the full reference.
+func (r *Registry) Push(repo, tag string, t remote.Taggable) (string, error) {
 	ref, err := name.NewTag(fmt.Sprintf("%s/%s:%s", r.Host(), repo, tag), name.Insecure)
 	if err != nil {
 		return "", fmt.Errorf("parse reference: %w", err)
 	}
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		return "", fmt.Errorf("push %s: %w", ref, err)
-	}
-	return ref.String(), nil
-}
-
-// PushImage pushes a single-platform img as repo:tag and returns the reference.
-func (r *Registry) PushImage(repo, tag string, img v1.Image) (string, error) {
-	ref, err := name.NewTag(fmt.Sprintf("%s/%s:%s", r.Host(), repo, tag), name.Insecure)
-	if err != nil {
-		return "", fmt.Errorf("parse reference: %w", err)
-	}
-	if err := remote.Write(ref, img); err != nil {
+	if err := remote.Push(ref, t); err != nil {
 		return "", fmt.Errorf("push %s: %w", ref, err)
 	}
 	return ref.String(), nil

@@ -60,13 +60,13 @@ func run() error {
 
 	var refs strings.Builder
 	for _, tag := range strings.Split(*tags, ",") {
-		ref, err := reg.PushIndex(*repo, tag, idx)
+		ref, err := reg.Push(*repo, tag, idx)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(&refs, "%s=%s\n", tag, ref)
 	}
-	ref, err := reg.PushImage(*repo, *amd64Tag, amdImg)
+	ref, err := reg.Push(*repo, *amd64Tag, amdImg)
 	if err != nil {
 		return err
 	}
