@@ -24,11 +24,14 @@ func (f Finding) String() string { return fmt.Sprintf("%s: [%s] %s", f.Where, f.
 // OrbRef is how examples refer to this orb: <alias>: graviton-cd/graviton-cd@<version>.
 const OrbRef = "graviton-cd/graviton-cd"
 
+// ParamRefRe matches a parameter reference, << parameters.name >>, and
+// captures the name. orbrun substitutes parameters with it.
+var ParamRefRe = regexp.MustCompile(`<<\s*parameters\.([A-Za-z0-9_-]+)\s*>>`)
+
 var (
-	paramRefRe  = regexp.MustCompile(`<<\s*parameters\.([A-Za-z0-9_-]+)\s*>>`)
+	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	snakeCaseRe = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 	envRefRe    = regexp.MustCompile(`\$\{?[A-Za-z_]`)
-	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// secretNameRe spots parameters that would carry a secret's value.
 	secretNameRe = regexp.MustCompile(`(secret|token|password|passwd|private_key|access_key)`)
 )
@@ -165,7 +168,7 @@ func (r *reviewer) parameters(where, section string, c *yaml.Node) {
 			if n.Kind != yaml.ScalarNode {
 				return
 			}
-			for _, m := range paramRefRe.FindAllStringSubmatch(n.Value, -1) {
+			for _, m := range ParamRefRe.FindAllStringSubmatch(n.Value, -1) {
 				used[m[1]] = true
 				if !declared[m[1]] {
 					r.add(where, "undeclared-parameter", "line %d uses << parameters.%s >>, which is not declared", n.Line, m[1])
@@ -224,7 +227,7 @@ func (r *reviewer) parameter(where, section, name string, p *yaml.Node) {
 			r.add(where, "parameter-type", "enum parameter %s has default %q, not one of its values", name, val)
 		}
 	case "env_var_name":
-		if !envNameRe.MatchString(val) {
+		if !IsEnvVarName(val) {
 			r.add(where, "parameter-type", "env_var_name parameter %s has default %q, not a variable name", name, val)
 		}
 	case "executor":
@@ -242,7 +245,7 @@ func (r *reviewer) job(where string, c *yaml.Node) {
 	if exec == nil && MapValue(c, "docker") == nil && MapValue(c, "machine") == nil && MapValue(c, "macos") == nil {
 		r.add(where, "executor", "names no executor")
 	}
-	if name := ScalarValue(exec); exec != nil && !paramRefRe.MatchString(name) {
+	if name := ScalarValue(exec); exec != nil && !ParamRefRe.MatchString(name) {
 		if _, ok := r.src.Components["executors"][name]; !ok {
 			r.add(where, "executor", "executor %q is not an executor of this orb", name)
 		}
@@ -370,13 +373,7 @@ func (r *reviewer) example(where string, c *yaml.Node) {
 	if v := ScalarValue(MapValue(usage, "version")); v != "2.1" {
 		r.add(where, "examples", "usage version is %q, want 2.1", v)
 	}
-	alias := ""
-	orbs := MapValue(usage, "orbs")
-	for i := 0; orbs != nil && i+1 < len(orbs.Content); i += 2 {
-		if strings.HasPrefix(ScalarValue(orbs.Content[i+1]), OrbRef+"@") {
-			alias = orbs.Content[i].Value
-		}
-	}
+	alias := ExampleAlias(usage)
 	if alias == "" {
 		r.add(where, "examples", "usage does not import %s@<version> in orbs", OrbRef)
 		return
@@ -451,4 +448,20 @@ func seqValues(n *yaml.Node) []string {
 		out = append(out, c.Value)
 	}
 	return out
+}
+
+// IsEnvVarName reports whether s is a valid env_var_name parameter value.
+func IsEnvVarName(s string) bool { return envNameRe.MatchString(s) }
+
+// ExampleAlias returns the name an example's usage imports this orb under
+// (its orbs key for OrbRef@<version>), or "" when it does not import it.
+func ExampleAlias(usage *yaml.Node) string {
+	alias := ""
+	orbs := MapValue(usage, "orbs")
+	for i := 0; orbs != nil && i+1 < len(orbs.Content); i += 2 {
+		if strings.HasPrefix(ScalarValue(orbs.Content[i+1]), OrbRef+"@") {
+			alias = orbs.Content[i].Value
+		}
+	}
+	return alias
 }

@@ -132,8 +132,8 @@ func substituteExecutorDefaults(doc *yaml.Node) {
 			if n.Kind != yaml.ScalarNode {
 				return
 			}
-			n.Value = paramRefRe.ReplaceAllStringFunc(n.Value, func(ref string) string {
-				name := paramRefRe.FindStringSubmatch(ref)[1]
+			n.Value = ParamRefRe.ReplaceAllStringFunc(n.Value, func(ref string) string {
+				name := ParamRefRe.FindStringSubmatch(ref)[1]
 				return ScalarValue(MapValue(MapValue(params, name), "default"))
 			})
 		})

@@ -12,7 +12,6 @@ import (
 )
 
 var (
-	paramRefRe    = regexp.MustCompile(`<<\s*parameters\.([A-Za-z0-9_-]+)\s*>>`)
 	pipelineRefRe = regexp.MustCompile(`<<\s*(pipeline\.[A-Za-z0-9_.-]+)\s*>>`)
 	wholeRefRe    = regexp.MustCompile(`^\s*<<\s*parameters\.([A-Za-z0-9_-]+)\s*>>\s*$`)
 	includeRe     = regexp.MustCompile(`<<\s*include\(`)
@@ -82,7 +81,7 @@ func checkType(typ string, decl *yaml.Node, v any) (any, error) {
 		return nil, fmt.Errorf("%q is not one of its values", s)
 	case "env_var_name":
 		s := fmt.Sprint(v)
-		if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(s) {
+		if !orbpack.IsEnvVarName(s) {
 			return nil, fmt.Errorf("%q is not an environment variable name", s)
 		}
 		return s, nil
@@ -120,8 +119,8 @@ func substitute(where string, n *yaml.Node, params map[string]any) (*yaml.Node, 
 			setScalar(s, v)
 			return
 		}
-		s.Value = paramRefRe.ReplaceAllStringFunc(s.Value, func(ref string) string {
-			name := paramRefRe.FindStringSubmatch(ref)[1]
+		s.Value = orbpack.ParamRefRe.ReplaceAllStringFunc(s.Value, func(ref string) string {
+			name := orbpack.ParamRefRe.FindStringSubmatch(ref)[1]
 			v, ok := params[name]
 			if !ok {
 				err = fmt.Errorf("%s: line %d: << parameters.%s >> is not declared", where, s.Line, name)

@@ -125,13 +125,7 @@ func (o *Orb) ExampleJobs(example string, pipeline map[string]string) ([]Invocat
 	if err := substitutePipeline(usage, pipeline); err != nil {
 		return nil, fmt.Errorf("example %s: %w", example, err)
 	}
-	alias := ""
-	orbs := orbpack.MapValue(usage, "orbs")
-	for i := 0; orbs != nil && i+1 < len(orbs.Content); i += 2 {
-		if strings.HasPrefix(orbpack.ScalarValue(orbs.Content[i+1]), orbpack.OrbRef+"@") {
-			alias = orbs.Content[i].Value
-		}
-	}
+	alias := orbpack.ExampleAlias(usage)
 	if alias == "" {
 		return nil, fmt.Errorf("example %s does not import %s", example, orbpack.OrbRef)
 	}
