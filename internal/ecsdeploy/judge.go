@@ -35,27 +35,21 @@ func judge(svc *types.Service, id, taskDef string) (done bool, err error) {
 	}
 	dep, primary := findDeployment(svc, id)
 	otherPrimary := primary != nil && aws.ToString(primary.Id) != id
-	if dep == nil {
-		if otherPrimary && aws.ToString(primary.TaskDefinition) != taskDef {
-			return true, &DeploymentRolledBackError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id), PrimaryTaskDefinition: aws.ToString(primary.TaskDefinition)}
-		}
-		if otherPrimary {
-			return true, &DeploymentSupersededError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id)}
-		}
-		return true, &DeploymentVanishedError{DeploymentID: id, LastState: "not in the service's deployments"}
+	rolledBackTo := "" // the revision another PRIMARY deployment went back to
+	if otherPrimary && aws.ToString(primary.TaskDefinition) != taskDef {
+		rolledBackTo = aws.ToString(primary.TaskDefinition)
 	}
-	if dep.RolloutState == types.DeploymentRolloutStateFailed {
-		e := &DeploymentFailedError{DeploymentID: id, Reason: aws.ToString(dep.RolloutStateReason)}
-		if otherPrimary && aws.ToString(primary.TaskDefinition) != taskDef {
-			e.RollbackTaskDefinition = aws.ToString(primary.TaskDefinition)
-		}
-		return true, e
+	if dep != nil && dep.RolloutState == types.DeploymentRolloutStateFailed {
+		return true, &DeploymentFailedError{DeploymentID: id, Reason: aws.ToString(dep.RolloutStateReason), RollbackTaskDefinition: rolledBackTo}
 	}
 	if otherPrimary {
-		if aws.ToString(primary.TaskDefinition) != taskDef {
-			return true, &DeploymentRolledBackError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id), PrimaryTaskDefinition: aws.ToString(primary.TaskDefinition)}
+		if rolledBackTo != "" {
+			return true, &DeploymentRolledBackError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id), PrimaryTaskDefinition: rolledBackTo}
 		}
 		return true, &DeploymentSupersededError{DeploymentID: id, PrimaryDeploymentID: aws.ToString(primary.Id)}
+	}
+	if dep == nil {
+		return true, &DeploymentVanishedError{DeploymentID: id, LastState: "not in the service's deployments"}
 	}
 	if aws.ToString(dep.Status) != "PRIMARY" {
 		return false, nil // INACTIVE/ACTIVE without a PRIMARY: a transient answer

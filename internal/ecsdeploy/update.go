@@ -23,24 +23,23 @@ func (d *Deployer) describeService(ctx context.Context, cluster, service string)
 	if err != nil {
 		return nil, err
 	}
+	var s *types.Service
 	for i := range out.Services {
-		s := &out.Services[i]
-		if aws.ToString(s.ServiceName) != service && aws.ToString(s.ServiceArn) != service {
-			continue
+		if n := &out.Services[i]; aws.ToString(n.ServiceName) == service || aws.ToString(n.ServiceArn) == service {
+			s = n
+			break
 		}
-		if st := aws.ToString(s.Status); st != "ACTIVE" {
-			return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: st}
-		}
-		return s, nil
 	}
-	if len(out.Services) == 1 && len(out.Failures) == 0 {
-		s := &out.Services[0]
-		if st := aws.ToString(s.Status); st != "ACTIVE" {
-			return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: st}
-		}
-		return s, nil
+	if s == nil && len(out.Services) == 1 && len(out.Failures) == 0 {
+		s = &out.Services[0]
 	}
-	return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: "MISSING"}
+	if s == nil {
+		return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: "MISSING"}
+	}
+	if st := aws.ToString(s.Status); st != "ACTIVE" {
+		return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: st}
+	}
+	return s, nil
 }
 
 // getService describes the service with retries on throttling and 5xx.
