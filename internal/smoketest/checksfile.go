@@ -140,11 +140,11 @@ func (s checkSpec) toCheck(base *url.URL, defaults Expectations) (Check, error) 
 		if base == nil {
 			return c, fmt.Errorf("path %q needs a base URL: give --url or --stack-dir, or write a full url: in the check", s.Path)
 		}
-		ref, err := url.Parse(s.Path)
-		if err != nil || ref.Scheme != "" || ref.Host != "" {
+		u, ok := resolvePath(base, s.Path)
+		if !ok {
 			return c, fmt.Errorf("path %q is not a URL path: write /health, or use url: for a full URL", s.Path)
 		}
-		c.URL = base.ResolveReference(ref)
+		c.URL = u
 	default:
 		return c, fmt.Errorf("has neither path nor url: give path: /health (relative to --url) or url: https://…")
 	}

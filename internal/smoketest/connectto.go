@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 
 	"github.com/graviton-cd/graviton-cd/internal/progress"
@@ -35,7 +34,7 @@ func ParseConnectRule(s string) (ConnectRule, error) {
 		if p == "" {
 			continue
 		}
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		if !validPort(p) {
 			return ConnectRule{}, fmt.Errorf("%q: port %q is not a number from 1 to 65535", s, p)
 		}
 	}

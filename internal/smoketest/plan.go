@@ -136,11 +136,10 @@ func NewPlan(opts Options) (*Plan, error) {
 	default:
 		target := base
 		if opts.Path != "" {
-			ref, err := url.Parse(opts.Path)
-			if err != nil || ref.Scheme != "" || ref.Host != "" {
+			var ok bool
+			if target, ok = resolvePath(base, opts.Path); !ok {
 				return nil, config.Usagef("path", "%q is not a URL path: write /version or /health?deep=1 (the scheme and host come from --url or --stack-dir)", opts.Path)
 			}
-			target = base.ResolveReference(ref)
 		}
 		p.Checks = []Check{{Name: "GET " + pathOf(target), Method: "GET", URL: target, Expect: defaults}}
 	}
@@ -160,6 +159,22 @@ func NewPlan(opts Options) (*Plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// resolvePath resolves p, a path with an optional query, against base; false
+// when p is not such a path (it has a scheme or a host, or does not parse).
+func resolvePath(base *url.URL, p string) (*url.URL, bool) {
+	ref, err := url.Parse(p)
+	if err != nil || ref.Scheme != "" || ref.Host != "" {
+		return nil, false
+	}
+	return base.ResolveReference(ref), true
+}
+
+// validPort reports whether p is a TCP port number, 1 to 65535.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // parseEach parses every non-blank value of a repeatable flag (the orb passes
@@ -287,7 +302,7 @@ func parseHTTPURL(flag, raw string) (*url.URL, error) {
 		return nil, config.Usagef(flag, "%q has no host: use a full URL like https://app.example.com/health", raw)
 	}
 	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		if !validPort(port) {
 			return nil, config.Usagef(flag, "%q: port %q is not a number from 1 to 65535", raw, port)
 		}
 	}
