@@ -14,11 +14,12 @@ all: lint test
 build:
 	CGO_ENABLED=0 go build -trimpath -o bin/graviton-cd ./orb
 
-## cross: linux/darwin × amd64/arm64 binaries in bin/, without goreleaser
+## cross: linux/darwin × amd64/arm64 binaries in bin/ (or CROSS_DIR), built as releases are, without goreleaser
+CROSS_DIR ?= bin
 cross:
 	@for os in linux darwin; do for arch in amd64 arm64; do \
-		echo "build $$os/$$arch"; \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w" -o bin/graviton-cd_$${os}_$${arch} ./orb || exit 1; \
+		echo "build $$os/$$arch (CGO_ENABLED=0 -trimpath -ldflags '-s -w')"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w" -o $(CROSS_DIR)/graviton-cd_$${os}_$${arch} ./orb || exit 1; \
 	done; done
 
 ## tools: find or build the Terraform CLI and the AWS provider mirror (cached; idempotent)

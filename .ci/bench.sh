@@ -75,11 +75,10 @@ go test -run '^$' -bench . -benchtime 3x -count 3 ./internal/ecsdeploy/ >"$work/
 version=0.0.0-bench
 release="$work/release/v$version"
 mkdir -p "$release"
+log "2/4 make cross: the four release binaries"
+make -s cross CROSS_DIR="$release" >&2
 for os in linux darwin; do
 	for arch in amd64 arm64; do
-		log "2/4 build $os/$arch (CGO_ENABLED=0 -trimpath -ldflags '-s -w')"
-		CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "-s -w" \
-			-o "$release/graviton-cd_${os}_${arch}" ./orb
 		sample "size.${os}_${arch}" "$(wc -c <"$release/graviton-cd_${os}_${arch}")"
 	done
 done
