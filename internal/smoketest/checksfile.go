@@ -127,13 +127,9 @@ func (s checkSpec) toCheck(base *url.URL, defaults Expectations) (Check, error) 
 	case s.Path != "" && s.URL != "":
 		return c, fmt.Errorf("has both path and url: give one")
 	case s.URL != "":
-		u, err := parseHTTPURL("checks", s.URL)
+		u, err := httpURL(s.URL)
 		if err != nil {
-			var ue *config.UsageError
-			if errors.As(err, &ue) {
-				return c, fmt.Errorf("url %s", ue.Msg)
-			}
-			return c, err
+			return c, fmt.Errorf("url %v", err)
 		}
 		c.URL = u
 	case s.Path != "":
@@ -208,13 +204,9 @@ func (s expectSpec) apply(e *Expectations) error {
 		}
 	}
 	if s.MaxLatency != nil {
-		d, err := parsePositiveDuration("max-latency", *s.MaxLatency, 0)
+		d, err := positiveDuration(*s.MaxLatency, 0, true)
 		if err != nil {
-			var ue *config.UsageError
-			if errors.As(err, &ue) {
-				return fmt.Errorf("max_latency %s", ue.Msg)
-			}
-			return err
+			return fmt.Errorf("max_latency %v", err)
 		}
 		e.MaxLatency = d
 	}

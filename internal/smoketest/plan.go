@@ -196,21 +196,31 @@ func parseEach[T any](flag string, values []string, parse func(string) (T, error
 }
 
 func parsePositiveDuration(flag, s string, def time.Duration) (time.Duration, error) {
+	d, err := positiveDuration(s, def, flag == "max-latency")
+	if err != nil {
+		return 0, config.Usagef(flag, "%v", err)
+	}
+	return d, nil
+}
+
+// positiveDuration parses a duration above zero; "" is def. A bare number is
+// refused with a hint in ms and s when smallUnits, else in s and m.
+func positiveDuration(s string, def time.Duration, smallUnits bool) (time.Duration, error) {
 	if s == "" {
 		return def, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		if _, numErr := strconv.ParseFloat(s, 64); numErr == nil {
-			if flag == "max-latency" {
-				return 0, config.Usagef(flag, "%q has no unit: write %sms (milliseconds) or %ss (seconds)", s, s, s)
+			if smallUnits {
+				return 0, fmt.Errorf("%q has no unit: write %sms (milliseconds) or %ss (seconds)", s, s, s)
 			}
-			return 0, config.Usagef(flag, "%q has no unit: write %ss (seconds) or %sm (minutes)", s, s, s)
+			return 0, fmt.Errorf("%q has no unit: write %ss (seconds) or %sm (minutes)", s, s, s)
 		}
-		return 0, config.Usagef(flag, "%q is not a duration: use a number with a unit, like 30s, 2m or 500ms", s)
+		return 0, fmt.Errorf("%q is not a duration: use a number with a unit, like 30s, 2m or 500ms", s)
 	}
 	if d <= 0 {
-		return 0, config.Usagef(flag, "%q must be more than zero: use a duration like 30s or 2m", s)
+		return 0, fmt.Errorf("%q must be more than zero: use a duration like 30s or 2m", s)
 	}
 	return d, nil
 }
@@ -284,30 +294,40 @@ func baseURL(opts Options) (*url.URL, error) {
 }
 
 func parseHTTPURL(flag, raw string) (*url.URL, error) {
+	u, err := httpURL(raw)
+	if err != nil {
+		return nil, config.Usagef(flag, "%v", err)
+	}
+	return u, nil
+}
+
+// httpURL parses an absolute http(s) URL to test, refusing what would fail or
+// leak later: no scheme, no host, a bad port, credentials.
+func httpURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw != "" && !strings.Contains(raw, "://") {
-		return nil, config.Usagef(flag, "%q has no scheme: write http://%s or https://%s", raw, raw, raw)
+		return nil, fmt.Errorf("%q has no scheme: write http://%s or https://%s", raw, raw, raw)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, config.Usagef(flag, "%q is not a URL (%v): use a full URL like https://app.example.com/health", raw, err)
+		return nil, fmt.Errorf("%q is not a URL (%v): use a full URL like https://app.example.com/health", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		if u.Scheme == "" {
-			return nil, config.Usagef(flag, "%q has no scheme: write http://%s or https://%s", raw, raw, raw)
+			return nil, fmt.Errorf("%q has no scheme: write http://%s or https://%s", raw, raw, raw)
 		}
-		return nil, config.Usagef(flag, "%q uses %s: only http:// and https:// URLs can be tested", raw, u.Scheme)
+		return nil, fmt.Errorf("%q uses %s: only http:// and https:// URLs can be tested", raw, u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return nil, config.Usagef(flag, "%q has no host: use a full URL like https://app.example.com/health", raw)
+		return nil, fmt.Errorf("%q has no host: use a full URL like https://app.example.com/health", raw)
 	}
 	if port := u.Port(); port != "" {
 		if !validPort(port) {
-			return nil, config.Usagef(flag, "%q: port %q is not a number from 1 to 65535", raw, port)
+			return nil, fmt.Errorf("%q: port %q is not a number from 1 to 65535", raw, port)
 		}
 	}
 	if u.User != nil {
-		return nil, config.Usagef(flag, "%q carries credentials: they would be printed in logs and JUnit; send an Authorization header from a --checks file instead", u.Redacted())
+		return nil, fmt.Errorf("%q carries credentials: they would be printed in logs and JUnit; send an Authorization header from a --checks file instead", u.Redacted())
 	}
 	u.Fragment = ""
 	return u, nil
