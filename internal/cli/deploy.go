@@ -98,16 +98,8 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 	if r.Cluster == "" || r.Service == "" {
 		return r, "", "", config.Usagef("", "deploy needs a service: pass --stack-dir <provision's --dir>, or --cluster and --service")
 	}
-	if r.Image == "" && !r.ForceNewDeployment {
-		return r, "", "", config.Usagef("image", "no image to deploy: pass --image (for example 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3), or --force-new-deployment for fresh tasks of the current revision")
-	}
-	if r.Image != "" {
-		if err := imagecheck.ValidateReference(r.Image); err != nil {
-			return r, "", "", err
-		}
-	}
-	if r.Timeout <= 0 {
-		return r, "", "", config.Usagef("timeout", "%s is not a timeout: use a positive duration such as 15m or 900s", r.Timeout)
+	if err := r.Validate(); err != nil {
+		return r, "", "", err
 	}
 	if c.IsSet("desired-count") {
 		n := c.Int("desired-count")

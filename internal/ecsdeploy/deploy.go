@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/imagecheck"
 	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
 
@@ -91,6 +92,23 @@ type Result struct {
 	Duration       time.Duration
 }
 
+// Validate refuses a request that cannot be deployed, before anything touches
+// AWS, with usage errors that name the flag at fault.
+func (r Request) Validate() error {
+	if r.Image == "" && !r.ForceNewDeployment {
+		return config.Usagef("image", "no image to deploy: pass --image (for example 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3), or --force-new-deployment for fresh tasks of the current revision")
+	}
+	if r.Image != "" {
+		if err := imagecheck.ValidateReference(r.Image); err != nil {
+			return err
+		}
+	}
+	if r.Timeout <= 0 {
+		return config.Usagef("timeout", "%s is not a timeout: use a positive duration such as 15m or 900s", r.Timeout)
+	}
+	return nil
+}
+
 // Deploy describes the service, checks the image, registers a revision that
 // changes only the container's image, updates the service and follows the
 // deployment it started to a verdict. Any error means the deployment did not
@@ -102,11 +120,8 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		res.Duration = d.clock().Now().Sub(start)
 		return res, err
 	}
-	if r.Image == "" && !r.ForceNewDeployment {
-		return finish(config.Usagef("image", "no image to deploy: pass --image (for example 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3), or --force-new-deployment for fresh tasks of the current revision"))
-	}
-	if r.Timeout <= 0 {
-		return finish(config.Usagef("timeout", "%s is not a timeout: use for example 15m", r.Timeout))
+	if err := r.Validate(); err != nil {
+		return finish(err)
 	}
 	// One deadline for the whole deploy, on the Deployer's clock; the context
 	// carries it too, with a little grace so that the last look at the
