@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,12 +58,8 @@ func (o *Orb) RunExample(ctx context.Context, example string, opts ExampleOption
 			}
 		}
 		args := map[string]any{}
-		for k, v := range opts.Common {
-			args[k] = v
-		}
-		for k, v := range opts.PerJob[inv.Job] {
-			args[k] = v
-		}
+		maps.Copy(args, opts.Common)
+		maps.Copy(args, opts.PerJob[inv.Job])
 		env := append(append([]string(nil), opts.Env...), "HOME="+home)
 		res, err := o.RunInvocation(ctx, inv, args, Options{
 			Dir: dir, Env: env, Workspace: workspace,

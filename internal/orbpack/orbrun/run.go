@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,12 +176,8 @@ func (o *Orb) ExampleJobs(example string, pipeline map[string]string) ([]Invocat
 // overrides are applied on top of the invocation's arguments (binary_path…).
 func (o *Orb) RunInvocation(ctx context.Context, inv Invocation, overrides map[string]any, opts Options) (*Result, error) {
 	params := map[string]any{}
-	for k, v := range inv.Params {
-		params[k] = v
-	}
-	for k, v := range overrides {
-		params[k] = v
-	}
+	maps.Copy(params, inv.Params)
+	maps.Copy(params, overrides)
 	return o.runJob(ctx, inv.Name, inv.Job, params, inv.PreSteps, inv.PostSteps, opts)
 }
 
