@@ -23,7 +23,8 @@ type action struct {
 	why  string
 }
 
-func (a action) neededBy(steps []Step) bool {
+// needOf is the mask of what the steps need.
+func needOf(steps []Step) need {
 	var n need
 	for _, s := range steps {
 		switch s {
@@ -35,7 +36,7 @@ func (a action) neededBy(steps []Step) bool {
 			n |= dest
 		}
 	}
-	return a.by&n != 0
+	return n
 }
 
 // grant is one statement of the policy: actions on the same resources.

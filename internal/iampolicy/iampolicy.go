@@ -132,11 +132,12 @@ func Policy(o Options) Document {
 		steps = Steps()
 	}
 	s := newScope(o)
+	needed := needOf(steps)
 	doc := Document{Version: "2012-10-17", Statement: []Statement{}}
 	for _, g := range catalogue() {
 		var actions []string
 		for _, a := range g.actions {
-			if a.neededBy(steps) && !slices.Contains(actions, a.name) {
+			if a.by&needed != 0 {
 				actions = append(actions, a.name)
 			}
 		}
@@ -147,6 +148,7 @@ func Policy(o Options) Document {
 			continue
 		}
 		slices.Sort(actions)
+		actions = slices.Compact(actions)
 		res := g.resources(s)
 		slices.Sort(res)
 		st := Statement{Sid: g.sid, Effect: "Allow", Action: actions, Resource: slices.Compact(res)}
