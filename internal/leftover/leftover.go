@@ -348,13 +348,11 @@ func (c *Checker) ecs(ctx context.Context, stack string) ([]Resource, error) {
 		}
 		arns = append(arns, page.ClusterArns...)
 	}
-	for len(arns) > 0 {
-		n := min(len(arns), 100)
-		out, err := c.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: arns[:n], Include: []ecstypes.ClusterField{ecstypes.ClusterFieldTags}})
+	for batch := range slices.Chunk(arns, 100) { // DescribeClusters takes 100 at most
+		out, err := c.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: batch, Include: []ecstypes.ClusterField{ecstypes.ClusterFieldTags}})
 		if err != nil {
 			return nil, fmt.Errorf("describe ECS clusters: %w", err)
 		}
-		arns = arns[n:]
 		for _, cl := range out.Clusters {
 			if aws.ToString(cl.Status) == "ACTIVE" && (aws.ToString(cl.ClusterName) == stack || hasECSTag(cl.Tags, stack)) {
 				rs = append(rs, Resource{Kind: "ecs cluster", ID: aws.ToString(cl.ClusterName)})
@@ -447,13 +445,11 @@ func (c *Checker) elb(ctx context.Context, stack string) ([]Resource, error) {
 		arns = append(arns, a)
 	}
 	var rs []Resource
-	for len(arns) > 0 {
-		n := min(len(arns), 20) // DescribeTags takes 20 ARNs at most
-		out, err := c.ELB.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns[:n]})
+	for batch := range slices.Chunk(arns, 20) { // DescribeTags takes 20 ARNs at most
+		out, err := c.ELB.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: batch})
 		if err != nil {
 			return nil, fmt.Errorf("describe load balancer tags: %w", err)
 		}
-		arns = arns[n:]
 		for _, td := range out.TagDescriptions {
 			if slices.ContainsFunc(td.Tags, func(t elbv2types.Tag) bool { return isStackTag(t.Key, t.Value, stack) }) {
 				a := aws.ToString(td.ResourceArn)

@@ -1,6 +1,8 @@
 package leftover
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,6 +12,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
@@ -101,5 +105,64 @@ func TestFindAgainstMoto(t *testing.T) {
 	left, err = c.Find(ctx, stack)
 	if err != nil || len(left) != 0 {
 		t.Errorf("after deleting: %v, %v", left, err)
+	}
+}
+
+// fakeELB has load balancers lb-0… and target groups tg-0…; those whose
+// number is in tagged carry the stack's tag. It records DescribeTags batches.
+type fakeELB struct {
+	lbs, tgs int
+	tagged   map[string]bool
+	batches  []int
+}
+
+func (f *fakeELB) DescribeLoadBalancers(context.Context, *elbv2.DescribeLoadBalancersInput, ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
+	out := &elbv2.DescribeLoadBalancersOutput{}
+	for i := range f.lbs {
+		out.LoadBalancers = append(out.LoadBalancers, elbv2types.LoadBalancer{LoadBalancerArn: aws.String(fmt.Sprintf("lb-%d", i))})
+	}
+	return out, nil
+}
+
+func (f *fakeELB) DescribeTargetGroups(context.Context, *elbv2.DescribeTargetGroupsInput, ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
+	out := &elbv2.DescribeTargetGroupsOutput{}
+	for i := range f.tgs {
+		out.TargetGroups = append(out.TargetGroups, elbv2types.TargetGroup{TargetGroupArn: aws.String(fmt.Sprintf("tg-%d", i))})
+	}
+	return out, nil
+}
+
+func (f *fakeELB) DescribeTags(_ context.Context, in *elbv2.DescribeTagsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTagsOutput, error) {
+	f.batches = append(f.batches, len(in.ResourceArns))
+	if len(in.ResourceArns) > 20 {
+		return nil, fmt.Errorf("ValidationError: at most 20 resource ARNs, got %d", len(in.ResourceArns))
+	}
+	out := &elbv2.DescribeTagsOutput{}
+	for _, a := range in.ResourceArns {
+		td := elbv2types.TagDescription{ResourceArn: aws.String(a)}
+		if f.tagged[a] {
+			td.Tags = []elbv2types.Tag{{Key: aws.String("team"), Value: aws.String("x")}, {Key: aws.String(config.StackTagKey), Value: aws.String("demo")}}
+		}
+		out.TagDescriptions = append(out.TagDescriptions, td)
+	}
+	return out, nil
+}
+
+// TestELBTagsInBatches: DescribeTags takes 20 ARNs at most, so 33 load
+// balancers and 12 target groups take three calls, and tagged ones in any
+// batch are found.
+func TestELBTagsInBatches(t *testing.T) {
+	f := &fakeELB{lbs: 33, tgs: 12, tagged: map[string]bool{"lb-0": true, "lb-32": true, "tg-11": true}}
+	c := &Checker{ELB: f}
+	got, err := c.elb(t.Context(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(f.batches) != "[20 20 5]" {
+		t.Errorf("DescribeTags batches = %v, want [20 20 5]", f.batches)
+	}
+	want := []Resource{{"elbv2 load-balancer", "lb-0"}, {"elbv2 load-balancer", "lb-32"}, {"elbv2 target-group", "tg-11"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("found %v, want %v", got, want)
 	}
 }
