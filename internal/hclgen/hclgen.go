@@ -6,6 +6,7 @@ package hclgen
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -221,11 +222,11 @@ func (r renderer) network(root *hclwrite.Body) {
 }
 
 func vpcPrefixBits(cidr string) int {
-	var a, b, c, d, bits int
-	if _, err := fmt.Sscanf(cidr, "%d.%d.%d.%d/%d", &a, &b, &c, &d, &bits); err != nil {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
 		return 16
 	}
-	return bits
+	return p.Bits()
 }
 
 // emulator reports a local emulator endpoint: only then does the module carry
