@@ -20,10 +20,9 @@ import (
 // runSmokeTestCLI runs `graviton-cd smoke-test args...` in-process.
 func runSmokeTestCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code = RunIO(t.Context(), append([]string{"graviton-cd", "smoke-test"}, args...), &out, &errOut)
-	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
-	return code, out.String(), errOut.String()
+	code, stdout, stderr = run(t, append([]string{"smoke-test"}, args...)...)
+	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	return code, stdout, stderr
 }
 
 // versionServer answers /version with JSON and counts every request.
