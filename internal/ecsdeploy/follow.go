@@ -120,6 +120,9 @@ func (f *follower) Fetch(ctx context.Context) (time.Time, bool, error) {
 func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, lastState func() string, spec followSpec, timeout time.Duration) error {
 	clock := d.clock()
 	backoff := newBackoff()
+	timedOut := func() error {
+		return &DeploymentTimeoutError{DeploymentID: spec.DeploymentID, Timeout: timeout, LastState: lastState()}
+	}
 	for {
 		next, done, err := f.Fetch(ctx)
 		if done {
@@ -131,7 +134,7 @@ func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, la
 			case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 				return fmt.Errorf("follow deployment %s: interrupted: %w", spec.DeploymentID, ctx.Err())
 			case ctx.Err() != nil:
-				return &DeploymentTimeoutError{DeploymentID: spec.DeploymentID, Timeout: timeout, LastState: lastState()}
+				return timedOut()
 			case !Retryable(err):
 				return fmt.Errorf("follow deployment %s: describe service %s: %w (the role needs ecs:DescribeServices)", spec.DeploymentID, spec.Service, err)
 			}
@@ -145,14 +148,14 @@ func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, la
 			backoff = newBackoff()
 		}
 		if !now.Before(deadline) {
-			return &DeploymentTimeoutError{DeploymentID: spec.DeploymentID, Timeout: timeout, LastState: lastState()}
+			return timedOut()
 		}
 		if next.After(deadline) {
 			next = deadline // one last look at the deadline
 		}
 		if err := clock.Sleep(ctx, next.Sub(now)); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
-				return &DeploymentTimeoutError{DeploymentID: spec.DeploymentID, Timeout: timeout, LastState: lastState()}
+				return timedOut()
 			}
 			return fmt.Errorf("follow deployment %s: interrupted: %w", spec.DeploymentID, err)
 		}

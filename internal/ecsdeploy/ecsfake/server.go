@@ -6,6 +6,7 @@
 package ecsfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -121,11 +122,7 @@ func New(t testing.TB, clock *Clock, o Options) *Server {
 	arn := s.register(td, o.Tags)
 	if !o.Missing {
 		now := clock.Now()
-		status := o.ServiceStatus
-		if status == "" {
-			status = "ACTIVE"
-		}
-		s.svc = &service{status: status, taskDef: arn, desired: o.DesiredCount}
+		s.svc = &service{status: cmp.Or(o.ServiceStatus, "ACTIVE"), taskDef: arn, desired: o.DesiredCount}
 		s.svc.deployments = []*deployment{{id: s.newID(), status: "PRIMARY", taskDef: arn, rollout: "COMPLETED",
 			desired: o.DesiredCount, running: o.DesiredCount, createdAt: now.Add(-2 * time.Hour), updatedAt: now.Add(-time.Hour)}}
 		s.svc.events = []event{{id: "old-1", msg: s.svcMsg("has reached a steady state."), at: now.Add(-time.Hour)}}
@@ -362,10 +359,7 @@ func (s *Server) apply(f Frame, at time.Time) {
 	v := s.svc
 	d := v.newDep
 	d.running, d.pending, d.failed, d.reason, d.updatedAt = f.Running, f.Pending, f.Failed, f.Reason, at
-	d.rollout = f.Rollout
-	if d.rollout == "" {
-		d.rollout = "IN_PROGRESS"
-	}
+	d.rollout = cmp.Or(f.Rollout, "IN_PROGRESS")
 	if d.rollout == "-" {
 		d.rollout = ""
 	}
@@ -386,10 +380,7 @@ func (s *Server) apply(f Frame, at time.Time) {
 		}
 		rb := v.rollbackDep
 		rb.status, rb.running, rb.updatedAt = "PRIMARY", f.Rollback.Running, at
-		rb.rollout = f.Rollback.Rollout
-		if rb.rollout == "" {
-			rb.rollout = "IN_PROGRESS"
-		}
+		rb.rollout = cmp.Or(f.Rollback.Rollout, "IN_PROGRESS")
 		d.status = "ACTIVE"
 		v.taskDef = rb.taskDef
 		deps = append(deps, rb)
