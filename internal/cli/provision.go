@@ -101,13 +101,18 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 	defaults := stringFlagDefaults()
 	str := func(name string) string { return cmp.Or(c.String(name), defaults[name]) }
 	endpoint := cmp.Or(str("endpoint-url"), os.Getenv("AWS_ENDPOINT_URL"))
+	vpcCIDR := ""
+	if c.IsSet("vpc-cidr") {
+		vpcCIDR = c.String("vpc-cidr")
+	}
 	return config.ProvisionInput{
 		Name: str("name"), Region: region, Dir: str("dir"),
 		InstanceType: str("instance-type"),
 		MinSize:      c.Int("min-size"), MaxSize: c.Int("max-size"), DesiredCapacity: c.Int("desired-capacity"),
-		// An orb passes every parameter, empty when unused: only a value counts.
-		VPCCIDR: c.String("vpc-cidr"), VPCCIDRSet: c.IsSet("vpc-cidr") && c.String("vpc-cidr") != "",
-		VPCID: str("vpc-id"), SubnetIDs: str("subnet-ids"),
+		// Only a given --vpc-cidr conflicts with --vpc-id: not its default, and
+		// not the empty value an orb passes for an unused parameter.
+		VPCCIDR: vpcCIDR,
+		VPCID:   str("vpc-id"), SubnetIDs: str("subnet-ids"),
 		Image: str("image"), ContainerName: str("container-name"),
 		ContainerPort: c.Int("container-port"), DesiredCount: c.Int("desired-count"),
 		CPU: c.Int("cpu"), Memory: c.Int("memory"),

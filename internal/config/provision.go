@@ -98,7 +98,6 @@ type ProvisionInput struct {
 	InstanceType                                           string
 	MinSize, MaxSize, DesiredCapacity                      int
 	VPCCIDR                                                string
-	VPCCIDRSet                                             bool // --vpc-cidr was given explicitly
 	VPCID                                                  string
 	SubnetIDs                                              string // comma separated
 	Image, ContainerName                                   string
@@ -248,7 +247,7 @@ func (p *Provision) checkNetwork(in ProvisionInput) error {
 	if in.VPCID == "" && len(subnets) == 0 {
 		return p.checkVPCCIDR(in.VPCCIDR)
 	}
-	if in.VPCCIDRSet {
+	if in.VPCCIDR != "" {
 		return Usagef("vpc-cidr", "conflicts with --vpc-id/--subnet-ids: give --vpc-cidr for a new VPC, or --vpc-id and --subnet-ids for an existing one")
 	}
 	if in.VPCID == "" {
