@@ -29,9 +29,11 @@ find_cli() {
 	if [ -n "${GRAVITON_CD_TERRAFORM_BINARY:-}" ]; then
 		cli=$GRAVITON_CD_TERRAFORM_BINARY; log "Terraform CLI from GRAVITON_CD_TERRAFORM_BINARY: $cli"; return
 	fi
-	for c in terraform tofu; do
-		if cli=$(command -v "$c"); then log "Terraform CLI reused from PATH: $cli"; return; fi
-	done
+	if [ -z "${GRAVITON_CD_NO_SYSTEM_TOOLS:-}" ]; then
+		for c in terraform tofu; do
+			if cli=$(command -v "$c"); then log "Terraform CLI reused from PATH: $cli"; return; fi
+		done
+	fi
 	cli="$cache/tofu/$OPENTOFU_VERSION/tofu"
 	if [ -x "$cli" ]; then log "Terraform CLI reused from cache: $cli"; return; fi
 	build_tofu "$cli"
@@ -40,8 +42,11 @@ find_cli() {
 
 # --- AWS provider mirror -------------------------------------------------------
 # A mirror is usable when it holds hashicorp/aws for this platform under any registry host.
+# provider_in DIR [VERSION] prints the newest (or that version's) provider binary, or
+# nothing: a directory that does not exist is simply not a mirror.
 provider_in() {
-	find "$1" -path "*/hashicorp/aws/*/$platform/terraform-provider-aws*" -type f 2>/dev/null | sort -V | tail -n 1
+	[ -d "$1" ] || return 0
+	find "$1" -path "*/hashicorp/aws/${2:-*}/$platform/terraform-provider-aws*" -type f 2>/dev/null | sort -V | tail -n 1 || true
 }
 
 build_provider() {
@@ -65,13 +70,18 @@ build_provider() {
 	exec 9>&-
 }
 
+# The pinned provider version wins wherever it is (it is the one users get from the
+# registry); any other version in a mirror is the fallback before a build.
 find_mirror() {
-	local candidates=()
+	local candidates=() m want
 	[ -n "${GRAVITON_CD_PROVIDER_MIRROR:-}" ] && candidates+=("$GRAVITON_CD_PROVIDER_MIRROR")
-	candidates+=(/opt/tf-plugins "$cache/provider-mirror")
-	for m in "${candidates[@]}"; do
-		provider=$(provider_in "$m")
-		if [ -n "$provider" ]; then mirror=$m; log "AWS provider reused from mirror: $provider"; return; fi
+	[ -z "${GRAVITON_CD_NO_SYSTEM_TOOLS:-}" ] && candidates+=(/opt/tf-plugins)
+	candidates+=("$cache/provider-mirror")
+	for want in "$AWS_PROVIDER_VERSION" ""; do
+		for m in "${candidates[@]}"; do
+			provider=$(provider_in "$m" "$want")
+			if [ -n "$provider" ]; then mirror=$m; log "AWS provider reused from mirror: $provider"; return; fi
+		done
 	done
 	mirror="$cache/provider-mirror"
 	build_provider "$mirror"
@@ -83,12 +93,18 @@ find_mirror() {
 # A mirror laid out for the other host is presented through a view of links.
 mirror_for_cli() {
 	local want=registry.terraform.io
-	case "$("$cli" version 2>/dev/null | head -n 1)" in OpenTofu*) want=registry.opentofu.org ;; esac
+	case "$(cli_version)" in OpenTofu*) want=registry.opentofu.org ;; esac
 	if [ -d "$mirror/$want/hashicorp/aws" ]; then cli_mirror=$mirror; return; fi
 	cli_mirror="$cache/mirror-view"
 	rm -rf "$cli_mirror"
 	mkdir -p "$cli_mirror/$want/hashicorp"
 	ln -s "$(dirname "$(dirname "$(dirname "$provider")")")" "$cli_mirror/$want/hashicorp/aws"
+}
+
+# The CLI's version line: the first line that names the product. A CLI config file
+# that does not exist yet makes tofu print a warning before it.
+cli_version() {
+	"$cli" version 2>/dev/null | grep -m 1 -E '^(Terraform|OpenTofu) v' || true
 }
 
 find_cli
@@ -113,5 +129,5 @@ GRAVITON_CD_TEST_PROVIDER_VERSION=$provider_version
 TF_CLI_CONFIG_FILE=$cache/terraformrc
 CHECKPOINT_DISABLE=1
 ENV
-log "ready: $("$cli" version 2>/dev/null | head -n 1), AWS provider $provider_version, $(command -v moto_server)"
+log "ready: $(cli_version), AWS provider $provider_version, $(command -v moto_server)"
 log "settings written to $cache/local-stack.env"

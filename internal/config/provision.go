@@ -21,6 +21,10 @@ import (
 // check looks for it.
 const StackTagKey = "graviton-cd:stack"
 
+// StackIDTagKey is the tag that carries a stack's identity (Provision.StackID),
+// unique to its state: proof that a resource belongs to this stack.
+const StackIDTagKey = "graviton-cd:stack-id"
+
 // DefaultTerraformVersion is the Terraform release installed with hc-install
 // when neither terraform nor tofu is on PATH. 1.10 or later is needed for S3
 // native state locking (use_lockfile).
@@ -66,6 +70,15 @@ type Provision struct {
 
 	Tags  []Tag // sorted by key; never holds StackTagKey
 	State StateBackend
+
+	// StackID is the stack's identity, generated at its first provision and
+	// kept with its state; every resource carries it as StackIDTagKey, so an
+	// orphan of this stack can be told from a stranger under the same name.
+	// Set by the stack lifecycle, never by a flag.
+	StackID string
+	// Ephemeral marks a throwaway stack (review app, per-branch stack): only
+	// such a stack may be destroyed by destroy --only-if-ephemeral.
+	Ephemeral bool
 
 	RenderOnly bool
 	PlanOnly   bool
