@@ -93,10 +93,20 @@ type DeploymentTimeoutError struct {
 	DeploymentID string
 	Timeout      time.Duration
 	LastState    string
+	// CompletedShort says ECS marked the deployment COMPLETED but it never
+	// had every desired task running with none pending; Running, Desired and
+	// Pending are its last counts.
+	CompletedShort            bool
+	Running, Desired, Pending int32
 }
 
 // Error says what happened and what to do next.
 func (e *DeploymentTimeoutError) Error() string {
+	if e.CompletedShort {
+		return fmt.Sprintf("deployment %s did not finish within %s: ECS marked it COMPLETED, but %d of %d desired tasks were running (%d pending) when time ran out; "+
+			"tasks that stop after they start (read the stopped tasks above) or too little capacity keep it short: fix that, or raise --timeout",
+			e.DeploymentID, e.Timeout, e.Running, e.Desired, e.Pending)
+	}
 	last := strings.TrimPrefix(e.LastState, "deployment "+e.DeploymentID+" ")
 	return fmt.Sprintf("deployment %s did not finish within %s (last state: %s): raise --timeout, or read the events above for what blocks it", e.DeploymentID, e.Timeout, last)
 }
