@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/graviton-cd/graviton-cd/internal/config"
 )
 
 // ServiceNotActiveError says the service is missing, DRAINING or INACTIVE, so
@@ -12,14 +14,36 @@ type ServiceNotActiveError struct {
 	Cluster string
 	Service string
 	Status  string // MISSING, DRAINING or INACTIVE
+	// ClusterMissing says the cluster itself does not exist.
+	ClusterMissing bool
+	// BadInput says the service or cluster was missing before the deploy
+	// changed anything: the flags name something that does not exist, which
+	// is bad input (exit 2), not a failed deployment.
+	BadInput bool
 }
 
 // Error says what happened and what to do next.
 func (e *ServiceNotActiveError) Error() string {
+	if e.ClusterMissing {
+		return fmt.Sprintf("cluster %s not found: check --cluster and the region (or run provision first)", e.Cluster)
+	}
 	if e.Status == "MISSING" {
 		return fmt.Sprintf("service %s not found in cluster %s: check --cluster and --service (or run provision first)", e.Service, e.Cluster)
 	}
 	return fmt.Sprintf("service %s in cluster %s is %s: it is being deleted; run provision to recreate it", e.Service, e.Cluster, e.Status)
+}
+
+// Unwrap makes a service or cluster that was missing from the start a
+// *config.UsageError, so that the CLI exits 2 with this one message.
+func (e *ServiceNotActiveError) Unwrap() error {
+	if !e.BadInput {
+		return nil
+	}
+	flag := "service"
+	if e.ClusterMissing {
+		flag = "cluster"
+	}
+	return &config.UsageError{Flag: flag, Msg: e.Error()}
 }
 
 // DeploymentFailedError says ECS marked the deployment FAILED, for example
