@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/graviton-cd/graviton-cd/internal/buildinfo"
+	"github.com/graviton-cd/graviton-cd/internal/progress"
 	"github.com/graviton-cd/graviton-cd/internal/smoketest"
 )
 
@@ -108,7 +109,7 @@ func runSmokeTest(c *ucli.Context) error {
 
 func smokeTestSummary(r *smoketest.Report) string {
 	if r.Passed {
-		return fmt.Sprintf("smoke test passed: %d check(s) in %s", len(r.Checks), r.Duration.Round(time.Millisecond))
+		return fmt.Sprintf("smoke test passed: %s in %s", progress.Plural(len(r.Checks), "check", "checks"), progress.Duration(r.Duration))
 	}
 	var failed []string
 	for _, c := range r.Checks {
@@ -116,7 +117,7 @@ func smokeTestSummary(r *smoketest.Report) string {
 			failed = append(failed, c.Name)
 		}
 	}
-	return fmt.Sprintf("smoke test FAILED: %d of %d check(s) failed (%s) in %s", len(failed), len(r.Checks), strings.Join(failed, ", "), r.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("smoke test FAILED: %d of %s failed (%s) in %s", len(failed), progress.Plural(len(r.Checks), "check", "checks"), strings.Join(failed, ", "), progress.Duration(r.Duration))
 }
 
 // shortDuration prints whole minutes as "2m" rather than time's "2m0s".
