@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
 
 // findDeployment returns the deployment with id, and the PRIMARY one.
@@ -89,7 +91,7 @@ func countsLine(dep *types.Deployment) string {
 func describeState(svc *types.Service, id string) string {
 	dep, _ := findDeployment(svc, id)
 	if dep == nil {
-		return fmt.Sprintf("deployment %s not found; service has %d deployments", id, len(svc.Deployments))
+		return fmt.Sprintf("deployment %s not found; service has %s", id, progress.Plural(len(svc.Deployments), "deployment", "deployments"))
 	}
 	state := string(dep.RolloutState)
 	if state == "" {
@@ -105,7 +107,7 @@ func describeState(svc *types.Service, id string) string {
 		}
 	}
 	if others > 0 {
-		s += fmt.Sprintf("; %d other deployment(s) with %d running", others, otherRunning)
+		s += fmt.Sprintf("; %s with %d running", progress.Plural(int(others), "other deployment", "other deployments"), otherRunning)
 	}
 	return s
 }

@@ -306,7 +306,7 @@ func TestRedirects(t *testing.T) {
 		if !rep.Passed {
 			t.Fatalf("redirect not followed: %+v", rep.Checks[0])
 		}
-		if !strings.Contains(logText, "after 1 redirect(s) to "+srv.URL+"/new") {
+		if !strings.Contains(logText, "after 1 redirect to "+srv.URL+"/new") {
 			t.Errorf("log should say where the redirect went")
 		}
 	})
