@@ -18,6 +18,11 @@
 // (and `aws ecs wait services-stable`), a service that is stable again after a
 // circuit-breaker rollback is a failure here.
 //
+// A service or cluster that does not exist when deploy first looks, before
+// it changed anything, is bad input (a *ServiceNotActiveError that unwraps
+// to a *config.UsageError, exit 2), not a failed deployment; so is
+// Request.NoWait with RollbackOnFailure, refused by Validate.
+//
 // # Polling
 //
 // One loop drives a fetcher in the copilot-cli stream style (Fetch returns the
