@@ -22,6 +22,9 @@
 //     redirect itself.
 //   - Every attempt opens a new connection (no keep-alive), so each one proves
 //     the whole path: name, TCP, TLS and the app.
+//   - The log gets a line when a check's outcome changes, not one per attempt,
+//     and a heartbeat a minute after the last line while nothing changes; a
+//     failed check's reason goes to the report and the CLI's error, once.
 package smoketest
 
 import (
