@@ -3,13 +3,11 @@ package cli
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/graviton-cd/graviton-cd/internal/buildinfo"
-	"github.com/graviton-cd/graviton-cd/internal/progress"
 	"github.com/graviton-cd/graviton-cd/internal/smoketest"
 )
 
@@ -107,18 +105,7 @@ func runSmokeTest(c *ucli.Context) error {
 	return report.Err()
 }
 
-func smokeTestSummary(r *smoketest.Report) string {
-	if r.Passed {
-		return fmt.Sprintf("smoke test passed: %s in %s", progress.Plural(len(r.Checks), "check", "checks"), progress.Duration(r.Duration))
-	}
-	var failed []string
-	for _, c := range r.Checks {
-		if !c.Passed {
-			failed = append(failed, c.Name)
-		}
-	}
-	return fmt.Sprintf("smoke test FAILED: %d of %s failed (%s) in %s", len(failed), progress.Plural(len(r.Checks), "check", "checks"), strings.Join(failed, ", "), progress.Duration(r.Duration))
-}
+func smokeTestSummary(r *smoketest.Report) string { return r.Summary() }
 
 // shortDuration prints whole minutes as "2m" rather than time's "2m0s".
 func shortDuration(d time.Duration) string {

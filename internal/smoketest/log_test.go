@@ -172,3 +172,18 @@ func TestHeartbeatWhileACheckKeepsFailing(t *testing.T) {
 		t.Errorf("first heartbeat %q, want %q", beats[0], want)
 	}
 }
+
+func TestReportSummary(t *testing.T) {
+	tests := []struct {
+		rep  Report
+		want string
+	}{
+		{Report{Passed: true, Duration: 2100 * time.Millisecond, Checks: []CheckResult{{Name: "a", Passed: true}}}, "smoke test passed: 1 check in 2.1s"},
+		{Report{Duration: time.Minute, Checks: []CheckResult{{Name: "a"}, {Name: "b", Passed: true}}}, "smoke test FAILED: 1 of 2 checks failed (a) in 1m"},
+	}
+	for _, tt := range tests {
+		if got := tt.rep.Summary(); got != tt.want {
+			t.Errorf("Summary = %q, want %q", got, tt.want)
+		}
+	}
+}

@@ -77,6 +77,22 @@ func (e *FailedError) Error() string {
 	return "smoke test failed: " + strings.Join(parts, "; ")
 }
 
+// Summary is the report in one line for the CI log: "smoke test passed: 1
+// check in 2.1s", or which checks failed.
+func (r *Report) Summary() string {
+	checks := progress.Plural(len(r.Checks), "check", "checks")
+	if r.Passed {
+		return fmt.Sprintf("smoke test passed: %s in %s", checks, progress.Duration(r.Duration))
+	}
+	var failed []string
+	for _, c := range r.Checks {
+		if !c.Passed {
+			failed = append(failed, c.Name)
+		}
+	}
+	return fmt.Sprintf("smoke test FAILED: %d of %s failed (%s) in %s", len(failed), checks, strings.Join(failed, ", "), progress.Duration(r.Duration))
+}
+
 // Err returns a *FailedError naming the failed checks, or nil if all passed.
 func (r *Report) Err() error {
 	if r.Passed {
