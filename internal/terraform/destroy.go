@@ -73,13 +73,15 @@ type DestroyPolicy struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Defaults of DestroyPolicy: three attempts of at most 20 minutes each, 30 s
-// and then 1 min apart. Twenty minutes is the AWS provider's longest delete
-// wait in the stack (aws_ecs_service draining) with room to spare; the
-// destroy's overall --timeout (45m by default) still caps the whole.
+// Defaults of DestroyPolicy: three attempts of at most 25 minutes each, 30 s
+// and then 1 min apart. An attempt's budget is longer than the AWS
+// provider's longest single wait in the stack (aws_ecs_service's 20-minute
+// delete timeout, while its tasks drain), so a budget only cuts an attempt
+// that is stuck; the destroy's overall --timeout (45m by default) still caps
+// the whole.
 const (
 	DefaultDestroyAttempts       = 3
-	DefaultDestroyAttemptTimeout = 20 * time.Minute
+	DefaultDestroyAttemptTimeout = 25 * time.Minute
 )
 
 // DefaultDestroyPauses are the default waits between attempts.
