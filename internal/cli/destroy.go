@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/sethvargo/go-retry"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
@@ -98,7 +97,7 @@ func destroyTarget(c *ucli.Context, env *runEnv) (config.Provision, []byte, erro
 // destroyDeps are the seams tests replace.
 type destroyDeps struct {
 	locator terraform.Locator
-	backoff retry.Backoff
+	retry   terraform.DestroyPolicy // zero: the defaults
 }
 
 type destroyResult struct {
@@ -145,11 +144,7 @@ func runDestroy(ctx context.Context, env *runEnv, p config.Provision, module []b
 		log.Printf("state of stack %s holds nothing: nothing left to destroy", p.Name)
 	} else {
 		log.Printf("destroying %d resources of stack %s", n, p.Name)
-		b := deps.backoff
-		if b == nil {
-			b = terraform.DefaultDestroyBackoff()
-		}
-		if err := terraform.DestroyWithRetry(ctx, r, b, log); err != nil {
+		if err := terraform.DestroyWithRetry(ctx, r, deps.retry, log); err != nil {
 			return err
 		}
 		log.Printf("terraform destroyed %d resources", n)
