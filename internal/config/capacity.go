@@ -163,8 +163,8 @@ func (p *Provision) checkFit() error {
 			fix = append(fix, "--instance-type "+t)
 		}
 		fix = append(fix, fmt.Sprintf("--desired-count %d", max(p.MaxSize*slots-deployExtraTaskSlots, 0)))
-		return Usagef("desired-count", "%d needs %d task slots during a deploy (one beyond the desired count, at 200%% maximum and 100%% minimum healthy); %d × %s give %d (%d each, limited by %s for %s tasks of %d CPU units and %d MiB): use %s",
-			p.DesiredCount, need, p.MaxSize, p.InstanceType, have, slots, limit, p.NetworkMode, p.CPU, p.Memory, strings.Join(fix, " or "))
+		return Usagef("desired-count", "%d needs %d task slots during a deploy (one beyond the desired count, at 200%% maximum and 100%% minimum healthy); %d × %s give %d (%d %s tasks of %d CPU units and %d MiB each, limited by %s): use %s",
+			p.DesiredCount, need, p.MaxSize, p.InstanceType, have, slots, p.NetworkMode, p.CPU, p.Memory, limit, strings.Join(fix, " or "))
 	}
 	return nil
 }

@@ -25,22 +25,22 @@ func TestCapacityCheck(t *testing.T) {
 		{"t4g.small carries two awsvpc tasks, so 2 instances hold desired 3 plus one", func(in *ProvisionInput) { in.DesiredCount = 3 }, nil},
 		{"desired 5 on 2 × t4g.small", func(in *ProvisionInput) { in.DesiredCount = 5 }, []string{
 			"--desired-count: 5 needs 6 task slots during a deploy",
-			"2 × t4g.small give 4 (2 each, limited by 3 ENIs, one for the instance",
+			"2 × t4g.small give 4 (2 awsvpc tasks of 256 CPU units and 512 MiB each, limited by 3 ENIs, one for the instance)",
 			"use --max-size 3 or --instance-type t4g.xlarge or --desired-count 3",
 		}},
-		{"desired 4 on 2 × t4g.small", func(in *ProvisionInput) { in.DesiredCount = 4 }, []string{"4 needs 5 task slots", "give 4 (2 each", "--max-size 3"}},
+		{"desired 4 on 2 × t4g.small", func(in *ProvisionInput) { in.DesiredCount = 4 }, []string{"4 needs 5 task slots", "give 4 (2 awsvpc tasks", "--max-size 3"}},
 		{"one t4g.small holds desired 1 plus one", func(in *ProvisionInput) { in.MaxSize, in.DesiredCapacity = 1, 1 }, nil},
 		{"one t4g.small cannot hold desired 2 plus one", func(in *ProvisionInput) { in.MaxSize, in.DesiredCapacity, in.DesiredCount = 1, 1, 2 },
-			[]string{"2 needs 3 task slots", "1 × t4g.small give 2 (2 each", "--max-size 2", "--instance-type t4g.xlarge"}},
+			[]string{"2 needs 3 task slots", "1 × t4g.small give 2 (2 awsvpc tasks", "--max-size 2", "--instance-type t4g.xlarge"}},
 		{"m7g.large has 3 ENIs too", func(in *ProvisionInput) { in.InstanceType, in.DesiredCount = "m7g.large", 5 },
-			[]string{"2 × m7g.large give 4 (2 each, limited by 3 ENIs", "--instance-type m7g.xlarge"}},
+			[]string{"2 × m7g.large give 4 (2 awsvpc tasks of 256 CPU units and 512 MiB each, limited by 3 ENIs", "--instance-type m7g.xlarge"}},
 		{"m7g.4xlarge: 8 ENIs give 7 slots", func(in *ProvisionInput) { in.InstanceType, in.DesiredCount = "m7g.4xlarge", 13 }, nil},
 		{"bridge mode: ENIs do not limit, memory does", func(in *ProvisionInput) {
 			in.NetworkMode, in.DesiredCount, in.Memory = NetworkModeBridge, 7, 512
-		}, []string{"7 needs 8 task slots", "2 × t4g.small give 6 (3 each, limited by 1730 MiB for tasks for bridge tasks of 256 CPU units and 512 MiB)", "--max-size 3"}},
+		}, []string{"7 needs 8 task slots", "2 × t4g.small give 6 (3 bridge tasks of 256 CPU units and 512 MiB each, limited by 1730 MiB for tasks)", "--max-size 3"}},
 		{"bridge mode: CPU limits", func(in *ProvisionInput) {
 			in.NetworkMode, in.DesiredCount, in.CPU, in.Memory = NetworkModeBridge, 4, 1024, 256
-		}, []string{"4 needs 5 task slots", "give 4 (2 each, limited by 2048 CPU units"}},
+		}, []string{"4 needs 5 task slots", "give 4 (2 bridge tasks of 1024 CPU units and 256 MiB each, limited by 2048 CPU units)"}},
 		{"bridge mode fits what awsvpc would not", func(in *ProvisionInput) { in.NetworkMode, in.DesiredCount = NetworkModeBridge, 5 }, nil},
 		{"task memory above the instance's", func(in *ProvisionInput) { in.Memory = 2048 },
 			[]string{"--memory: a task of 2048 MiB does not fit a t4g.small: of its 2048 MiB the agent offers tasks 1730 (3% kernel, 256 MiB reserved", "--memory 1730", "t4g.medium"}},

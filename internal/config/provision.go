@@ -282,12 +282,14 @@ func (p *Provision) checkNetwork(in ProvisionInput) error {
 		return Usagef("vpc-cidr", "conflicts with %s: give --vpc-cidr (and --private-subnets) for a new VPC, or --vpc-id and --subnet-ids for an existing one", existing)
 	case in.PrivateSubnets:
 		return Usagef("private-subnets", "builds private subnets in a new VPC and conflicts with %s: in an existing VPC give private subnets as --subnet-ids and public ones as --alb-subnet-ids", existing)
+	case in.VPCID == "" && len(subnets) > 0:
+		return Usagef("vpc-id", "--subnet-ids needs --vpc-id: give the VPC that holds those subnets (vpc-0123456789abcdef0)")
 	case in.VPCID == "":
-		return Usagef("vpc-id", "--subnet-ids and --alb-subnet-ids need --vpc-id: give the VPC that holds those subnets (vpc-0123456789abcdef0)")
+		return Usagef("vpc-id", "--alb-subnet-ids needs --vpc-id and --subnet-ids: give the VPC that holds those subnets (vpc-0123456789abcdef0)")
 	case !vpcIDRE.MatchString(in.VPCID):
 		return Usagef("vpc-id", "%q is not a VPC ID: use for example vpc-0123456789abcdef0", in.VPCID)
 	case len(subnets) == 0:
-		return Usagef("subnet-ids", "--vpc-id needs --subnet-ids: the subnets for instances and tasks, comma separated, in two or more availability zones")
+		return Usagef("subnet-ids", "--vpc-id needs --subnet-ids: give at least two subnets for instances and tasks, comma separated, in different availability zones")
 	case len(albSubnets) == 0 && len(subnets) < 2:
 		return Usagef("subnet-ids", "give at least two subnets in different availability zones, comma separated (an Application Load Balancer needs two; or give its public subnets as --alb-subnet-ids): got %d", len(subnets))
 	case len(albSubnets) == 1:
