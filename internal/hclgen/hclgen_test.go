@@ -283,3 +283,27 @@ func diffLines(want, got string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestSubnetSizing: every subnet of a new VPC fits in it, also the four of
+// --private-subnets in the smallest VPC (/24: four /26).
+func TestSubnetSizing(t *testing.T) {
+	cases := []struct {
+		cidr    string
+		private bool
+		want    []string
+	}{
+		{"10.0.0.0/16", false, []string{"cidrsubnet(aws_vpc.this.cidr_block, 8, count.index)"}},
+		{"10.0.0.0/24", false, []string{"cidrsubnet(aws_vpc.this.cidr_block, 1, count.index)"}},
+		{"10.0.0.0/16", true, []string{"cidrsubnet(aws_vpc.this.cidr_block, 8, count.index)", "cidrsubnet(aws_vpc.this.cidr_block, 8, count.index + 2)"}},
+		{"10.0.0.0/23", true, []string{"cidrsubnet(aws_vpc.this.cidr_block, 2, count.index)", "cidrsubnet(aws_vpc.this.cidr_block, 2, count.index + 2)"}},
+		{"10.0.0.0/24", true, []string{"cidrsubnet(aws_vpc.this.cidr_block, 2, count.index)", "cidrsubnet(aws_vpc.this.cidr_block, 2, count.index + 2)"}},
+	}
+	for _, tc := range cases {
+		src := string(mustRender(t, validated(t, func(in *config.ProvisionInput) { in.VPCCIDR, in.PrivateSubnets = tc.cidr, tc.private })))
+		for _, w := range tc.want {
+			if !strings.Contains(src, w) {
+				t.Errorf("%s private=%v: module lacks %q", tc.cidr, tc.private, w)
+			}
+		}
+	}
+}
