@@ -141,13 +141,17 @@ func (p *Provision) checkFit() error {
 	if !ok {
 		return Usagef("instance-type", "graviton-cd has no capacity figures (vCPUs, memory, ENIs) for %s: use a size of %s", p.InstanceType, strings.Join(capacityFamilies(), ", "))
 	}
+	larger := "a larger --instance-type"
+	if t := p.suggestType(1); t != "" {
+		larger += " such as " + t
+	}
 	if p.CPU > spec.VCPUs*cpuUnitsPerVCPU {
-		return Usagef("cpu", "a task of %d CPU units does not fit a %s (%d vCPUs = %d units): use --cpu %d or a larger --instance-type such as %s",
-			p.CPU, p.InstanceType, spec.VCPUs, spec.VCPUs*cpuUnitsPerVCPU, spec.VCPUs*cpuUnitsPerVCPU, p.suggestType(1))
+		return Usagef("cpu", "a task of %d CPU units does not fit a %s (%d vCPUs = %d units): use --cpu %d or %s",
+			p.CPU, p.InstanceType, spec.VCPUs, spec.VCPUs*cpuUnitsPerVCPU, spec.VCPUs*cpuUnitsPerVCPU, larger)
 	}
 	if p.Memory > spec.RegisteredMemoryMiB() {
-		return Usagef("memory", "a task of %d MiB does not fit a %s: of its %d MiB the agent offers tasks %d (%d%% kernel, %d MiB reserved for the agent and OS): use --memory %d or a larger --instance-type such as %s",
-			p.Memory, p.InstanceType, spec.MemoryMiB, spec.RegisteredMemoryMiB(), kernelMemoryPercent, ReservedMemoryMiB, max(spec.RegisteredMemoryMiB(), 128), p.suggestType(1))
+		return Usagef("memory", "a task of %d MiB does not fit a %s: of its %d MiB the agent offers tasks %d (%d%% kernel, %d MiB reserved for the agent and OS): use --memory %d or %s",
+			p.Memory, p.InstanceType, spec.MemoryMiB, spec.RegisteredMemoryMiB(), kernelMemoryPercent, ReservedMemoryMiB, max(spec.RegisteredMemoryMiB(), 128), larger)
 	}
 	if p.DesiredCount == 0 {
 		return nil
@@ -205,8 +209,9 @@ func (p *Provision) suggestType(need int) string {
 // capacityFamilies lists the families of the capacity table, for messages.
 func capacityFamilies() []string {
 	var out []string
+	specs := gravitonSpecs()
 	for _, f := range gravitonFamilies() {
-		if _, ok := gravitonSpecs()[f+".large"]; ok {
+		if _, ok := specs[f+".large"]; ok {
 			out = append(out, f)
 		}
 	}
