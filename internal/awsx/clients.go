@@ -129,6 +129,7 @@ type EC2 struct {
 	describeRouteTables      op[*ec2.DescribeRouteTablesInput, *ec2.DescribeRouteTablesOutput, *ec2.Options]
 	describeLaunchTemplates  op[*ec2.DescribeLaunchTemplatesInput, *ec2.DescribeLaunchTemplatesOutput, *ec2.Options]
 	describeInstances        op[*ec2.DescribeInstancesInput, *ec2.DescribeInstancesOutput, *ec2.Options]
+	describeNatGateways      op[*ec2.DescribeNatGatewaysInput, *ec2.DescribeNatGatewaysOutput, *ec2.Options]
 	terminateInstances       op[*ec2.TerminateInstancesInput, *ec2.TerminateInstancesOutput, *ec2.Options]
 }
 
@@ -143,6 +144,7 @@ func NewEC2(cfg aws.Config, optFns ...func(*ec2.Options)) EC2 {
 		describeRouteTables:      c.DescribeRouteTables,
 		describeLaunchTemplates:  c.DescribeLaunchTemplates,
 		describeInstances:        c.DescribeInstances,
+		describeNatGateways:      c.DescribeNatGateways,
 		terminateInstances:       c.TerminateInstances,
 	}
 }
@@ -180,6 +182,11 @@ func (x EC2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunch
 // DescribeInstances calls ec2:DescribeInstances.
 func (x EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, o ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	return x.describeInstances(ctx, in, o...)
+}
+
+// DescribeNatGateways calls ec2:DescribeNatGateways.
+func (x EC2) DescribeNatGateways(ctx context.Context, in *ec2.DescribeNatGatewaysInput, o ...func(*ec2.Options)) (*ec2.DescribeNatGatewaysOutput, error) {
+	return x.describeNatGateways(ctx, in, o...)
 }
 
 // TerminateInstances calls ec2:TerminateInstances.

@@ -41,7 +41,7 @@ func TestIAMPolicyPrintsJSON(t *testing.T) {
 			name:  "scoped to a stack, account and region; --output text is still JSON",
 			args:  []string{"--name", "demo", "--account-id", "123456789012", "--region", "eu-central-1", "--output", "text"},
 			allow: []string{"iam:CreateRole"},
-			contains: []string{`"arn:aws:iam::123456789012:role/demo-task-execution"`, `"arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/demo-alb/*"`,
+			contains: []string{`"arn:aws:iam::123456789012:role/demo-eu-central-1-task-execution"`, `"arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/demo-alb/*"`,
 				`"ecs-tasks.amazonaws.com"`},
 		},
 		{
@@ -103,7 +103,7 @@ func TestIAMPolicyForSmokeTestIsEmptyAndSaysWhy(t *testing.T) {
 func TestIAMPolicyNameFromEnvironment(t *testing.T) {
 	t.Setenv("GRAVITON_CD_NAME", "envstack")
 	code, out, stderr := run(t, "iam-policy", "--for", "provision")
-	if code != ExitOK || !strings.Contains(out, "role/envstack-ecs-instance") {
+	if code != ExitOK || !strings.Contains(out, "role/envstack-*-ecs-instance") {
 		t.Fatalf("exit %d, policy not scoped to GRAVITON_CD_NAME:\n%s\n%s", code, out, stderr)
 	}
 }

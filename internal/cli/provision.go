@@ -66,8 +66,10 @@ func provisionFlags() []ucli.Flag {
 		num("max-size", 2, "maximum instances in the Auto Scaling group"),
 		num("desired-capacity", 1, "initial instances (ECS managed scaling takes over)"),
 		str("vpc-cidr", config.DefaultVPCCIDR, "CIDR block of a new VPC with two public subnets (/16 to /24)"),
+		boolean("private-subnets", "new VPC: instances and tasks in two private subnets behind one NAT gateway (hourly and per-GB cost), the load balancer in the public ones"),
 		str("vpc-id", "", "existing VPC; with --subnet-ids instead of a new VPC"),
-		str("subnet-ids", "", "existing subnets, comma separated, in two or more availability zones"),
+		str("subnet-ids", "", "existing subnets for instances and tasks, comma separated, in two or more availability zones"),
+		str("alb-subnet-ids", "", "existing public subnets (a route to an internet gateway) for the load balancer, two or more AZs (default --subnet-ids)"),
 		str("image", config.DefaultImage, "initial container image (arm64 or multi-arch)"),
 		str("container-name", config.DefaultContainerName, "container name in the task definition"),
 		num("container-port", config.DefaultContainerPort, "port the container listens on"),
@@ -111,8 +113,8 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 		MinSize:      c.Int("min-size"), MaxSize: c.Int("max-size"), DesiredCapacity: c.Int("desired-capacity"),
 		// Only a given --vpc-cidr conflicts with --vpc-id: not its default, and
 		// not the empty value an orb passes for an unused parameter.
-		VPCCIDR: vpcCIDR,
-		VPCID:   str("vpc-id"), SubnetIDs: str("subnet-ids"),
+		VPCCIDR: vpcCIDR, PrivateSubnets: c.Bool("private-subnets"),
+		VPCID: str("vpc-id"), SubnetIDs: str("subnet-ids"), ALBSubnetIDs: str("alb-subnet-ids"),
 		Image: str("image"), ContainerName: str("container-name"),
 		ContainerPort: c.Int("container-port"), DesiredCount: c.Int("desired-count"),
 		CPU: c.Int("cpu"), Memory: c.Int("memory"),

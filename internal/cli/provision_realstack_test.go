@@ -205,7 +205,7 @@ func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	ctx := t.Context()
 	name := localstack.UniqueName(t, "hf")
 	iamc := iam.NewFromConfig(localstack.AWSConfig(t))
-	squatter := name + "-task-execution"
+	squatter := name + "-" + localstack.Region + "-task-execution" // IAM names carry the region (config.Provision.Names)
 	if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 aws.String(squatter),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),

@@ -54,9 +54,11 @@ type Provision struct {
 	MaxSize         int
 	DesiredCapacity int
 
-	VPCCIDR   string   // a new VPC when VPCID is empty
-	VPCID     string   // an existing VPC …
-	SubnetIDs []string // … and its subnets (two or more, in two AZs)
+	VPCCIDR        string   // a new VPC when VPCID is empty …
+	PrivateSubnets bool     // … with instances and tasks in private subnets behind one NAT gateway
+	VPCID          string   // an existing VPC …
+	SubnetIDs      []string // … its subnets for instances and tasks …
+	ALBSubnetIDs   []string // … and for the load balancer (SubnetIDs when not given)
 
 	Image            string
 	ContainerName    string
@@ -111,8 +113,10 @@ type ProvisionInput struct {
 	InstanceType                                           string
 	MinSize, MaxSize, DesiredCapacity                      int
 	VPCCIDR                                                string
+	PrivateSubnets                                         bool
 	VPCID                                                  string
 	SubnetIDs                                              string // comma separated
+	ALBSubnetIDs                                           string // comma separated
 	Image, ContainerName                                   string
 	ContainerPort, DesiredCount, CPU, Memory               int
 	HealthCheckPath, NetworkMode                           string
@@ -181,6 +185,8 @@ func ValidateProvision(in ProvisionInput) (Provision, error) {
 		p.checkTaskSize,
 		p.checkHealthCheckPath,
 		p.checkNetworkMode,
+		p.checkFit,
+		p.checkNames,
 		p.checkLogRetention,
 		func() (err error) { p.Tags, err = ParseTags(in.Tags); return err },
 		func() (err error) { p.State, err = checkState(in, p.Name, p.Region); return err },
@@ -196,12 +202,21 @@ func ValidateProvision(in ProvisionInput) (Provision, error) {
 	return p, nil
 }
 
+// Stack name lengths: the launch template needs 3 characters, and
+// "<name>-tg-<8 hex>" must fit a target group's 32.
+const (
+	minStackName = 3
+	maxStackName = 20
+)
+
 func checkStackName(n string) error {
 	switch {
 	case n == "":
-		return Usagef("name", "a stack name is required: 1-20 lowercase letters, digits and hyphens, starting with a letter (for example demo-app)")
-	case len(n) > 20:
-		return Usagef("name", "%q is %d characters: use at most 20 (it prefixes load balancer and target group names, which AWS caps at 32)", n, len(n))
+		return Usagef("name", "a stack name is required: %d-%d lowercase letters, digits and hyphens, starting with a letter (for example demo-app)", minStackName, maxStackName)
+	case len(n) < minStackName:
+		return Usagef("name", "%q is %d characters: use at least %d (it names the launch template, which EC2 wants 3 characters long at least)", n, len(n), minStackName)
+	case len(n) > maxStackName:
+		return Usagef("name", "%q is %d characters: use at most %d (it prefixes load balancer and target group names, which AWS caps at 32)", n, len(n), maxStackName)
 	case !stackNameRE.MatchString(n):
 		return Usagef("name", "%q is not a stack name: use lowercase letters, digits and hyphens, starting with a letter (for example demo-app)", n)
 	case strings.HasSuffix(n, "-"):
@@ -245,8 +260,8 @@ func (p *Provision) checkCapacity() error {
 		return Usagef("min-size", "%d is negative: use 0 or more instances", p.MinSize)
 	case p.MaxSize < 1:
 		return Usagef("max-size", "%d leaves no room for an instance: use 1 or more", p.MaxSize)
-	case p.MaxSize > 100:
-		return Usagef("max-size", "%d instances is more than this tool allows (100): raise it in AWS directly if you need more", p.MaxSize)
+	case p.MaxSize > maxInstances:
+		return Usagef("max-size", "%d instances is more than this tool allows (%d): raise it in AWS directly if you need more", p.MaxSize, maxInstances)
 	case p.MinSize > p.MaxSize:
 		return Usagef("min-size", "%d is above --max-size %d: make min-size <= desired-capacity <= max-size", p.MinSize, p.MaxSize)
 	case p.DesiredCapacity < p.MinSize || p.DesiredCapacity > p.MaxSize:
@@ -256,33 +271,55 @@ func (p *Provision) checkCapacity() error {
 }
 
 func (p *Provision) checkNetwork(in ProvisionInput) error {
-	subnets := splitComma(in.SubnetIDs)
-	if in.VPCID == "" && len(subnets) == 0 {
+	subnets, albSubnets := splitComma(in.SubnetIDs), splitComma(in.ALBSubnetIDs)
+	if in.VPCID == "" && len(subnets) == 0 && len(albSubnets) == 0 {
+		p.PrivateSubnets = in.PrivateSubnets
 		return p.checkVPCCIDR(in.VPCCIDR)
 	}
-	if in.VPCCIDR != "" {
-		return Usagef("vpc-cidr", "conflicts with --vpc-id/--subnet-ids: give --vpc-cidr for a new VPC, or --vpc-id and --subnet-ids for an existing one")
-	}
-	if in.VPCID == "" {
+	existing := "--vpc-id, --subnet-ids and --alb-subnet-ids"
+	switch {
+	case in.VPCCIDR != "":
+		return Usagef("vpc-cidr", "conflicts with %s: give --vpc-cidr (and --private-subnets) for a new VPC, or --vpc-id and --subnet-ids for an existing one", existing)
+	case in.PrivateSubnets:
+		return Usagef("private-subnets", "builds private subnets in a new VPC and conflicts with %s: in an existing VPC give private subnets as --subnet-ids and public ones as --alb-subnet-ids", existing)
+	case in.VPCID == "" && len(subnets) > 0:
 		return Usagef("vpc-id", "--subnet-ids needs --vpc-id: give the VPC that holds those subnets (vpc-0123456789abcdef0)")
-	}
-	if !vpcIDRE.MatchString(in.VPCID) {
+	case in.VPCID == "":
+		return Usagef("vpc-id", "--alb-subnet-ids needs --vpc-id and --subnet-ids: give the VPC that holds those subnets (vpc-0123456789abcdef0)")
+	case !vpcIDRE.MatchString(in.VPCID):
 		return Usagef("vpc-id", "%q is not a VPC ID: use for example vpc-0123456789abcdef0", in.VPCID)
+	case len(subnets) == 0:
+		return Usagef("subnet-ids", "--vpc-id needs --subnet-ids: give at least two subnets for instances and tasks, comma separated, in different availability zones")
+	case len(albSubnets) == 0 && len(subnets) < 2:
+		return Usagef("subnet-ids", "give at least two subnets in different availability zones, comma separated (an Application Load Balancer needs two; or give its public subnets as --alb-subnet-ids): got %d", len(subnets))
+	case len(albSubnets) == 1:
+		return Usagef("alb-subnet-ids", "give at least two public subnets in different availability zones, comma separated (an Application Load Balancer needs two): got 1")
 	}
-	if len(subnets) < 2 {
-		return Usagef("subnet-ids", "give at least two subnets in different availability zones, comma separated (an Application Load Balancer needs two): got %d", len(subnets))
+	if err := checkSubnetList("subnet-ids", subnets); err != nil {
+		return err
 	}
+	if err := checkSubnetList("alb-subnet-ids", albSubnets); err != nil {
+		return err
+	}
+	p.VPCID, p.SubnetIDs, p.ALBSubnetIDs = in.VPCID, subnets, albSubnets
+	if len(albSubnets) == 0 {
+		p.ALBSubnetIDs = subnets
+	}
+	return nil
+}
+
+// checkSubnetList checks subnet IDs' format and that none is given twice.
+func checkSubnetList(flag string, subnets []string) error {
 	seen := map[string]bool{}
 	for _, s := range subnets {
 		if !subnetIDRE.MatchString(s) {
-			return Usagef("subnet-ids", "%q is not a subnet ID: use for example subnet-0123456789abcdef0", s)
+			return Usagef(flag, "%q is not a subnet ID: use for example subnet-0123456789abcdef0", s)
 		}
 		if seen[s] {
-			return Usagef("subnet-ids", "%s is listed twice: give each subnet once", s)
+			return Usagef(flag, "%s is listed twice: give each subnet once", s)
 		}
 		seen[s] = true
 	}
-	p.VPCID, p.SubnetIDs = in.VPCID, subnets
 	return nil
 }
 

@@ -46,6 +46,8 @@ const (
 	OutputALBDNSName    = "alb_dns_name"
 	OutputURL           = "url"
 	OutputLogGroup      = "log_group"
+	OutputStackID       = "stack_id"  // the stack's identity (config.StackIDTagKey)
+	OutputEphemeral     = "ephemeral" // "true" or "false": may destroy --only-if-ephemeral remove it
 )
 
 // RenderRootModule renders main.tf for p. The output is terraform-fmt
@@ -84,6 +86,9 @@ type renderer struct {
 	f *hclwrite.File
 }
 
+// names are the AWS names of the stack's resources.
+func (r renderer) names() config.ResourceNames { return r.p.Names() }
+
 // named returns a resource name under the stack's prefix.
 func (r renderer) named(suffix string) string {
 	if suffix == "" {
@@ -92,13 +97,25 @@ func (r renderer) named(suffix string) string {
 	return r.p.Name + "-" + suffix
 }
 
-// stackTags are the tags every resource carries: the stack tag and the user's.
+// stackTags are the tags every resource carries: the stack tag, the stack's
+// identity (once the lifecycle has given it one) and the user's.
 func (r renderer) stackTags() cty.Value {
-	m := map[string]cty.Value{config.StackTagKey: cty.StringVal(r.p.Name)}
-	for _, t := range r.p.Tags {
+	m := map[string]cty.Value{}
+	for _, t := range r.tagList() {
 		m[t.Key] = cty.StringVal(t.Value)
 	}
 	return cty.MapVal(m)
+}
+
+// tagList is stackTags as a list sorted by key.
+func (r renderer) tagList() []config.Tag {
+	tags := []config.Tag{{Key: config.StackTagKey, Value: r.p.Name}}
+	if r.p.StackID != "" {
+		tags = append(tags, config.Tag{Key: config.StackIDTagKey, Value: r.p.StackID})
+	}
+	tags = append(tags, r.p.Tags...)
+	sort.SliceStable(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	return tags
 }
 
 // nameTag is the Name tag of one resource (default_tags adds the rest).
@@ -163,10 +180,13 @@ func (r renderer) provider(root *hclwrite.Body) {
 // locals holds the network every other section refers to, new or existing.
 func (r renderer) locals(root *hclwrite.Body) {
 	l := block(root, "locals")
-	if r.p.VPCID != "" {
-		set(l, "vpc_id", r.p.VPCID, "subnet_ids", r.p.SubnetIDs)
-	} else {
-		set(l, "vpc_id", expr("aws_vpc.this.id"), "subnet_ids", expr("aws_subnet.public[*].id"))
+	switch {
+	case r.p.VPCID != "":
+		set(l, "vpc_id", r.p.VPCID, "subnet_ids", r.p.SubnetIDs, "alb_subnet_ids", r.p.ALBSubnetIDs)
+	case r.p.PrivateSubnets:
+		set(l, "vpc_id", expr("aws_vpc.this.id"), "subnet_ids", expr("aws_subnet.private[*].id"), "alb_subnet_ids", expr("aws_subnet.public[*].id"))
+	default:
+		set(l, "vpc_id", expr("aws_vpc.this.id"), "subnet_ids", expr("aws_subnet.public[*].id"), "alb_subnet_ids", expr("aws_subnet.public[*].id"))
 	}
 	set(l, "stack_tags", r.stackTags())
 }
@@ -191,34 +211,91 @@ func (r renderer) network(root *hclwrite.Body) {
 	set(igw, "vpc_id", expr("aws_vpc.this.id"), "tags", nameTag(r.named("")))
 	root.AppendNewline()
 
-	// Two public subnets in two AZs: an ALB needs two. Each takes a /24 of
-	// a /16 (newbits shrinks for smaller VPCs, never below 1).
-	newbits := max(24-vpcPrefixBits(r.p.VPCCIDR), 1)
-	sn := block(root, "resource", "aws_subnet", "public")
+	// Two subnets per tier in two AZs: an ALB needs two. Each takes a /24 of
+	// a /16 (newbits grows for smaller VPCs until all subnets fit).
+	subnetBits := 1 // 2 subnets
+	if r.p.PrivateSubnets {
+		subnetBits = 2 // 4 subnets
+	}
+	newbits := max(24-vpcPrefixBits(r.p.VPCCIDR), subnetBits)
+	r.subnets(root, "public", newbits, 0, !r.p.PrivateSubnets)
+	root.AppendNewline()
+	r.routeTable(root, "public", "gateway_id", "aws_internet_gateway.this.id")
+
+	if !r.p.PrivateSubnets {
+		return
+	}
+	// Instances and tasks in private subnets reach image registries and AWS
+	// APIs through one NAT gateway (one AZ: a NAT per AZ would double its
+	// hourly cost; an AZ outage then cuts outbound traffic, not inbound).
+	root.AppendNewline()
+	eip := block(root, "resource", "aws_eip", "nat")
+	set(eip, "domain", "vpc", "tags", nameTag(r.named("nat")))
+	root.AppendNewline()
+	nat := block(root, "resource", "aws_nat_gateway", "this")
+	set(nat,
+		"allocation_id", expr("aws_eip.nat.id"),
+		"subnet_id", expr("aws_subnet.public[0].id"),
+		"tags", nameTag(r.named("")),
+	)
+	nat.AppendNewline()
+	// The NAT gateway forwards through its subnet's route to the internet
+	// gateway: create it after that route, destroy it before.
+	set(nat, "depends_on", expr("[aws_route_table_association.public]"))
+	root.AppendNewline()
+	r.subnets(root, "private", newbits, 2, false)
+	root.AppendNewline()
+	r.routeTable(root, "private", "nat_gateway_id", "aws_nat_gateway.this.id")
+}
+
+// subnets writes aws_subnet.<tier>: two subnets in two AZs, numbered from
+// first within the VPC's CIDR.
+func (r renderer) subnets(root *hclwrite.Body, tier string, newbits, first int, publicIPs bool) {
+	index := expr("count.index")
+	if first > 0 {
+		index = expr(fmt.Sprintf("count.index + %d", first))
+	}
+	sn := block(root, "resource", "aws_subnet", tier)
 	set(sn,
 		"count", 2,
 		"vpc_id", expr("aws_vpc.this.id"),
-		"cidr_block", call("cidrsubnet", expr("aws_vpc.this.cidr_block"), lit(newbits), expr("count.index")),
+		"cidr_block", call("cidrsubnet", expr("aws_vpc.this.cidr_block"), lit(newbits), index),
 		"availability_zone", expr("data.aws_availability_zones.available.names[count.index]"),
-		"map_public_ip_on_launch", true,
-		"tags", object(kv{"Name", call("format", lit("%s-public-%d"), lit(r.p.Name), expr("count.index"))}),
+		"map_public_ip_on_launch", publicIPs,
+		"tags", object(kv{"Name", call("format", lit("%s-"+tier+"-%d"), lit(r.p.Name), expr("count.index"))}),
 	)
-	root.AppendNewline()
+}
 
-	rt := block(root, "resource", "aws_route_table", "public")
+// routeTable writes aws_route_table.<tier> with a default route to target
+// and its association with aws_subnet.<tier>.
+func (r renderer) routeTable(root *hclwrite.Body, tier, targetAttr, target string) {
+	rt := block(root, "resource", "aws_route_table", tier)
 	set(rt, "vpc_id", expr("aws_vpc.this.id"))
 	rt.AppendNewline()
-	set(block(rt, "route"), "cidr_block", "0.0.0.0/0", "gateway_id", expr("aws_internet_gateway.this.id"))
+	set(block(rt, "route"), "cidr_block", "0.0.0.0/0", targetAttr, expr(target))
 	rt.AppendNewline()
-	set(rt, "tags", nameTag(r.named("public")))
+	set(rt, "tags", nameTag(r.named(tier)))
 	root.AppendNewline()
 
-	rta := block(root, "resource", "aws_route_table_association", "public")
+	rta := block(root, "resource", "aws_route_table_association", tier)
 	set(rta,
 		"count", 2,
-		"subnet_id", expr("aws_subnet.public[count.index].id"),
-		"route_table_id", expr("aws_route_table.public.id"),
+		"subnet_id", expr("aws_subnet."+tier+"[count.index].id"),
+		"route_table_id", expr("aws_route_table."+tier+".id"),
 	)
+}
+
+// instanceRoutes is the route table association the instances' subnets
+// need for outbound traffic, in a new VPC ("" in an existing one).
+func (r renderer) instanceRoutes() string {
+	switch {
+	case r.p.VPCID != "":
+		return ""
+	case r.p.PrivateSubnets:
+		return "aws_route_table_association.private"
+	default:
+		return "aws_route_table_association.public"
+	}
 }
 
 func vpcPrefixBits(cidr string) int {
@@ -323,19 +400,20 @@ func (r renderer) iam(root *hclwrite.Body) {
 		)
 		root.AppendNewline()
 	}
-	role("instance", r.named("ecs-instance"), "ec2.amazonaws.com", "AmazonEC2ContainerServiceforEC2Role")
-	role("task_execution", r.named("task-execution"), "ecs-tasks.amazonaws.com", "AmazonECSTaskExecutionRolePolicy")
+	n := r.names()
+	role("instance", n.InstanceRole, "ec2.amazonaws.com", "AmazonEC2ContainerServiceforEC2Role")
+	role("task_execution", n.TaskExecutionRole, "ecs-tasks.amazonaws.com", "AmazonECSTaskExecutionRolePolicy")
 
 	ip := block(root, "resource", "aws_iam_instance_profile", "instance")
-	set(ip, "name", r.named("ecs-instance"), "role", expr("aws_iam_role.instance.name"))
+	set(ip, "name", n.InstanceProfile, "role", expr("aws_iam_role.instance.name"))
 }
 
 func (r renderer) cluster(root *hclwrite.Body) {
 	lg := block(root, "resource", "aws_cloudwatch_log_group", "app")
-	set(lg, "name", "/ecs/"+r.p.Name, "retention_in_days", r.p.LogRetentionDays)
+	set(lg, "name", r.names().LogGroup, "retention_in_days", r.p.LogRetentionDays)
 	root.AppendNewline()
 
-	set(block(root, "resource", "aws_ecs_cluster", "this"), "name", r.p.Name)
+	set(block(root, "resource", "aws_ecs_cluster", "this"), "name", r.names().Cluster)
 }
 
 // capacity: Graviton instances from a launch template, in an ASG that ECS
@@ -346,7 +424,7 @@ func (r renderer) capacity(root *hclwrite.Body) {
 
 	lt := block(root, "resource", "aws_launch_template", "this")
 	set(lt,
-		"name", r.p.Name,
+		"name", r.names().LaunchTemplate,
 		"image_id", expr("data.aws_ssm_parameter.ecs_ami.insecure_value"),
 		"instance_type", r.p.InstanceType,
 		"vpc_security_group_ids", expr("[aws_security_group.instances.id]"),
@@ -356,6 +434,12 @@ func (r renderer) capacity(root *hclwrite.Body) {
 			lit("#!/bin/bash"),
 			call("format", lit("echo ECS_CLUSTER=%s >> /etc/ecs/ecs.config"), expr("aws_ecs_cluster.this.name")),
 			lit("echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config"),
+			// awsvpc tasks have their own network namespace, which the hop
+			// limit below does not cover: the agent blocks IMDS for them.
+			lit("echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config"),
+			// Memory the capacity check (config) keeps from tasks for the
+			// agent, Docker and the OS.
+			lit(fmt.Sprintf("echo ECS_RESERVED_MEMORY=%d >> /etc/ecs/ecs.config", config.ReservedMemoryMiB)),
 			lit(""),
 		))),
 	)
@@ -365,7 +449,9 @@ func (r renderer) capacity(root *hclwrite.Body) {
 	set(block(lt, "metadata_options"),
 		"http_endpoint", "enabled",
 		"http_tokens", "required", // IMDSv2 only
-		"http_put_response_hop_limit", 1, // containers cannot reach instance credentials
+		// Bridge-mode containers are one hop away and cannot reach instance
+		// credentials; awsvpc tasks are kept out by ECS_AWSVPC_BLOCK_IMDS.
+		"http_put_response_hop_limit", 1,
 	)
 	lt.AppendNewline()
 	bdm := block(lt, "block_device_mappings")
@@ -397,7 +483,7 @@ func (r renderer) capacity(root *hclwrite.Body) {
 
 	asg := block(root, "resource", "aws_autoscaling_group", "this")
 	set(asg,
-		"name", r.p.Name,
+		"name", r.names().AutoScalingGroup,
 		"min_size", r.p.MinSize,
 		"max_size", r.p.MaxSize,
 		"desired_capacity", r.p.DesiredCapacity,
@@ -411,20 +497,31 @@ func (r renderer) capacity(root *hclwrite.Body) {
 	asg.AppendNewline()
 	set(block(asg, "launch_template"), "id", expr("aws_launch_template.this.id"), "version", expr("aws_launch_template.this.latest_version"))
 	asg.AppendNewline()
-	asgTags := []config.Tag{{Key: "AmazonECSManaged", Value: "true"}, {Key: "Name", Value: r.named("instance")}, {Key: config.StackTagKey, Value: r.p.Name}}
-	asgTags = append(asgTags, r.p.Tags...)
+	asgTags := append([]config.Tag{{Key: "AmazonECSManaged", Value: "true"}, {Key: "Name", Value: r.named("instance")}}, r.tagList()...)
 	sort.SliceStable(asgTags, func(i, j int) bool { return asgTags[i].Key < asgTags[j].Key })
 	for _, t := range asgTags {
 		set(block(asg, "tag"), "key", t.Key, "value", t.Value, "propagate_at_launch", true)
 		asg.AppendNewline()
 	}
+	// The instances need, for as long as they run, a route out (to register
+	// and to hear of and report task stops) and the instance role's policy
+	// (the instance profile comes through the launch template). Terraform
+	// destroys in reverse dependency order, so with these edges the service,
+	// the capacity provider and this group (with its instances) are gone
+	// before any of them; and no instance launches before they exist.
+	asgNeeds := []string{"aws_iam_role_policy_attachment.instance"}
+	if rt := r.instanceRoutes(); rt != "" {
+		asgNeeds = append([]string{rt}, asgNeeds...)
+	}
+	set(asg, "depends_on", refList(asgNeeds...))
+	asg.AppendNewline()
 	lc := block(asg, "lifecycle")
 	// ECS managed scaling owns desired capacity once the stack runs.
 	set(lc, "ignore_changes", expr("[desired_capacity]"))
 	root.AppendNewline()
 
 	cp := block(root, "resource", "aws_ecs_capacity_provider", "this")
-	set(cp, "name", r.p.Name)
+	set(cp, "name", r.names().CapacityProvider)
 	cp.AppendNewline()
 	ap := block(cp, "auto_scaling_group_provider")
 	set(ap,
@@ -456,25 +553,28 @@ func (r renderer) capacity(root *hclwrite.Body) {
 func (r renderer) loadBalancer(root *hclwrite.Body) {
 	lb := block(root, "resource", "aws_lb", "this")
 	set(lb,
-		"name", r.named("alb"),
+		"name", r.names().LoadBalancer,
 		"load_balancer_type", "application",
 		"internal", false,
 		"security_groups", expr("[aws_security_group.alb.id]"),
-		"subnets", expr("local.subnet_ids"),
+		"subnets", expr("local.alb_subnet_ids"),
 		"drop_invalid_header_fields", true,
 	)
+	if r.p.VPCID == "" {
+		// An internet-facing load balancer needs its subnets' route to the
+		// internet gateway; and the gateway cannot be detached while the
+		// load balancer's public addresses are mapped.
+		lb.AppendNewline()
+		set(lb, "depends_on", expr("[aws_route_table_association.public]"))
+	}
 	root.AppendNewline()
 
-	targetType := "ip"
-	if !r.awsvpc() {
-		targetType = "instance"
-	}
 	tg := block(root, "resource", "aws_lb_target_group", "app")
 	set(tg,
-		"name", r.named("tg"),
+		"name", r.names().TargetGroup,
 		"port", r.p.ContainerPort,
 		"protocol", "HTTP",
-		"target_type", targetType,
+		"target_type", r.p.TargetType(),
 		"vpc_id", expr("local.vpc_id"),
 		// The 300 s default would add five minutes to every deploy.
 		"deregistration_delay", 15,
@@ -488,6 +588,11 @@ func (r renderer) loadBalancer(root *hclwrite.Body) {
 		"healthy_threshold", 2,
 		"unhealthy_threshold", 3,
 	)
+	tg.AppendNewline()
+	// A new port, target type or VPC replaces the group. Its name carries a
+	// hash of those, so the new group is created, the listener and service
+	// move to it, and only then is the old one (still in use) destroyed.
+	set(block(tg, "lifecycle"), "create_before_destroy", true)
 	root.AppendNewline()
 
 	ln := block(root, "resource", "aws_lb_listener", "http")
@@ -507,7 +612,7 @@ func (r renderer) service(root *hclwrite.Body) {
 	}
 	td := block(root, "resource", "aws_ecs_task_definition", "app")
 	set(td,
-		"family", r.p.Name,
+		"family", r.names().TaskFamily,
 		"network_mode", r.p.NetworkMode,
 		"requires_compatibilities", []string{"EC2"},
 		"cpu", fmt.Sprint(r.p.CPU),
@@ -538,7 +643,7 @@ func (r renderer) service(root *hclwrite.Body) {
 
 	svc := block(root, "resource", "aws_ecs_service", "app")
 	set(svc,
-		"name", r.p.Name,
+		"name", r.names().Service,
 		"cluster", expr("aws_ecs_cluster.this.id"),
 		"task_definition", expr("aws_ecs_task_definition.app.arn"),
 		"desired_count", r.p.DesiredCount,
@@ -571,15 +676,24 @@ func (r renderer) service(root *hclwrite.Body) {
 		)
 		svc.AppendNewline()
 	}
-	set(svc, "depends_on", expr("[aws_lb_listener.http, aws_ecs_cluster_capacity_providers.this]"))
+	// The target group must be attached to the load balancer before a
+	// service can use it; the capacity provider association comes before
+	// the service that uses it, and through it the instances and all they
+	// need (see the Auto Scaling group). Tasks pull images and write logs
+	// with the execution role: its policy is attached first and detached
+	// only after the service and its tasks are gone (the aws_ecs_service
+	// documentation warns of a service stuck in DRAINING otherwise).
+	set(svc, "depends_on", refList("aws_lb_listener.http", "aws_ecs_cluster_capacity_providers.this", "aws_iam_role_policy_attachment.task_execution"))
 	svc.AppendNewline()
-	// deploy ships new task definition revisions: a later provision must not
-	// revert them. A strategy change needs a forced new deployment anyway
-	// (and moto drops the strategy, which would look like drift).
-	ignore := "[task_definition, capacity_provider_strategy]"
+	// deploy owns the task definition revision and, once the service exists,
+	// its desired count (deploy --desired-count): a later provision must not
+	// revert them (docs/ownership-of-settings.md). A strategy change needs a
+	// forced new deployment anyway (and moto drops the strategy, which would
+	// look like drift).
+	ignore := "[task_definition, desired_count, capacity_provider_strategy]"
 	if r.emulator() {
 		// moto does not store these; without this a second plan shows drift.
-		ignore = "[task_definition, capacity_provider_strategy, availability_zone_rebalancing, enable_ecs_managed_tags, health_check_grace_period_seconds]"
+		ignore = "[task_definition, desired_count, capacity_provider_strategy, availability_zone_rebalancing, enable_ecs_managed_tags, health_check_grace_period_seconds]"
 	}
 	set(block(svc, "lifecycle"), "ignore_changes", expr(ignore))
 }
@@ -598,6 +712,8 @@ func (r renderer) outputs(root *hclwrite.Body) {
 		{OutputALBDNSName, "DNS name of the load balancer", expr("aws_lb.this.dns_name")},
 		{OutputURL, "URL of the service", call("format", lit("http://%s"), expr("aws_lb.this.dns_name"))},
 		{OutputLogGroup, "CloudWatch Logs group of the tasks", expr("aws_cloudwatch_log_group.app.name")},
+		{OutputStackID, "identity of the stack, on every resource as the " + config.StackIDTagKey + " tag", lit(r.p.StackID)},
+		{OutputEphemeral, "true when the stack is throwaway (destroy --only-if-ephemeral removes it)", lit(fmt.Sprint(r.p.Ephemeral))},
 	}
 	for i, o := range outs {
 		if i > 0 {

@@ -44,6 +44,19 @@ func validated(t *testing.T, edit func(*config.ProvisionInput)) config.Provision
 	return p
 }
 
+// goldenCases are the names of testdata/<name>.tf.golden.
+func goldenCases() []string {
+	return []string{"new-vpc", "existing-subnets", "bridge", "emulator-s3-state", "private-subnets", "alb-subnets"}
+}
+
+// withIdentity gives p what the stack lifecycle sets: an identity and the
+// ephemeral mark.
+func withIdentity(p config.Provision) config.Provision {
+	p.StackID = "0123456789abcdef0123456789abcdef"
+	p.Ephemeral = true
+	return p
+}
+
 func TestRenderRootModuleGolden(t *testing.T) {
 	cases := []struct {
 		name string
@@ -63,14 +76,20 @@ func TestRenderRootModuleGolden(t *testing.T) {
 			in.StateBackend = "s3"
 			in.StateBucket = "tf-state"
 		}},
+		{"private-subnets", func(in *config.ProvisionInput) { in.PrivateSubnets = true }},
+		{"alb-subnets", func(in *config.ProvisionInput) {
+			in.VPCID = "vpc-0123456789abcdef0"
+			in.SubnetIDs = "subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2"
+			in.ALBSubnetIDs = "subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2"
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := RenderRootModule(validated(t, tc.edit))
+			got, err := RenderRootModule(withIdentity(validated(t, tc.edit)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := RenderRootModule(validated(t, tc.edit))
+			again, _ := RenderRootModule(withIdentity(validated(t, tc.edit)))
 			if !bytes.Equal(got, again) {
 				t.Fatal("two renders of the same input differ")
 			}
@@ -138,7 +157,9 @@ func TestRenderRootModuleHardening(t *testing.T) {
 		`cpu_architecture        = "ARM64"`,
 		`protect_from_scale_in = true`,
 		`managed_termination_protection = "ENABLED"`,
-		`ignore_changes = [task_definition, capacity_provider_strategy]`,
+		`ignore_changes = [task_definition, desired_count, capacity_provider_strategy]`,
+		`echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config`,
+		`create_before_destroy = true`,
 		`"graviton-cd:stack" = "demo"`,
 		`version = ">= 5.100, < 7.0"`,
 		"AmazonEC2ContainerServiceforEC2Role",
@@ -198,7 +219,7 @@ func TestRenderRootModuleInjection(t *testing.T) {
 }
 
 func TestRenderRootModuleFmtCanonical(t *testing.T) {
-	for _, name := range []string{"new-vpc", "existing-subnets", "bridge", "emulator-s3-state"} {
+	for _, name := range goldenCases() {
 		src, err := os.ReadFile(filepath.Join("testdata", name+".tf.golden"))
 		if err != nil {
 			t.Fatal(err)
@@ -261,4 +282,28 @@ func diffLines(want, got string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestSubnetSizing: every subnet of a new VPC fits in it, also the four of
+// --private-subnets in the smallest VPC (/24: four /26).
+func TestSubnetSizing(t *testing.T) {
+	cases := []struct {
+		cidr    string
+		private bool
+		want    []string
+	}{
+		{"10.0.0.0/16", false, []string{"cidrsubnet(aws_vpc.this.cidr_block, 8, count.index)"}},
+		{"10.0.0.0/24", false, []string{"cidrsubnet(aws_vpc.this.cidr_block, 1, count.index)"}},
+		{"10.0.0.0/16", true, []string{"cidrsubnet(aws_vpc.this.cidr_block, 8, count.index)", "cidrsubnet(aws_vpc.this.cidr_block, 8, count.index + 2)"}},
+		{"10.0.0.0/23", true, []string{"cidrsubnet(aws_vpc.this.cidr_block, 2, count.index)", "cidrsubnet(aws_vpc.this.cidr_block, 2, count.index + 2)"}},
+		{"10.0.0.0/24", true, []string{"cidrsubnet(aws_vpc.this.cidr_block, 2, count.index)", "cidrsubnet(aws_vpc.this.cidr_block, 2, count.index + 2)"}},
+	}
+	for _, tc := range cases {
+		src := string(mustRender(t, validated(t, func(in *config.ProvisionInput) { in.VPCCIDR, in.PrivateSubnets = tc.cidr, tc.private })))
+		for _, w := range tc.want {
+			if !strings.Contains(src, w) {
+				t.Errorf("%s private=%v: module lacks %q", tc.cidr, tc.private, w)
+			}
+		}
+	}
 }

@@ -28,17 +28,17 @@ type NamedResource struct {
 // NamedResources lists, in module order, every resource RenderRootModule
 // creates under a fixed name. A test keeps the list in step with the module.
 func NamedResources(p config.Provision) []NamedResource {
-	r := renderer{p: p}
+	n := p.Names()
 	return []NamedResource{
-		{"aws_iam_role.instance", KindIAMRole, r.named("ecs-instance")},
-		{"aws_iam_role.task_execution", KindIAMRole, r.named("task-execution")},
-		{"aws_iam_instance_profile.instance", KindIAMInstanceProfile, r.named("ecs-instance")},
-		{"aws_cloudwatch_log_group.app", KindLogGroup, "/ecs/" + p.Name},
-		{"aws_ecs_cluster.this", KindECSCluster, p.Name},
-		{"aws_launch_template.this", KindLaunchTemplate, p.Name},
-		{"aws_autoscaling_group.this", KindAutoScalingGroup, p.Name},
-		{"aws_ecs_capacity_provider.this", KindECSCapacityProvider, p.Name},
-		{"aws_lb.this", KindLoadBalancer, r.named("alb")},
-		{"aws_lb_target_group.app", KindTargetGroup, r.named("tg")},
+		{"aws_iam_role.instance", KindIAMRole, n.InstanceRole},
+		{"aws_iam_role.task_execution", KindIAMRole, n.TaskExecutionRole},
+		{"aws_iam_instance_profile.instance", KindIAMInstanceProfile, n.InstanceProfile},
+		{"aws_cloudwatch_log_group.app", KindLogGroup, n.LogGroup},
+		{"aws_ecs_cluster.this", KindECSCluster, n.Cluster},
+		{"aws_launch_template.this", KindLaunchTemplate, n.LaunchTemplate},
+		{"aws_autoscaling_group.this", KindAutoScalingGroup, n.AutoScalingGroup},
+		{"aws_ecs_capacity_provider.this", KindECSCapacityProvider, n.CapacityProvider},
+		{"aws_lb.this", KindLoadBalancer, n.LoadBalancer},
+		{"aws_lb_target_group.app", KindTargetGroup, n.TargetGroup},
 	}
 }

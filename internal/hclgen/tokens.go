@@ -113,3 +113,13 @@ func set(b *hclwrite.Body, pairs ...any) {
 		b.SetAttributeRaw(pairs[i].(string), lit(pairs[i+1]))
 	}
 }
+
+// refList renders a tuple of references to resources of this module, as
+// depends_on takes them.
+func refList(addrs ...string) hclwrite.Tokens {
+	elems := make([]hclwrite.Tokens, len(addrs))
+	for i, a := range addrs {
+		elems[i] = expr(a)
+	}
+	return tuple(elems...)
+}

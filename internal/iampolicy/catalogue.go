@@ -75,6 +75,9 @@ func catalogue() []grant {
 				{"ec2:DescribeVpcAttribute", tfRead, "provider: aws_vpc reads enable_dns_support, enable_dns_hostnames and address-usage metrics"},
 				{"ec2:DescribeNetworkAcls", tfRead, "provider: aws_vpc reads the VPC's default network ACL"},
 				{"ec2:DescribeSubnets", tfRead | dest, "provider: aws_subnet; tool: leftover check"},
+				{"ec2:DescribeNatGateways", tfRead, "provider: aws_nat_gateway (--private-subnets)"},
+				{"ec2:DescribeAddresses", tfRead, "provider: aws_eip, the NAT gateway's address (--private-subnets)"},
+				{"ec2:DescribeAddressesAttribute", tfRead, "provider: aws_eip reads its reverse DNS record"},
 				{"ec2:DescribeInternetGateways", tfRead | dest, "provider: aws_internet_gateway and its attachment; tool: leftover check"},
 				{"ec2:DescribeRouteTables", tfRead | dest, "provider: aws_route_table, aws_route_table_association and the VPC's main route table; tool: leftover check"},
 				{"ec2:DescribeSecurityGroups", tfRead | dest, "provider: aws_security_group and the VPC's default group; tool: leftover check"},
@@ -97,6 +100,8 @@ func catalogue() []grant {
 				{"ec2:ModifySubnetAttribute", prov, "provider: aws_subnet sets map_public_ip_on_launch"},
 				{"ec2:CreateInternetGateway", prov, "provider: aws_internet_gateway"},
 				{"ec2:AttachInternetGateway", prov, "provider: aws_internet_gateway attaches to the VPC"},
+				{"ec2:AllocateAddress", prov, "provider: aws_eip for the NAT gateway (--private-subnets)"},
+				{"ec2:CreateNatGateway", prov, "provider: aws_nat_gateway (--private-subnets)"},
 				{"ec2:CreateRouteTable", prov, "provider: aws_route_table"},
 				{"ec2:CreateRoute", prov, "provider: aws_route_table's default route to the internet gateway"},
 				{"ec2:AssociateRouteTable", prov, "provider: aws_route_table_association"},
@@ -127,6 +132,9 @@ func catalogue() []grant {
 				{"ec2:DeleteInternetGateway", tfDelete, "provider: aws_internet_gateway"},
 				{"ec2:DeleteRoute", tfDelete, "provider: aws_route_table removes routes that changed"},
 				{"ec2:DeleteRouteTable", tfDelete, "provider: aws_route_table"},
+				{"ec2:DeleteNatGateway", tfDelete, "provider: aws_nat_gateway"},
+				{"ec2:DisassociateAddress", tfDelete, "provider: aws_eip detaches from the NAT gateway's association before release"},
+				{"ec2:ReleaseAddress", tfDelete, "provider: aws_eip"},
 				{"ec2:DeleteSecurityGroup", tfDelete, "provider: aws_security_group"},
 				{"ec2:DeleteLaunchTemplate", tfDelete, "provider: aws_launch_template"},
 				{"ec2:TerminateInstances", dest, "tool: terminates instances still running after their Auto Scaling group is gone"},
@@ -207,13 +215,14 @@ func catalogue() []grant {
 		},
 		{
 			// Load balancer, target group and listener ARNs start with the
-			// names the module gives them: <stack>-alb and <stack>-tg.
+			// names the module gives them: <stack>-alb and <stack>-tg-<8 hex>
+			// (config.Provision.Names; ? matches exactly one character).
 			sid: "ELBStackResources",
 			resources: func(s scope) []string {
 				return []string{
 					s.arn("elasticloadbalancing", "loadbalancer/app/"+s.stack+"-alb/*"),
 					s.arn("elasticloadbalancing", "listener/app/"+s.stack+"-alb/*"),
-					s.arn("elasticloadbalancing", "targetgroup/"+s.stack+"-tg/*"),
+					s.arn("elasticloadbalancing", "targetgroup/"+s.stack+"-tg-????????/*"),
 				}
 			},
 			actions: []action{
@@ -234,15 +243,16 @@ func catalogue() []grant {
 			},
 		},
 		{
-			// The module names its roles <stack>-ecs-instance and
-			// <stack>-task-execution, and the instance profile
-			// <stack>-ecs-instance: nothing else can be touched.
+			// The module names its roles <stack>-<region>-ecs-instance and
+			// <stack>-<region>-task-execution, and the instance profile
+			// <stack>-<region>-ecs-instance (IAM names are global to the
+			// account): nothing else can be touched.
 			sid: "IAMStackRoles",
 			resources: func(s scope) []string {
 				return []string{
-					s.iam("role/" + s.stack + "-ecs-instance"),
-					s.iam("role/" + s.stack + "-task-execution"),
-					s.iam("instance-profile/" + s.stack + "-ecs-instance"),
+					s.iam("role/" + s.iamPrefix() + "-ecs-instance"),
+					s.iam("role/" + s.iamPrefix() + "-task-execution"),
+					s.iam("instance-profile/" + s.iamPrefix() + "-ecs-instance"),
 				}
 			},
 			actions: []action{
@@ -268,7 +278,7 @@ func catalogue() []grant {
 			// role cannot attach AdministratorAccess to a role it creates.
 			sid: "IAMAttachECSManagedPolicies",
 			resources: func(s scope) []string {
-				return []string{s.iam("role/" + s.stack + "-ecs-instance"), s.iam("role/" + s.stack + "-task-execution")}
+				return []string{s.iam("role/" + s.iamPrefix() + "-ecs-instance"), s.iam("role/" + s.iamPrefix() + "-task-execution")}
 			},
 			condition: func(s scope) Condition {
 				return Condition{"ArnEquals": {"iam:PolicyARN": {
@@ -288,7 +298,7 @@ func catalogue() []grant {
 			// naming that profile.
 			sid: "IAMPassInstanceRole",
 			resources: func(s scope) []string {
-				return []string{s.iam("role/" + s.stack + "-ecs-instance")}
+				return []string{s.iam("role/" + s.iamPrefix() + "-ecs-instance")}
 			},
 			condition: func(scope) Condition {
 				return Condition{"StringEquals": {"iam:PassedToService": {"ec2.amazonaws.com"}}}
@@ -304,7 +314,7 @@ func catalogue() []grant {
 			// definition names one, must be added to this statement.
 			sid: "IAMPassTaskExecutionRole",
 			resources: func(s scope) []string {
-				return []string{s.iam("role/" + s.stack + "-task-execution")}
+				return []string{s.iam("role/" + s.iamPrefix() + "-task-execution")}
 			},
 			condition: func(scope) Condition {
 				return Condition{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}}

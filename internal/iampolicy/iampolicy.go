@@ -238,6 +238,10 @@ func newScope(o Options) scope {
 	return s
 }
 
+// iamPrefix starts the names of the stack's IAM roles and instance profile:
+// <stack>-<region>, as config.Provision.Names gives them.
+func (s scope) iamPrefix() string { return s.stack + "-" + s.region }
+
 // partition returns the ARN partition of a region.
 func partition(region string) string {
 	switch {

@@ -54,6 +54,7 @@ type EC2API interface {
 	DescribeRouteTables(context.Context, *ec2.DescribeRouteTablesInput, ...func(*ec2.Options)) (*ec2.DescribeRouteTablesOutput, error)
 	DescribeLaunchTemplates(context.Context, *ec2.DescribeLaunchTemplatesInput, ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error)
 	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeNatGateways(context.Context, *ec2.DescribeNatGatewaysInput, ...func(*ec2.Options)) (*ec2.DescribeNatGatewaysOutput, error)
 }
 
 // AutoScalingAPI is the part of EC2 Auto Scaling the check uses.
@@ -214,7 +215,8 @@ func (c *Checker) tagged(ctx context.Context, stack string) ([]Resource, error) 
 
 // isInactive reports tagged ARNs that stay visible after deletion: ECS
 // INACTIVE task definition revisions (kept by AWS, cost nothing), deleted
-// (INACTIVE) services, clusters and capacity providers, terminated instances.
+// (INACTIVE) services, clusters and capacity providers, terminated instances,
+// deleted NAT gateways (EC2 shows them for about an hour).
 func (c *Checker) isInactive(ctx context.Context, arn string) bool {
 	switch {
 	case strings.Contains(arn, ":task-definition/"):
@@ -234,6 +236,18 @@ func (c *Checker) isInactive(ctx context.Context, arn string) bool {
 	case strings.Contains(arn, ":capacity-provider/"):
 		out, err := c.ECS.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{arn}})
 		return err == nil && (len(out.CapacityProviders) == 0 || out.CapacityProviders[0].Status != ecstypes.CapacityProviderStatusActive)
+	case strings.Contains(arn, ":natgateway/"):
+		id := arn[strings.LastIndex(arn, "/")+1:]
+		out, err := c.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
+		if err != nil {
+			return false
+		}
+		for _, n := range out.NatGateways {
+			if n.State != ec2types.NatGatewayStateDeleted && n.State != ec2types.NatGatewayStateDeleting {
+				return false
+			}
+		}
+		return true
 	case strings.Contains(arn, ":instance/"):
 		id := arn[strings.LastIndex(arn, "/")+1:]
 		out, err := c.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
