@@ -244,6 +244,7 @@ type IAM struct {
 	listRoles            op[*iam.ListRolesInput, *iam.ListRolesOutput, *iam.Options]
 	listRoleTags         op[*iam.ListRoleTagsInput, *iam.ListRoleTagsOutput, *iam.Options]
 	listInstanceProfiles op[*iam.ListInstanceProfilesInput, *iam.ListInstanceProfilesOutput, *iam.Options]
+	getInstanceProfile   op[*iam.GetInstanceProfileInput, *iam.GetInstanceProfileOutput, *iam.Options]
 }
 
 // NewIAM returns the IAM operations of a client made from cfg.
@@ -253,6 +254,7 @@ func NewIAM(cfg aws.Config, optFns ...func(*iam.Options)) IAM {
 		listRoles:            c.ListRoles,
 		listRoleTags:         c.ListRoleTags,
 		listInstanceProfiles: c.ListInstanceProfiles,
+		getInstanceProfile:   c.GetInstanceProfile,
 	}
 }
 
@@ -271,19 +273,26 @@ func (x IAM) ListInstanceProfiles(ctx context.Context, in *iam.ListInstanceProfi
 	return x.listInstanceProfiles(ctx, in, o...)
 }
 
+// GetInstanceProfile calls iam:GetInstanceProfile.
+func (x IAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, o ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
+	return x.getInstanceProfile(ctx, in, o...)
+}
+
 // Logs is the CloudWatch Logs client cut down to reading a failed task's log
 // and the leftover check's lookup.
 type Logs struct {
-	getLogEvents      op[*cloudwatchlogs.GetLogEventsInput, *cloudwatchlogs.GetLogEventsOutput, *cloudwatchlogs.Options]
-	describeLogGroups op[*cloudwatchlogs.DescribeLogGroupsInput, *cloudwatchlogs.DescribeLogGroupsOutput, *cloudwatchlogs.Options]
+	getLogEvents        op[*cloudwatchlogs.GetLogEventsInput, *cloudwatchlogs.GetLogEventsOutput, *cloudwatchlogs.Options]
+	describeLogGroups   op[*cloudwatchlogs.DescribeLogGroupsInput, *cloudwatchlogs.DescribeLogGroupsOutput, *cloudwatchlogs.Options]
+	listTagsForResource op[*cloudwatchlogs.ListTagsForResourceInput, *cloudwatchlogs.ListTagsForResourceOutput, *cloudwatchlogs.Options]
 }
 
 // NewLogs returns the CloudWatch Logs operations of a client made from cfg.
 func NewLogs(cfg aws.Config, optFns ...func(*cloudwatchlogs.Options)) Logs {
 	c := cloudwatchlogs.NewFromConfig(cfg, optFns...)
 	return Logs{
-		getLogEvents:      c.GetLogEvents,
-		describeLogGroups: c.DescribeLogGroups,
+		getLogEvents:        c.GetLogEvents,
+		describeLogGroups:   c.DescribeLogGroups,
+		listTagsForResource: c.ListTagsForResource,
 	}
 }
 
@@ -295,6 +304,11 @@ func (x Logs) GetLogEvents(ctx context.Context, in *cloudwatchlogs.GetLogEventsI
 // DescribeLogGroups calls logs:DescribeLogGroups.
 func (x Logs) DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, o ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
 	return x.describeLogGroups(ctx, in, o...)
+}
+
+// ListTagsForResource calls logs:ListTagsForResource.
+func (x Logs) ListTagsForResource(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput, o ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error) {
+	return x.listTagsForResource(ctx, in, o...)
 }
 
 // ECR is the ECR client cut down to fetching registry credentials.

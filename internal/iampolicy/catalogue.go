@@ -343,7 +343,7 @@ func catalogue() []grant {
 				return []string{s.iam("role/" + s.stack + "-*")}
 			},
 			actions: []action{
-				{"iam:ListRoleTags", dest, "tool: leftover check reads the stack tag of roles named <stack>-*"},
+				{"iam:ListRoleTags", prov | dest, "tool: provision's ownership check reads the stack-id tag of the roles it would create; the leftover check reads the stack tag of roles named <stack>-*"},
 			},
 		},
 		{

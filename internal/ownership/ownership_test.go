@@ -1,0 +1,554 @@
+package ownership
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/hclgen"
+)
+
+const (
+	ourID   = "5f0c2a9e-our-stack"
+	otherID = "77aa01bc-other-stack"
+	arnBase = "arn:aws:service:us-east-1:123456789012:"
+)
+
+// world is a fake AWS account behind every interface the checker uses. Each
+// map holds a resource's tags by name; absent means it does not exist.
+type world struct {
+	clusters, capacityProviders, roles, profiles, loadBalancers, targetGroups, logGroups, launchTemplates, groups map[string]map[string]string
+
+	clusterStatus, providerStatus, groupStatus map[string]string // "" is ACTIVE (or, for a group, not being deleted)
+	fail                                       map[string]error  // operation → error
+	calls                                      []string
+}
+
+func newWorld() *world {
+	m := func() map[string]map[string]string { return map[string]map[string]string{} }
+	return &world{
+		clusters: m(), capacityProviders: m(), roles: m(), profiles: m(), loadBalancers: m(),
+		targetGroups: m(), logGroups: m(), launchTemplates: m(), groups: m(),
+		clusterStatus: map[string]string{}, providerStatus: map[string]string{}, groupStatus: map[string]string{},
+		fail: map[string]error{},
+	}
+}
+
+func (w *world) call(op, name string) error {
+	w.calls = append(w.calls, op+" "+name)
+	return w.fail[op]
+}
+
+func apiErr(code string) error { return &smithy.GenericAPIError{Code: code, Message: code} }
+
+func (w *world) DescribeClusters(_ context.Context, in *ecs.DescribeClustersInput, _ ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
+	out := &ecs.DescribeClustersOutput{}
+	for _, n := range in.Clusters {
+		if err := w.call("DescribeClusters", n); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(in.Include, ecstypes.ClusterFieldTags) {
+			return nil, errors.New("tags not asked for")
+		}
+		tags, ok := w.clusters[n]
+		if !ok {
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(n), Reason: aws.String("MISSING")})
+			continue
+		}
+		out.Clusters = append(out.Clusters, ecstypes.Cluster{ClusterName: aws.String(n), ClusterArn: aws.String(arnBase + "cluster/" + n),
+			Status: aws.String(cmpOr(w.clusterStatus[n], "ACTIVE")), Tags: ecsTagList(tags)})
+	}
+	return out, nil
+}
+
+func (w *world) DescribeCapacityProviders(_ context.Context, in *ecs.DescribeCapacityProvidersInput, _ ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error) {
+	out := &ecs.DescribeCapacityProvidersOutput{}
+	for _, n := range in.CapacityProviders {
+		if err := w.call("DescribeCapacityProviders", n); err != nil {
+			return nil, err
+		}
+		tags, ok := w.capacityProviders[n]
+		if !ok {
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(n), Reason: aws.String("MISSING")})
+			continue
+		}
+		out.CapacityProviders = append(out.CapacityProviders, ecstypes.CapacityProvider{Name: aws.String(n),
+			CapacityProviderArn: aws.String(arnBase + "capacity-provider/" + n),
+			Status:              ecstypes.CapacityProviderStatus(cmpOr(w.providerStatus[n], "ACTIVE")), Tags: ecsTagList(tags)})
+	}
+	return out, nil
+}
+
+func (w *world) ListRoleTags(_ context.Context, in *iam.ListRoleTagsInput, _ ...func(*iam.Options)) (*iam.ListRoleTagsOutput, error) {
+	n := aws.ToString(in.RoleName)
+	if err := w.call("ListRoleTags", n); err != nil {
+		return nil, err
+	}
+	tags, ok := w.roles[n]
+	if !ok {
+		return nil, &iamtypes.NoSuchEntityException{Message: aws.String("role not found")}
+	}
+	// Two pages, to prove the marker is followed.
+	all := iamTagList(tags)
+	if in.Marker == nil && len(all) > 1 {
+		return &iam.ListRoleTagsOutput{Tags: all[:1], IsTruncated: true, Marker: aws.String("page2")}, nil
+	}
+	if in.Marker != nil {
+		all = all[1:]
+	}
+	return &iam.ListRoleTagsOutput{Tags: all}, nil
+}
+
+func (w *world) GetInstanceProfile(_ context.Context, in *iam.GetInstanceProfileInput, _ ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
+	n := aws.ToString(in.InstanceProfileName)
+	if err := w.call("GetInstanceProfile", n); err != nil {
+		return nil, err
+	}
+	tags, ok := w.profiles[n]
+	if !ok {
+		return nil, &iamtypes.NoSuchEntityException{Message: aws.String("profile not found")}
+	}
+	return &iam.GetInstanceProfileOutput{InstanceProfile: &iamtypes.InstanceProfile{
+		InstanceProfileName: aws.String(n), Arn: aws.String(arnBase + "instance-profile/" + n), Tags: iamTagList(tags)}}, nil
+}
+
+func (w *world) DescribeLoadBalancers(_ context.Context, in *elbv2.DescribeLoadBalancersInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
+	out := &elbv2.DescribeLoadBalancersOutput{}
+	for _, n := range in.Names {
+		if err := w.call("DescribeLoadBalancers", n); err != nil {
+			return nil, err
+		}
+		if _, ok := w.loadBalancers[n]; !ok {
+			return nil, &elbv2types.LoadBalancerNotFoundException{Message: aws.String("One or more load balancers not found")}
+		}
+		out.LoadBalancers = append(out.LoadBalancers, elbv2types.LoadBalancer{LoadBalancerName: aws.String(n), LoadBalancerArn: aws.String(arnBase + "loadbalancer/app/" + n + "/1")})
+	}
+	return out, nil
+}
+
+func (w *world) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTargetGroupsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
+	out := &elbv2.DescribeTargetGroupsOutput{}
+	for _, n := range in.Names {
+		if err := w.call("DescribeTargetGroups", n); err != nil {
+			return nil, err
+		}
+		if _, ok := w.targetGroups[n]; !ok {
+			return nil, &elbv2types.TargetGroupNotFoundException{Message: aws.String("One or more target groups not found")}
+		}
+		out.TargetGroups = append(out.TargetGroups, elbv2types.TargetGroup{TargetGroupName: aws.String(n), TargetGroupArn: aws.String(arnBase + "targetgroup/" + n + "/2")})
+	}
+	return out, nil
+}
+
+func (w *world) DescribeTags(_ context.Context, in *elbv2.DescribeTagsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTagsOutput, error) {
+	out := &elbv2.DescribeTagsOutput{}
+	for _, arn := range in.ResourceArns {
+		if err := w.call("DescribeTags", arn); err != nil {
+			return nil, err
+		}
+		var tags map[string]string
+		for n, t := range w.loadBalancers {
+			if arn == arnBase+"loadbalancer/app/"+n+"/1" {
+				tags = t
+			}
+		}
+		for n, t := range w.targetGroups {
+			if arn == arnBase+"targetgroup/"+n+"/2" {
+				tags = t
+			}
+		}
+		d := elbv2types.TagDescription{ResourceArn: aws.String(arn)}
+		for k, v := range tags {
+			d.Tags = append(d.Tags, elbv2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		out.TagDescriptions = append(out.TagDescriptions, d)
+	}
+	return out, nil
+}
+
+func (w *world) DescribeLogGroups(_ context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
+	prefix := aws.ToString(in.LogGroupNamePrefix)
+	if err := w.call("DescribeLogGroups", prefix); err != nil {
+		return nil, err
+	}
+	var names []string
+	for n := range w.logGroups {
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	// One group per page, to prove the pages are followed.
+	start := 0
+	if in.NextToken != nil {
+		start = slices.Index(names, aws.ToString(in.NextToken))
+	}
+	out := &cloudwatchlogs.DescribeLogGroupsOutput{}
+	if start < len(names) {
+		n := names[start]
+		out.LogGroups = []logstypes.LogGroup{{LogGroupName: aws.String(n), Arn: aws.String(arnBase + "log-group:" + n + ":*")}}
+		if start+1 < len(names) {
+			out.NextToken = aws.String(names[start+1])
+		}
+	}
+	return out, nil
+}
+
+func (w *world) ListTagsForResource(_ context.Context, in *cloudwatchlogs.ListTagsForResourceInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error) {
+	arn := aws.ToString(in.ResourceArn)
+	if err := w.call("ListTagsForResource", arn); err != nil {
+		return nil, err
+	}
+	if strings.HasSuffix(arn, ":*") {
+		return nil, apiErr("InvalidParameterException")
+	}
+	n := strings.TrimPrefix(arn, arnBase+"log-group:")
+	tags, ok := w.logGroups[n]
+	if !ok {
+		return nil, &logstypes.ResourceNotFoundException{Message: aws.String("not found")}
+	}
+	return &cloudwatchlogs.ListTagsForResourceOutput{Tags: tags}, nil
+}
+
+func (w *world) DescribeLaunchTemplates(_ context.Context, in *ec2.DescribeLaunchTemplatesInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error) {
+	out := &ec2.DescribeLaunchTemplatesOutput{}
+	for _, f := range in.Filters {
+		if aws.ToString(f.Name) != "launch-template-name" {
+			return nil, apiErr("InvalidParameterValue")
+		}
+		for _, n := range f.Values {
+			if err := w.call("DescribeLaunchTemplates", n); err != nil {
+				return nil, err
+			}
+			tags, ok := w.launchTemplates[n]
+			if !ok {
+				continue
+			}
+			lt := ec2types.LaunchTemplate{LaunchTemplateName: aws.String(n), LaunchTemplateId: aws.String("lt-0abc" + n)}
+			for k, v := range tags {
+				lt.Tags = append(lt.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+			}
+			out.LaunchTemplates = append(out.LaunchTemplates, lt)
+		}
+	}
+	return out, nil
+}
+
+func (w *world) DescribeAutoScalingGroups(_ context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	out := &autoscaling.DescribeAutoScalingGroupsOutput{}
+	for _, n := range in.AutoScalingGroupNames {
+		if err := w.call("DescribeAutoScalingGroups", n); err != nil {
+			return nil, err
+		}
+		tags, ok := w.groups[n]
+		if !ok {
+			continue
+		}
+		g := asgtypes.AutoScalingGroup{AutoScalingGroupName: aws.String(n), AutoScalingGroupARN: aws.String(arnBase + "autoScalingGroup:" + n)}
+		if s := w.groupStatus[n]; s != "" {
+			g.Status = aws.String(s)
+		}
+		for k, v := range tags {
+			g.Tags = append(g.Tags, asgtypes.TagDescription{Key: aws.String(k), Value: aws.String(v)})
+		}
+		out.AutoScalingGroups = append(out.AutoScalingGroups, g)
+	}
+	return out, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func ecsTagList(m map[string]string) []ecstypes.Tag {
+	var ts []ecstypes.Tag
+	for k, v := range m {
+		ts = append(ts, ecstypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	return ts
+}
+
+func iamTagList(m map[string]string) []iamtypes.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var ts []iamtypes.Tag
+	for _, k := range keys {
+		ts = append(ts, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return ts
+}
+
+func (w *world) checker() *Checker {
+	return &Checker{ECS: w, IAM: w, ELB: w, Logs: w, EC2: w, AutoScaling: w}
+}
+
+// stackResources is the module's named resources for a stack called demo.
+func stackResources(t *testing.T) []hclgen.NamedResource {
+	t.Helper()
+	rs := hclgen.NamedResources(config.Provision{Name: "demo", Region: "us-east-1"})
+	if len(rs) != 10 {
+		t.Fatalf("hclgen.NamedResources lists %d resources, this test knows 10", len(rs))
+	}
+	return rs
+}
+
+// put creates every named resource of rs in w with tags.
+func (w *world) put(rs []hclgen.NamedResource, tags map[string]string) {
+	for _, r := range rs {
+		w.byKind(r.Kind)[r.Name] = tags
+	}
+}
+
+func (w *world) byKind(kind string) map[string]map[string]string {
+	return map[string]map[string]map[string]string{
+		hclgen.KindECSCluster: w.clusters, hclgen.KindECSCapacityProvider: w.capacityProviders,
+		hclgen.KindIAMRole: w.roles, hclgen.KindIAMInstanceProfile: w.profiles,
+		hclgen.KindLoadBalancer: w.loadBalancers, hclgen.KindTargetGroup: w.targetGroups,
+		hclgen.KindLogGroup: w.logGroups, hclgen.KindLaunchTemplate: w.launchTemplates,
+		hclgen.KindAutoScalingGroup: w.groups,
+	}[kind]
+}
+
+func ours() map[string]string {
+	return map[string]string{config.StackTagKey: "demo", config.StackIDTagKey: ourID, "team": "platform"}
+}
+
+func TestCheckImportsOrphansOfThisStack(t *testing.T) {
+	rs := stackResources(t)
+	for _, tc := range []struct {
+		name         string
+		major        int
+		wantProvider string
+	}{
+		{"provider 6.x", 6, arnBase + "capacity-provider/demo"},
+		{"provider unknown: the pinned 6.x", 0, arnBase + "capacity-provider/demo"},
+		{"provider 5.x", 5, "demo"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld()
+			w.put(rs, ours())
+			res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID, ProviderMajor: tc.major})
+			if err != nil || res.Err() != nil {
+				t.Fatalf("Check = %v, %v", err, res.Err())
+			}
+			want := map[string]string{
+				"aws_iam_role.instance":             "demo-ecs-instance",
+				"aws_iam_role.task_execution":       "demo-task-execution",
+				"aws_iam_instance_profile.instance": "demo-ecs-instance",
+				"aws_cloudwatch_log_group.app":      "/ecs/demo",
+				"aws_ecs_cluster.this":              "demo",
+				"aws_launch_template.this":          "lt-0abcdemo",
+				"aws_autoscaling_group.this":        "demo",
+				"aws_ecs_capacity_provider.this":    tc.wantProvider,
+				"aws_lb.this":                       arnBase + "loadbalancer/app/demo-alb/1",
+				"aws_lb_target_group.app":           arnBase + "targetgroup/demo-tg/2",
+			}
+			if len(res.Imports) != len(want) {
+				t.Errorf("%d imports, want %d: %v", len(res.Imports), len(want), res.Imports)
+			}
+			for _, im := range res.Imports {
+				w, ok := want[im.Address]
+				// IAM names may carry the region: compare the prefix the test knows.
+				if !ok || (!strings.HasPrefix(im.ID, w) && im.ID != w) {
+					t.Errorf("import %s with ID %q, want %q", im.Address, im.ID, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckRefusesCollisions(t *testing.T) {
+	rs := stackResources(t)
+	cases := []struct {
+		name    string
+		stackID string
+		tags    map[string]string
+		wantWhy string
+	}{
+		{"no identity tag", ourID, map[string]string{config.StackTagKey: "demo"}, "no graviton-cd:stack-id tag"},
+		{"another stack's identity", ourID, map[string]string{config.StackIDTagKey: otherID}, "another stack's (this one is " + ourID + ")"},
+		{"no tags at all", ourID, nil, "no graviton-cd:stack-id tag"},
+		{"a stack without identity proves nothing", "", ours(), "no identity yet"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld()
+			w.put(rs, tc.tags)
+			res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: tc.stackID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Imports) != 0 || len(res.Collisions) != len(rs) {
+				t.Fatalf("imports %v, collisions %v; want %d collisions", res.Imports, res.Collisions, len(rs))
+			}
+			err = res.Err()
+			if !config.IsUsage(err) {
+				t.Fatalf("Err() = %v, want a usage error (exit 2)", err)
+			}
+			msg := err.Error()
+			for _, r := range rs {
+				if !strings.Contains(msg, r.Kind+" \""+r.Name+"\" for "+r.Address) {
+					t.Errorf("error does not name %s %s:\n%s", r.Kind, r.Name, msg)
+				}
+			}
+			for _, want := range []string{"--name:", "nothing was created", "Choose another --name", "delete or rename", tc.wantWhy} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q:\n%s", want, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckMixedAndEdgeCases(t *testing.T) {
+	rs := stackResources(t)
+	w := newWorld()
+	w.clusters["demo"] = nil                     // a stranger's cluster: collision
+	w.launchTemplates["demo"] = ours()           // an orphan: import
+	w.capacityProviders["demo"] = ours()         // INACTIVE: gone
+	w.providerStatus["demo"] = "INACTIVE"        //
+	w.groups["demo"] = ours()                    // being deleted: neither
+	w.groupStatus["demo"] = "Delete in progress" //
+	w.logGroups["/ecs/demo-2"] = nil             // a prefix match only: absent
+	w.logGroups["/ecs/demo-3"] = nil             //
+	inState := []string{"aws_lb.this", "aws_iam_role.instance"}
+	w.loadBalancers["demo-alb"] = nil // in state: never looked up
+
+	res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID, InState: inState})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imports, collisions []string
+	for _, im := range res.Imports {
+		imports = append(imports, im.String())
+	}
+	for _, c := range res.Collisions {
+		collisions = append(collisions, c.Address+": "+c.Why)
+	}
+	if want := []string{"aws_launch_template.this (lt-0abcdemo)"}; !slices.Equal(imports, want) {
+		t.Errorf("imports = %q, want %q", imports, want)
+	}
+	if want := []string{"aws_ecs_cluster.this: no graviton-cd:stack-id tag", "aws_autoscaling_group.this: being deleted; rerun once it is gone"}; !slices.Equal(collisions, want) {
+		t.Errorf("collisions = %q, want %q", collisions, want)
+	}
+	for _, c := range w.calls {
+		if strings.Contains(c, "demo-alb") || strings.HasPrefix(c, "ListRoleTags demo-ecs-instance") {
+			t.Errorf("looked up %q, which the state holds", c)
+		}
+	}
+}
+
+func TestCheckLookupFailureIsNotAbsence(t *testing.T) {
+	rs := stackResources(t)
+	for _, op := range []string{"DescribeClusters", "ListRoleTags", "GetInstanceProfile", "DescribeLoadBalancers", "DescribeLogGroups", "DescribeLaunchTemplates", "DescribeAutoScalingGroups", "DescribeCapacityProviders", "DescribeTargetGroups"} {
+		t.Run(op, func(t *testing.T) {
+			w := newWorld()
+			w.fail[op] = apiErr("AccessDenied")
+			_, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID})
+			if err == nil || !strings.Contains(err.Error(), "AccessDenied") || !strings.Contains(err.Error(), "already exists") {
+				t.Errorf("Check with %s denied = %v, want the error", op, err)
+			}
+			if config.IsUsage(err) {
+				t.Errorf("a failed lookup is not bad input: %v", err)
+			}
+		})
+	}
+}
+
+func TestRenderImports(t *testing.T) {
+	imports := []Import{
+		{NamedResource: hclgen.NamedResource{Address: "aws_launch_template.this", Kind: hclgen.KindLaunchTemplate, Name: "demo"}, ID: "lt-0abc123"},
+		{NamedResource: hclgen.NamedResource{Address: "aws_lb.this", Kind: hclgen.KindLoadBalancer, Name: "demo-alb"}, ID: `arn:aws:x"}${evil}%{if}`},
+	}
+	src, err := RenderImports(imports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `# Written by graviton-cd provision: resources of this stack that AWS holds but its state
+# lacks (a run was killed before recording them). Removed after a successful apply.
+import {
+  to = aws_launch_template.this
+  id = "lt-0abc123"
+}
+
+import {
+  to = aws_lb.this
+  id = "arn:aws:x\"}$${evil}%%{if}"
+}
+`
+	if string(src) != want {
+		t.Errorf("rendered:\n%s\nwant:\n%s", src, want)
+	}
+	// Parsed back, each block says exactly what was rendered.
+	f, diags := hclsyntax.ParseConfig(src, ImportsFile, hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	blocks := f.Body.(*hclsyntax.Body).Blocks
+	if len(blocks) != 2 {
+		t.Fatalf("%d blocks", len(blocks))
+	}
+	for i, b := range blocks {
+		id, diags := b.Body.Attributes["id"].Expr.Value(nil)
+		if diags.HasErrors() || id.AsString() != imports[i].ID {
+			t.Errorf("block %d id = %#v (%v), want %q", i, id, diags, imports[i].ID)
+		}
+		to := hcl.ExprAsKeyword(b.Body.Attributes["to"].Expr)
+		trav, _ := hcl.AbsTraversalForExpr(b.Body.Attributes["to"].Expr)
+		if got := trav.RootName() + "." + trav[1].(hcl.TraverseAttr).Name; got != imports[i].Address || to != "" {
+			t.Errorf("block %d to = %s", i, got)
+		}
+	}
+
+	if _, err := RenderImports([]Import{{NamedResource: hclgen.NamedResource{Address: "aws_lb.this\n}\nresource"}, ID: "x"}}); err == nil {
+		t.Error("an address that is not one rendered")
+	}
+}
+
+func TestWriteImportsRemovesAStaleFile(t *testing.T) {
+	dir := t.TempDir()
+	im := []Import{{NamedResource: hclgen.NamedResource{Address: "aws_ecs_cluster.this"}, ID: "demo"}}
+	if err := WriteImports(dir, im); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ImportsFile)); err != nil || !strings.Contains(string(b), `id = "demo"`) {
+		t.Fatalf("imports.tf = %q, %v", b, err)
+	}
+	if err := WriteImports(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ImportsFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("imports.tf outlived its imports: %v", err)
+	}
+	if err := WriteImports(dir, nil); err != nil {
+		t.Errorf("removing an absent file: %v", err)
+	}
+}
