@@ -203,7 +203,7 @@ func TestProvisionRenderOnly(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var res provisionResult
+	var res stack.ProvisionResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Mode != "render-only" || res.Stack != "inj" {
 		t.Fatalf("result %q (%v)", stdout, err)
 	}
