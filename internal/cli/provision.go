@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"os"
+	"path/filepath"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -20,16 +21,27 @@ func provisionCommand() *ucli.Command {
 			"for deploy, smoke-test and destroy (--stack-dir <dir>). Nothing is written when an input is bad (exit 2).\n\n" +
 			"awsvpc (default) gives each task its own ENI: a t4g.small carries one task per instance (it has\n" +
 			"two ENIs, one for the instance); size --max-size or --instance-type for --desired-count.",
-		Flags: provisionFlags(),
+		Flags: append(provisionFlags(),
+			&ucli.StringFlag{Name: "stack-dir", Usage: "the same as --dir", EnvVars: envVars("stack-dir")},
+			&ucli.BoolFlag{Name: "ephemeral", Usage: "record that the stack is throwaway (review app, per-branch stack): only such a stack may be destroyed by destroy --only-if-ephemeral", EnvVars: envVars("ephemeral")},
+		),
 		Action: func(c *ucli.Context) error {
 			env, err := newRunEnv(c)
 			if err != nil {
 				return err
 			}
-			p, err := config.ValidateProvision(provisionInput(c, env))
+			in := provisionInput(c, env)
+			if sd := c.String("stack-dir"); sd != "" {
+				if c.String("dir") != "" && filepath.Clean(c.String("dir")) != filepath.Clean(sd) {
+					return config.Usagef("stack-dir", "%s conflicts with --dir %s: give one stack directory", sd, c.String("dir"))
+				}
+				in.Dir = sd
+			}
+			p, err := config.ValidateProvision(in)
 			if err != nil {
 				return err
 			}
+			p.Ephemeral = c.Bool("ephemeral")
 			return provision(c.Context, env, p, stack.Deps{})
 		},
 	}
@@ -49,7 +61,7 @@ func provisionFlags() []ucli.Flag {
 	}
 	return []ucli.Flag{
 		str("name", "", "stack name: 1-20 lowercase letters, digits, hyphens, starting with a letter; prefixes every resource and the graviton-cd:stack tag"),
-		str("dir", "graviton-cd-stack", "stack directory: rendered module, plan, local state, outputs.json"),
+		str("dir", "", "stack directory, a cache of the rendered module, plan and outputs.json (and the state with --state-backend local); default graviton-cd-stack/<name>"),
 		str("instance-type", config.DefaultInstanceType, "Graviton (arm64) EC2 instance type"),
 		num("min-size", 1, "minimum instances in the Auto Scaling group"),
 		num("max-size", 2, "maximum instances in the Auto Scaling group"),
@@ -67,8 +79,8 @@ func provisionFlags() []ucli.Flag {
 		str("network-mode", config.NetworkModeAWSVPC, "task network mode: awsvpc (an ENI per task; proven on the local stack) or bridge (dynamic host ports; moto crashes the provider, so unproven locally)"),
 		num("log-retention-days", config.DefaultLogRetentionDays, "CloudWatch Logs retention of the tasks' logs"),
 		str("tags", "", "extra tags on every resource: k=v,k2=v2"),
-		str("state-backend", config.BackendLocal, "where Terraform keeps state: local (in --dir) or s3"),
-		str("state-bucket", "", "S3 bucket for --state-backend s3"),
+		str("state-backend", config.BackendS3, "where Terraform keeps state: s3 (found by --name from any job) or local (in --dir; throwaway stacks only)"),
+		str("state-bucket", "", "S3 bucket of the state (default graviton-cd-state-<account>-<region>, created versioned, encrypted, private and TLS-only on first use)"),
 		str("state-key", "", "S3 object key of the state (default graviton-cd/<name>/terraform.tfstate)"),
 		str("state-region", "", "region of the state bucket (default --region)"),
 		boolean("render-only", "write the module and run nothing"),
@@ -95,7 +107,7 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 		vpcCIDR = c.String("vpc-cidr")
 	}
 	return config.ProvisionInput{
-		Name: str("name"), Region: region, Dir: str("dir"),
+		Name: str("name"), Region: region, Dir: cmp.Or(str("dir"), stack.DefaultDir(str("name"))),
 		InstanceType: str("instance-type"),
 		MinSize:      c.Int("min-size"), MaxSize: c.Int("max-size"), DesiredCapacity: c.Int("desired-capacity"),
 		// Only a given --vpc-cidr conflicts with --vpc-id: not its default, and

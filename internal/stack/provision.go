@@ -51,13 +51,17 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 	defer cancel()
 	log := deps.Log
 
+	res := ProvisionResult{Stack: p.Name, Dir: p.Dir, Mode: ModeApply}
+	st, rec, persisted, err := openRecord(ctx, deps, &p)
+	if err != nil {
+		return res, err
+	}
 	module, err := hclgen.RenderRootModule(p)
 	if err != nil {
-		return ProvisionResult{}, err
+		return res, err
 	}
-	res := ProvisionResult{Stack: p.Name, Dir: p.Dir, Mode: ModeApply}
 	if p.RenderOnly {
-		if err := writeStackDir(p, module); err != nil {
+		if err := writeStackDir(p, module, rec); err != nil {
 			return res, err
 		}
 		res.Mode = ModeRenderOnly
@@ -66,11 +70,12 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 		return res, nil
 	}
 
-	r, err := prepareTerraform(ctx, log, p, deps.Locator)
+	r, bin, err := prepareTerraform(ctx, log, p, deps.Locator)
 	if err != nil {
 		return res, err
 	}
-	if err := writeStackDir(p, module); err != nil {
+	rec.TerraformBinary = bin
+	if err := writeStackDir(p, module, rec); err != nil {
 		return res, err
 	}
 	if err := initTerraform(ctx, log, r, p); err != nil {
@@ -101,6 +106,14 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 		return res, nil
 	}
 
+	if !persisted {
+		// Before the first apply: a stack whose resources exist has a
+		// record, so a rerun from an empty directory keeps its identity.
+		if err := st.writeRecord(ctx, rec); err != nil {
+			return res, err
+		}
+		log.Printf("recorded stack %s (id %s, ephemeral %t) at %s", p.Name, rec.StackID, rec.Ephemeral, st.recordWhere())
+	}
 	switch {
 	case sum.NoChanges() && sum.OutputChanges == 0:
 		// Nothing to apply: the outputs in state are current.
@@ -169,27 +182,30 @@ func nonNil(s []string) []string {
 }
 
 // prepareTerraform finds (or installs) the CLI and opens a Runner on dir.
-func prepareTerraform(ctx context.Context, log *progress.Logger, p config.Provision, loc terraform.Locator) (*terraform.Exec, error) {
+func prepareTerraform(ctx context.Context, log *progress.Logger, p config.Provision, loc terraform.Locator) (*terraform.Exec, string, error) {
 	loc.Binary, loc.Version, loc.Log = p.TerraformBinary, p.TerraformVersion, log
 	if loc.CacheDir == "" {
 		loc.CacheDir = terraform.DefaultCacheDir()
 	}
 	bin, err := loc.Locate(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if abs, err := filepath.Abs(bin); err == nil {
+		bin = abs
 	}
 	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create stack directory %s: %w", p.Dir, err)
+		return nil, "", fmt.Errorf("create stack directory %s: %w", p.Dir, err)
 	}
 	r, err := terraform.NewExec(p.Dir, bin, log)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	log.Printf("using %s in %s", bin, p.Dir)
 	if p.EndpointURL != "" {
 		log.Printf("AWS endpoint %s (local emulator settings on)", p.EndpointURL)
 	}
-	return r, nil
+	return r, bin, nil
 }
 
 // initTerraform runs init and, when asked, releases a dead run's lock.
@@ -208,14 +224,14 @@ func initTerraform(ctx context.Context, log *progress.Logger, r terraform.Runner
 }
 
 // writeStackDir writes main.tf and stack.json, each atomically.
-func writeStackDir(p config.Provision, module []byte) error {
+func writeStackDir(p config.Provision, module []byte, rec Settings) error {
 	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
 		return fmt.Errorf("create stack directory %s: %w", p.Dir, err)
 	}
 	if err := atomicfile.Write(filepath.Join(p.Dir, hclgen.ModuleFile), module, 0o644); err != nil {
 		return err
 	}
-	return WriteSettings(p.Dir, Settings{Name: p.Name, Region: p.Region, EndpointURL: p.EndpointURL, TerraformVersion: p.TerraformVersion})
+	return WriteSettings(p.Dir, rec)
 }
 
 // OutputsFrom maps the module's outputs onto Outputs.

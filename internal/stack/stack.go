@@ -7,9 +7,13 @@ package stack
 
 import (
 	"context"
+	"crypto/rand"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/sethvargo/go-retry"
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
@@ -35,6 +39,12 @@ type Deps struct {
 	// *config.UsageError) or return resources to import before planning
 	// (orphans that carry this stack's identity). Nil: no check, no imports.
 	BeforePlan func(ctx context.Context, p config.Provision, inState []string) ([]Import, error)
+
+	// S3 and STS make the clients for the state bucket; nil: awsx's.
+	S3   func(cfg aws.Config, region string) S3API
+	STS  func(cfg aws.Config) AccountAPI
+	Now  func() time.Time // the stack record's created time; nil: time.Now
+	Rand io.Reader        // stack IDs; nil: crypto/rand
 }
 
 // Import is one resource provision brings into state before it plans: a
@@ -49,6 +59,34 @@ func (d Deps) awsConfig(ctx context.Context, o awsx.Options) (aws.Config, error)
 		return d.AWS(ctx, o)
 	}
 	return awsx.Load(ctx, o)
+}
+
+func (d Deps) s3(cfg aws.Config, region string) S3API {
+	if d.S3 != nil {
+		return d.S3(cfg, region)
+	}
+	return awsx.NewS3(cfg, func(o *s3.Options) { o.Region = region })
+}
+
+func (d Deps) sts(cfg aws.Config) AccountAPI {
+	if d.STS != nil {
+		return d.STS(cfg)
+	}
+	return awsx.NewSTS(cfg)
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d Deps) rand() io.Reader {
+	if d.Rand != nil {
+		return d.Rand
+	}
+	return rand.Reader
 }
 
 func (d Deps) backoff() retry.Backoff {

@@ -94,3 +94,37 @@ func RenderImports(imports []Import) ([]byte, error) {
 	}
 	return f.Bytes(), nil
 }
+
+// stateResource is one managed resource instance of a raw state with the
+// attributes destroy needs to know what it removes.
+type stateResource struct {
+	Type, Name string
+	Attrs      map[string]any
+}
+
+// managedResources lists the managed resource instances of a raw state with
+// their attributes.
+func managedResources(raw []byte) ([]stateResource, error) {
+	st, err := parseState(raw)
+	if err != nil {
+		return nil, err
+	}
+	var rs []stateResource
+	for _, r := range st.Resources {
+		if r.Mode != "managed" || r.Module != "" {
+			continue
+		}
+		for _, in := range r.Instances {
+			var attrs map[string]any
+			_ = json.Unmarshal(in.Attributes, &attrs)
+			rs = append(rs, stateResource{Type: r.Type, Name: r.Name, Attrs: attrs})
+		}
+	}
+	return rs, nil
+}
+
+// attr returns a string attribute, or "".
+func (r stateResource) attr(name string) string {
+	s, _ := r.Attrs[name].(string)
+	return s
+}
