@@ -82,7 +82,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// --plan-only: a plan file and a summary, nothing applied.
 	start := time.Now()
-	var planned provisionResult
+	var planned stack.ProvisionResult
 	if code, stderr := runJSON(t, &planned, append(provision, "--plan-only")...); code != ExitOK {
 		t.Fatalf("provision --plan-only: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -90,7 +90,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	if planned.Mode != "plan-only" || planned.Plan == nil || planned.Plan.Add < 25 || planned.Plan.Change != 0 || planned.Plan.Destroy != 0 {
 		t.Fatalf("plan-only result = %+v, want 25+ to add", planned)
 	}
-	if _, err := os.Stat(filepath.Join(dir, planFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, stack.PlanFile)); err != nil {
 		t.Errorf("--plan-only did not keep the plan file: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, stack.OutputsFile)); !os.IsNotExist(err) {
@@ -99,7 +99,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// provision: apply, then outputs.json for the later jobs.
 	start = time.Now()
-	var applied provisionResult
+	var applied stack.ProvisionResult
 	if code, stderr := runJSON(t, &applied, provision...); code != ExitOK {
 		t.Fatalf("provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -119,7 +119,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// provision again: the stack already matches.
 	start = time.Now()
-	var again provisionResult
+	var again stack.ProvisionResult
 	if code, stderr := runJSON(t, &again, provision...); code != ExitOK {
 		t.Fatalf("second provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -130,7 +130,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// destroy from the stack directory, as the orb's destroy job does.
 	start = time.Now()
-	var destroyed destroyResult
+	var destroyed stack.DestroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
 		t.Fatalf("destroy: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -228,7 +228,7 @@ func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	}
 
 	start = time.Now()
-	var destroyed destroyResult
+	var destroyed stack.DestroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
 		t.Fatalf("destroy after a failed provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -310,7 +310,7 @@ func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	if code, _, stderr := run(t, args[1:]...); code != ExitOK {
 		t.Fatalf("rerun after the interrupt: exit %d\n%s", code, localstack.Tail(stderr))
 	}
-	var again provisionResult
+	var again stack.ProvisionResult
 	if code, stderr := runJSON(t, &again, args[1:]...); code != ExitOK || again.Plan == nil || again.Plan.Add+again.Plan.Change+again.Plan.Destroy != 0 {
 		t.Errorf("third provision: exit %d, plan %+v; want no changes\n%s", code, again.Plan, localstack.Tail(stderr))
 	}
