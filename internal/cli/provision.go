@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/ownership"
 	"github.com/graviton-cd/graviton-cd/internal/stack"
 )
 
@@ -42,7 +43,7 @@ func provisionCommand() *ucli.Command {
 				return err
 			}
 			p.Ephemeral = c.Bool("ephemeral")
-			return provision(c.Context, env, p, stack.Deps{})
+			return provision(c.Context, env, p, stack.Deps{BeforePlan: checkOwnership})
 		},
 	}
 }
@@ -140,6 +141,17 @@ func stringFlagDefaults() map[string]string {
 		}
 	}
 	return m
+}
+
+// checkOwnership is provision's BeforePlan: names outside the state that are
+// not the stack's stop it (exit 2); its own orphans are imported.
+func checkOwnership(ctx context.Context, p config.Provision, inState []string) ([]stack.Import, error) {
+	found, err := ownership.Guard{}.BeforePlan(ctx, p, inState)
+	imports := make([]stack.Import, len(found))
+	for i, im := range found {
+		imports[i] = stack.Import{Address: im.Address, ID: im.ID}
+	}
+	return imports, err
 }
 
 // provision runs stack.Provision and prints its result.

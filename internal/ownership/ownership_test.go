@@ -23,11 +23,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/hclgen"
+	"github.com/graviton-cd/graviton-cd/internal/terraform"
 )
 
 const (
@@ -483,72 +483,47 @@ func TestCheckLookupFailureIsNotAbsence(t *testing.T) {
 	}
 }
 
-func TestRenderImports(t *testing.T) {
-	imports := []Import{
-		{NamedResource: hclgen.NamedResource{Address: "aws_launch_template.this", Kind: hclgen.KindLaunchTemplate, Name: "demo"}, ID: "lt-0abc123"},
-		{NamedResource: hclgen.NamedResource{Address: "aws_lb.this", Kind: hclgen.KindLoadBalancer, Name: "demo-alb"}, ID: `arn:aws:x"}${evil}%{if}`},
+func TestGuardBeforePlan(t *testing.T) {
+	p := config.Provision{Name: "demo", Region: "us-east-1", StackID: ourID}
+	rs := hclgen.NamedResources(p)
+	w := newWorld()
+	w.capacityProviders["demo"] = ours()
+	g := Guard{
+		AWS:     func(context.Context, awsx.Options) (aws.Config, error) { return aws.Config{}, nil },
+		Checker: func(aws.Config) *Checker { return w.checker() },
 	}
-	src, err := RenderImports(imports)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `# Written by graviton-cd provision: resources of this stack that AWS holds but its state
-# lacks (a run was killed before recording them). Removed after a successful apply.
-import {
-  to = aws_launch_template.this
-  id = "lt-0abc123"
+	for _, tc := range []struct{ lock, wantID string }{
+		{"", arnBase + "capacity-provider/demo"}, // no lock file: the pinned 6.x
+		{`provider "registry.terraform.io/hashicorp/aws" {
+  version = "5.100.0"
 }
-
-import {
-  to = aws_lb.this
-  id = "arn:aws:x\"}$${evil}%%{if}"
+`, "demo"},
+		{`provider "registry.opentofu.org/hashicorp/aws" {
+  version = "6.47.1"
 }
-`
-	if string(src) != want {
-		t.Errorf("rendered:\n%s\nwant:\n%s", src, want)
-	}
-	// Parsed back, each block says exactly what was rendered.
-	f, diags := hclsyntax.ParseConfig(src, ImportsFile, hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	blocks := f.Body.(*hclsyntax.Body).Blocks
-	if len(blocks) != 2 {
-		t.Fatalf("%d blocks", len(blocks))
-	}
-	for i, b := range blocks {
-		id, diags := b.Body.Attributes["id"].Expr.Value(nil)
-		if diags.HasErrors() || id.AsString() != imports[i].ID {
-			t.Errorf("block %d id = %#v (%v), want %q", i, id, diags, imports[i].ID)
+`, arnBase + "capacity-provider/demo"},
+	} {
+		p.Dir = t.TempDir()
+		if tc.lock != "" {
+			if err := os.WriteFile(filepath.Join(p.Dir, terraform.LockFile), []byte(tc.lock), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
-		to := hcl.ExprAsKeyword(b.Body.Attributes["to"].Expr)
-		trav, _ := hcl.AbsTraversalForExpr(b.Body.Attributes["to"].Expr)
-		if got := trav.RootName() + "." + trav[1].(hcl.TraverseAttr).Name; got != imports[i].Address || to != "" {
-			t.Errorf("block %d to = %s", i, got)
+		imports, err := g.BeforePlan(context.Background(), p, nil)
+		if err != nil || len(imports) != 1 || imports[0].ID != tc.wantID {
+			t.Errorf("lock %q: imports %v, %v; want the capacity provider as %q", tc.lock, imports, err, tc.wantID)
 		}
 	}
 
-	if _, err := RenderImports([]Import{{NamedResource: hclgen.NamedResource{Address: "aws_lb.this\n}\nresource"}, ID: "x"}}); err == nil {
-		t.Error("an address that is not one rendered")
+	// Something else's cluster under the name: refused as bad input.
+	w.clusters["demo"] = map[string]string{"team": "payments"}
+	_, err := g.BeforePlan(context.Background(), p, []string{rs[0].Address})
+	if !config.IsUsage(err) || !strings.Contains(err.Error(), `ecs-cluster "demo"`) {
+		t.Errorf("BeforePlan with a foreign cluster = %v, want a usage error naming it", err)
 	}
-}
-
-func TestWriteImportsRemovesAStaleFile(t *testing.T) {
-	dir := t.TempDir()
-	im := []Import{{NamedResource: hclgen.NamedResource{Address: "aws_ecs_cluster.this"}, ID: "demo"}}
-	if err := WriteImports(dir, im); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, ImportsFile)); err != nil || !strings.Contains(string(b), `id = "demo"`) {
-		t.Fatalf("imports.tf = %q, %v", b, err)
-	}
-	if err := WriteImports(dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, ImportsFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("imports.tf outlived its imports: %v", err)
-	}
-	if err := WriteImports(dir, nil); err != nil {
-		t.Errorf("removing an absent file: %v", err)
+	// A lookup that fails is an error, not a verdict.
+	w.fail["DescribeClusters"] = apiErr("AccessDeniedException")
+	if _, err := g.BeforePlan(context.Background(), p, nil); err == nil || config.IsUsage(err) {
+		t.Errorf("BeforePlan with a denied lookup = %v", err)
 	}
 }

@@ -37,6 +37,7 @@ func (r ProvisionResult) Text() string { return r.text }
 
 // PlanResult counts what the plan does, and lists it.
 type PlanResult struct {
+	Import  int      `json:"import"` // orphans of this stack the plan imports
 	Add     int      `json:"add"`
 	Change  int      `json:"change"`
 	Destroy int      `json:"destroy"`
@@ -98,7 +99,7 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 		log.Printf("plan: %s", ch)
 	}
 	log.Printf("%s", sum)
-	res.Plan = &PlanResult{Add: sum.Add, Change: sum.Change, Destroy: sum.Destroy, Changes: nonNil(sum.Changes)}
+	res.Plan = &PlanResult{Import: sum.Import, Add: sum.Add, Change: sum.Change, Destroy: sum.Destroy, Changes: nonNil(sum.Changes)}
 	if p.PlanOnly {
 		res.Mode = ModePlanOnly
 		log.Printf("plan kept at %s; nothing was applied (--plan-only)", plan)
@@ -122,6 +123,11 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 		log.Printf("applying %s", sum)
 		if err := r.Apply(ctx, plan); err != nil {
 			return res, err
+		}
+		// The imports are in state now; a later destroy or plan in this
+		// directory must not see them.
+		if err := os.Remove(filepath.Join(p.Dir, importsFile)); err != nil && !os.IsNotExist(err) {
+			return res, fmt.Errorf("remove %s after the apply: %w", importsFile, err)
 		}
 	}
 	outs, err := r.Outputs(ctx)

@@ -71,25 +71,6 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-func TestManagedAddresses(t *testing.T) {
-	raw := `{"version":4,"resources":[
- {"mode":"data","type":"aws_ssm_parameter","name":"ami","instances":[{}]},
- {"mode":"managed","type":"aws_ecs_cluster","name":"this","instances":[{}]},
- {"mode":"managed","type":"aws_subnet","name":"public","instances":[{"index_key":0},{"index_key":1}]},
- {"module":"module.net","mode":"managed","type":"aws_vpc","name":"this","instances":[{}]}]}`
-	got, err := ManagedAddresses([]byte(raw))
-	want := []string{"aws_ecs_cluster.this", "aws_subnet.public", "module.net.aws_vpc.this"}
-	if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("ManagedAddresses = %q, %v; want %q", got, err, want)
-	}
-	if got, err := ManagedAddresses(nil); err != nil || len(got) != 0 {
-		t.Errorf("empty state: %q, %v", got, err)
-	}
-	if _, err := ManagedAddresses([]byte(`{"version":3}`)); err == nil {
-		t.Error("state version 3 accepted")
-	}
-}
-
 func TestParseLockError(t *testing.T) {
 	msg := `exit status 1
 
