@@ -359,26 +359,28 @@ func TestCheckImportsOrphansOfThisStack(t *testing.T) {
 			if err != nil || res.Err() != nil {
 				t.Fatalf("Check = %v, %v", err, res.Err())
 			}
-			want := map[string]string{
-				"aws_iam_role.instance":             "demo-ecs-instance",
-				"aws_iam_role.task_execution":       "demo-task-execution",
-				"aws_iam_instance_profile.instance": "demo-ecs-instance",
-				"aws_cloudwatch_log_group.app":      "/ecs/demo",
-				"aws_ecs_cluster.this":              "demo",
-				"aws_launch_template.this":          "lt-0abcdemo",
-				"aws_autoscaling_group.this":        "demo",
-				"aws_ecs_capacity_provider.this":    tc.wantProvider,
-				"aws_lb.this":                       arnBase + "loadbalancer/app/demo-alb/1",
-				"aws_lb_target_group.app":           arnBase + "targetgroup/demo-tg/2",
+			// The ID form per type; the names come from hclgen.
+			want := map[string]string{}
+			for _, r := range rs {
+				switch r.Kind {
+				case hclgen.KindLaunchTemplate:
+					want[r.Address] = "lt-0abc" + r.Name
+				case hclgen.KindLoadBalancer:
+					want[r.Address] = arnBase + "loadbalancer/app/" + r.Name + "/1"
+				case hclgen.KindTargetGroup:
+					want[r.Address] = arnBase + "targetgroup/" + r.Name + "/2"
+				case hclgen.KindECSCapacityProvider:
+					want[r.Address] = tc.wantProvider
+				default:
+					want[r.Address] = r.Name
+				}
 			}
 			if len(res.Imports) != len(want) {
 				t.Errorf("%d imports, want %d: %v", len(res.Imports), len(want), res.Imports)
 			}
 			for _, im := range res.Imports {
-				w, ok := want[im.Address]
-				// IAM names may carry the region: compare the prefix the test knows.
-				if !ok || (!strings.HasPrefix(im.ID, w) && im.ID != w) {
-					t.Errorf("import %s with ID %q, want %q", im.Address, im.ID, w)
+				if im.ID != want[im.Address] {
+					t.Errorf("import %s with ID %q, want %q", im.Address, im.ID, want[im.Address])
 				}
 			}
 		})
