@@ -48,7 +48,7 @@ func (g Guard) BeforePlan(ctx context.Context, p config.Provision, inState []str
 		major = v.Segments()[0]
 	}
 	res, err := newChecker(cfg).Check(ctx, Input{
-		Resources: hclgen.NamedResources(p), StackID: p.StackID, InState: inState, ProviderMajor: major,
+		Resources: hclgen.NamedResources(p), StackID: p.StackID, InState: inState, VPCID: p.VPCID, ProviderMajor: major,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("check that the stack's names are free: %w", err)

@@ -18,11 +18,13 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
+	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/hclgen"
 )
 
 // ECSAPI is the part of ECS the check uses.
 type ECSAPI interface {
+	DescribeServices(context.Context, *ecs.DescribeServicesInput, ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeClusters(context.Context, *ecs.DescribeClustersInput, ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
 	DescribeCapacityProviders(context.Context, *ecs.DescribeCapacityProvidersInput, ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error)
 }
@@ -50,6 +52,7 @@ type LogsAPI interface {
 
 // EC2API is the part of EC2 the check uses.
 type EC2API interface {
+	DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
 	DescribeLaunchTemplates(context.Context, *ec2.DescribeLaunchTemplatesInput, ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error)
 }
 
@@ -74,8 +77,12 @@ var (
 	_ AutoScalingAPI = awsx.AutoScaling{}
 )
 
-func (c *Checker) lookup(ctx context.Context, r hclgen.NamedResource) (found, error) {
+func (c *Checker) lookup(ctx context.Context, r hclgen.NamedResource, in Input) (found, error) {
 	switch r.Kind {
+	case KindSecurityGroup:
+		return c.securityGroup(ctx, r.Name, in.VPCID)
+	case KindECSService:
+		return c.service(ctx, r.Name, clusterOf(in.Resources))
 	case hclgen.KindECSCluster:
 		return c.cluster(ctx, r.Name)
 	case hclgen.KindECSCapacityProvider:
@@ -326,6 +333,77 @@ func (c *Checker) autoScalingGroup(ctx context.Context, name string) (found, err
 			f.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 		return f, nil
+	}
+	return found{}, nil
+}
+
+// clusterOf is the name of the stack's ECS cluster, where its service lives.
+func clusterOf(rs []hclgen.NamedResource) string {
+	for _, r := range rs {
+		if r.Kind == hclgen.KindECSCluster {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// service: ACTIVE and DRAINING services hold their name in the cluster; an
+// INACTIVE one does not. No cluster, no service.
+func (c *Checker) service(ctx context.Context, name, cluster string) (found, error) {
+	if cluster == "" {
+		return found{}, nil
+	}
+	out, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
+		Cluster: aws.String(cluster), Services: []string{name},
+		Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags},
+	})
+	if isNotFound(err, "ClusterNotFoundException") {
+		return found{}, nil
+	}
+	if err != nil {
+		return found{}, fmt.Errorf("describe ECS service: %w", err)
+	}
+	for _, s := range out.Services {
+		if aws.ToString(s.ServiceName) != name || aws.ToString(s.Status) == "INACTIVE" {
+			continue
+		}
+		// The provider imports a service as "cluster/service".
+		return found{exists: true, name: cluster + "/" + name, arn: aws.ToString(s.ServiceArn), tags: ecsTags(s.Tags),
+			deleting: aws.ToString(s.Status) == "DRAINING"}, nil
+	}
+	return found{}, nil
+}
+
+// securityGroup: a group's name is unique only within its VPC. One that
+// carries this stack's identity is the stack's wherever it is (in a VPC that
+// was itself orphaned, terraform replaces it); one that does not collides
+// only inside the VPC the stack is given (--vpc-id): a new VPC holds no
+// other groups.
+func (c *Checker) securityGroup(ctx context.Context, name, vpcID string) (found, error) {
+	out, err := c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("group-name"), Values: []string{name}}},
+	})
+	if err != nil {
+		return found{}, fmt.Errorf("describe security groups: %w", err)
+	}
+	var stranger *found
+	for _, g := range out.SecurityGroups {
+		if aws.ToString(g.GroupName) != name {
+			continue
+		}
+		f := found{exists: true, name: name, id: aws.ToString(g.GroupId), tags: map[string]string{}}
+		for _, t := range g.Tags {
+			f.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		if _, ours := f.tags[config.StackIDTagKey]; ours {
+			return f, nil // its identity decides, in Check
+		}
+		if vpcID != "" && aws.ToString(g.VpcId) == vpcID {
+			stranger = &f
+		}
+	}
+	if stranger != nil {
+		return *stranger, nil
 	}
 	return found{}, nil
 }

@@ -27,6 +27,15 @@ import (
 	"github.com/graviton-cd/graviton-cd/internal/hclgen"
 )
 
+// Kinds of fixed-name resources that hclgen.NamedResources does not list
+// (yet): the module's security groups are named, unique within their VPC, and
+// its ECS service is named, unique within its cluster. The checker knows how
+// to look them up.
+const (
+	KindSecurityGroup = "security-group"
+	KindECSService    = "ecs-service"
+)
+
 // Import is an orphan of this stack to import before the plan.
 type Import struct {
 	hclgen.NamedResource
@@ -66,9 +75,9 @@ func (r Result) Err() error {
 	}
 	return config.Usagef("name",
 		"%d resource(s) this stack would create already exist in AWS and are not this stack's (they are not in its state and do not carry its %s tag); nothing was created:\n%s\n"+
-			"Choose another --name, or delete or rename these resources. If they are this stack's from a run whose state was lost, or from a graviton-cd that did not yet tag %s, "+
-			"either delete them, or tag each with %s=<the stack ID this provision prints> so that provision imports them",
-		len(r.Collisions), config.StackIDTagKey, strings.Join(lines, "\n"), config.StackIDTagKey, config.StackIDTagKey)
+			"Choose another --name, or delete or rename these resources. If they are this stack's, left by a run whose state was lost or by a graviton-cd that did not yet tag %s, "+
+			"delete them (or bring them into the state yourself with terraform import in the stack directory) and rerun",
+		len(r.Collisions), config.StackIDTagKey, strings.Join(lines, "\n"), config.StackIDTagKey)
 }
 
 // Input is what Check decides on.
@@ -76,6 +85,8 @@ type Input struct {
 	Resources []hclgen.NamedResource // hclgen.NamedResources of the stack
 	StackID   string                 // the stack's identity; empty: nothing can be proven the stack's
 	InState   []string               // addresses of the managed resources in the state
+	// VPCID is the existing VPC the stack is given (--vpc-id), or empty.
+	VPCID string
 	// ProviderMajor is the AWS provider's major version (0: unknown, taken as
 	// the pinned 6). Import IDs differ between 5.x and 6.x for some types.
 	ProviderMajor int
@@ -113,7 +124,7 @@ func (c *Checker) Check(ctx context.Context, in Input) (Result, error) {
 		if slices.Contains(in.InState, r.Address) {
 			continue
 		}
-		f, err := c.lookup(ctx, r)
+		f, err := c.lookup(ctx, r, in)
 		if err != nil {
 			return Result{}, fmt.Errorf("check whether %s %q already exists: %w", r.Kind, r.Name, err)
 		}
@@ -162,7 +173,9 @@ func (f found) notOurs(stackID string) string {
 //     aws_autoscaling_group, aws_ecs_cluster (the importer builds the ARN
 //     from the name, in 5.x and 6.x);
 //   - ARN: aws_lb, aws_lb_target_group;
-//   - launch template ID (lt-…): aws_launch_template;
+//   - launch template ID (lt-…): aws_launch_template; group ID (sg-…):
+//     aws_security_group;
+//   - "cluster/service": aws_ecs_service;
 //   - aws_ecs_capacity_provider: the name up to 5.x (its importer appends the
 //     ID to "capacity-provider/"), the ARN from 6.0 (ARN resource identity;
 //     the importer parses the ID as an ARN).
@@ -170,7 +183,7 @@ func importID(kind string, f found, providerMajor int) string {
 	switch kind {
 	case hclgen.KindLoadBalancer, hclgen.KindTargetGroup:
 		return f.arn
-	case hclgen.KindLaunchTemplate:
+	case hclgen.KindLaunchTemplate, KindSecurityGroup:
 		return f.id
 	case hclgen.KindECSCapacityProvider:
 		if providerMajor != 0 && providerMajor < 6 {

@@ -39,6 +39,8 @@ const (
 // world is a fake AWS account behind every interface the checker uses. Each
 // map holds a resource's tags by name; absent means it does not exist.
 type world struct {
+	services, securityGroups                                                                                      map[string]map[string]string
+	groupVPC                                                                                                      map[string]string // security group name → VPC
 	clusters, capacityProviders, roles, profiles, loadBalancers, targetGroups, logGroups, launchTemplates, groups map[string]map[string]string
 
 	clusterStatus, providerStatus, groupStatus map[string]string // "" is ACTIVE (or, for a group, not being deleted)
@@ -49,6 +51,7 @@ type world struct {
 func newWorld() *world {
 	m := func() map[string]map[string]string { return map[string]map[string]string{} }
 	return &world{
+		services: m(), securityGroups: m(), groupVPC: map[string]string{},
 		clusters: m(), capacityProviders: m(), roles: m(), profiles: m(), loadBalancers: m(),
 		targetGroups: m(), logGroups: m(), launchTemplates: m(), groups: m(),
 		clusterStatus: map[string]string{}, providerStatus: map[string]string{}, groupStatus: map[string]string{},
@@ -79,6 +82,51 @@ func (w *world) DescribeClusters(_ context.Context, in *ecs.DescribeClustersInpu
 		}
 		out.Clusters = append(out.Clusters, ecstypes.Cluster{ClusterName: aws.String(n), ClusterArn: aws.String(arnBase + "cluster/" + n),
 			Status: aws.String(cmpOr(w.clusterStatus[n], "ACTIVE")), Tags: ecsTagList(tags)})
+	}
+	return out, nil
+}
+
+func (w *world) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput, _ ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	cluster := aws.ToString(in.Cluster)
+	if err := w.call("DescribeServices", cluster); err != nil {
+		return nil, err
+	}
+	if _, ok := w.clusters[cluster]; !ok {
+		return nil, &ecstypes.ClusterNotFoundException{Message: aws.String("Cluster not found.")}
+	}
+	out := &ecs.DescribeServicesOutput{}
+	for _, n := range in.Services {
+		tags, ok := w.services[n]
+		if !ok {
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(n), Reason: aws.String("MISSING")})
+			continue
+		}
+		out.Services = append(out.Services, ecstypes.Service{ServiceName: aws.String(n), Status: aws.String("ACTIVE"),
+			ServiceArn: aws.String(arnBase + "service/" + cluster + "/" + n), Tags: ecsTagList(tags)})
+	}
+	return out, nil
+}
+
+func (w *world) DescribeSecurityGroups(_ context.Context, in *ec2.DescribeSecurityGroupsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	out := &ec2.DescribeSecurityGroupsOutput{}
+	for _, f := range in.Filters {
+		if aws.ToString(f.Name) != "group-name" {
+			return nil, apiErr("InvalidParameterValue")
+		}
+		for _, n := range f.Values {
+			if err := w.call("DescribeSecurityGroups", n); err != nil {
+				return nil, err
+			}
+			tags, ok := w.securityGroups[n]
+			if !ok {
+				continue
+			}
+			g := ec2types.SecurityGroup{GroupName: aws.String(n), GroupId: aws.String("sg-0" + n), VpcId: aws.String(w.groupVPC[n])}
+			for k, v := range tags {
+				g.Tags = append(g.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+			}
+			out.SecurityGroups = append(out.SecurityGroups, g)
+		}
 	}
 	return out, nil
 }
@@ -334,6 +382,7 @@ func (w *world) byKind(kind string) map[string]map[string]string {
 		hclgen.KindLoadBalancer: w.loadBalancers, hclgen.KindTargetGroup: w.targetGroups,
 		hclgen.KindLogGroup: w.logGroups, hclgen.KindLaunchTemplate: w.launchTemplates,
 		hclgen.KindAutoScalingGroup: w.groups,
+		KindSecurityGroup:           w.securityGroups, KindECSService: w.services,
 	}[kind]
 }
 
@@ -527,5 +576,52 @@ func TestGuardBeforePlan(t *testing.T) {
 	w.fail["DescribeClusters"] = apiErr("AccessDeniedException")
 	if _, err := g.BeforePlan(context.Background(), p, nil); err == nil || config.IsUsage(err) {
 		t.Errorf("BeforePlan with a denied lookup = %v", err)
+	}
+}
+
+// TestCheckSecurityGroupsAndService covers the two kinds hclgen does not list
+// yet: a group is a collision only inside the stack's own VPC, and a service
+// is imported as cluster/service.
+func TestCheckSecurityGroupsAndService(t *testing.T) {
+	rs := []hclgen.NamedResource{
+		{Address: "aws_ecs_cluster.this", Kind: hclgen.KindECSCluster, Name: "demo"},
+		{Address: "aws_security_group.tasks", Kind: KindSecurityGroup, Name: "demo-tasks"},
+		{Address: "aws_security_group.alb", Kind: KindSecurityGroup, Name: "demo-alb"},
+		{Address: "aws_security_group.instances", Kind: KindSecurityGroup, Name: "demo-instances"},
+		{Address: "aws_ecs_service.app", Kind: KindECSService, Name: "demo"},
+	}
+	w := newWorld()
+	w.clusters["demo"] = ours()
+	w.services["demo"] = ours()
+	w.securityGroups["demo-tasks"] = ours()
+	w.securityGroups["demo-alb"] = map[string]string{"team": "x"} // a stranger in another VPC
+	w.groupVPC["demo-alb"] = "vpc-other"
+	w.securityGroups["demo-instances"] = nil // a stranger in the stack's VPC
+	w.groupVPC["demo-instances"] = "vpc-given"
+
+	res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID, InState: []string{"aws_ecs_cluster.this"}, VPCID: "vpc-given"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imports, collisions []string
+	for _, im := range res.Imports {
+		imports = append(imports, im.String())
+	}
+	for _, c := range res.Collisions {
+		collisions = append(collisions, c.Address)
+	}
+	if want := []string{"aws_security_group.tasks (sg-0demo-tasks)", "aws_ecs_service.app (demo/demo)"}; !slices.Equal(imports, want) {
+		t.Errorf("imports = %q, want %q", imports, want)
+	}
+	if want := []string{"aws_security_group.instances"}; !slices.Equal(collisions, want) {
+		t.Errorf("collisions = %q, want %q", collisions, want)
+	}
+
+	// With a new VPC, a same-named group elsewhere is no collision; no
+	// cluster, no service.
+	delete(w.clusters, "demo")
+	res, err = w.checker().Check(context.Background(), Input{Resources: rs[1:], StackID: ourID})
+	if err != nil || len(res.Collisions) != 0 || len(res.Imports) != 1 {
+		t.Errorf("new VPC: %+v, %v; want only the tasks group imported", res, err)
 	}
 }
