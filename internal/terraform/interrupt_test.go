@@ -21,7 +21,7 @@ import (
 // as the CLI does on an interrupt, records what happened in $dir/events and
 // exits. This is how the interrupt sequence is tested without a provider.
 const (
-	envFake       = "GRAVITON_CD_FAKE_TERRAFORM" // terraform-like, tofu-like or deaf
+	envFake       = "GRAVITON_CD_FAKE_TERRAFORM" // finishes-in-flight, exits-at-once or deaf
 	envFakeEvents = "GRAVITON_CD_FAKE_EVENTS"    // file the fake appends its events to
 	envFakeOps    = "GRAVITON_CD_FAKE_OPS"       // resources apply creates, one at a time
 	envFakeOpTime = "GRAVITON_CD_FAKE_OP_TIME"   // how long one create takes
@@ -38,11 +38,14 @@ func TestMain(m *testing.M) {
 // $GRAVITON_CD_FAKE_OPS resources one after another, each taking
 // $GRAVITON_CD_FAKE_OP_TIME. On SIGINT (what terraform-exec sends when its
 // context is cancelled):
-//   - terraform-like finishes the create in flight, records it, and exits 1,
-//     as Terraform does when the provider lets in-flight calls complete;
-//   - tofu-like exits 1 at once and the create in flight is lost, as
-//     observed with OpenTofu 1.12 and provider 6.x (issue 18): the provider
-//     cancels the call's context when asked to stop;
+//   - finishes-in-flight completes the create in flight, records it, and
+//     exits 1: a CLI whose provider lets in-flight calls complete;
+//   - exits-at-once exits 1 at once and the create in flight is lost. This is
+//     what Terraform 1.11 and OpenTofu 1.12 both do with the AWS provider:
+//     on SIGINT both send StopProvider, the provider cancels the context of
+//     its calls in flight, and the CLI exits as soon as they return (measured
+//     with a local-exec provisioner: both exit 0.1 s after SIGINT; issue 18
+//     saw provision stop "0s after the interrupt" with OpenTofu and 6.47.1);
 //   - deaf ignores it and is killed.
 func fakeTerraform(mode string, args []string) int {
 	start := time.Now()
@@ -84,7 +87,7 @@ func fakeTerraform(mode string, args []string) int {
 			switch mode {
 			case "deaf":
 				goto wait
-			case "tofu-like":
+			case "exits-at-once":
 				record("exit 1, resource %d lost", i)
 				return 1
 			}
@@ -176,16 +179,16 @@ func TestInterruptLetsInFlightOperationsFinish(t *testing.T) {
 	}{
 		// The create in flight when the job is cancelled finishes and is
 		// recorded; the apply ends on its own and no signal is sent.
-		{name: "tofu-like, apply ends within the grace", mode: "tofu-like", ops: 1, opTime: time.Second,
+		{name: "exits at once, apply ends within the grace", mode: "exits-at-once", ops: 1, opTime: time.Second,
 			wantCreated: 1, wantStopped: time.Second},
-		{name: "terraform-like, apply ends within the grace", mode: "terraform-like", ops: 1, opTime: time.Second,
+		{name: "finishes in flight, apply ends within the grace", mode: "finishes-in-flight", ops: 1, opTime: time.Second,
 			wantCreated: 1, wantStopped: time.Second},
-		// A longer apply is interrupted after the grace: tofu-like drops the
+		// A longer apply is interrupted after the grace: exits-at-once drops the
 		// create then in flight (the import on the next run recovers it);
 		// the one in flight at the cancel was recorded.
-		{name: "tofu-like, long apply", mode: "tofu-like", ops: 20, opTime: 600 * time.Millisecond,
+		{name: "exits at once, long apply", mode: "exits-at-once", ops: 20, opTime: 600 * time.Millisecond,
 			wantErr: true, wantSignal: true, wantCreated: 2, wantStopped: finish, wantNotEarly: finish},
-		{name: "terraform-like, long apply", mode: "terraform-like", ops: 20, opTime: 600 * time.Millisecond,
+		{name: "finishes in flight, long apply", mode: "finishes-in-flight", ops: 20, opTime: 600 * time.Millisecond,
 			wantErr: true, wantSignal: true, wantCreated: 3, wantStopped: finish + 600*time.Millisecond, wantNotEarly: finish},
 		// A terraform that ignores the interrupt is killed after both phases.
 		{name: "deaf, killed", mode: "deaf", ops: 100, opTime: 600 * time.Millisecond,
@@ -281,7 +284,7 @@ func TestInterruptStopsPlanAtOnce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	events := filepath.Join(dir, "events")
-	t.Setenv(envFake, "tofu-like")
+	t.Setenv(envFake, "exits-at-once")
 	t.Setenv(envFakeEvents, events)
 	e, err := NewExec(dir, self, progress.Discard())
 	if err != nil {
@@ -313,7 +316,7 @@ func TestApplyAfterCancelStartsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	t.Setenv(envFake, "terraform-like")
+	t.Setenv(envFake, "finishes-in-flight")
 	t.Setenv(envFakeEvents, filepath.Join(dir, "events"))
 	e, err := NewExec(dir, self, progress.Discard())
 	if err != nil {
