@@ -90,9 +90,10 @@ func buildBinary(t *testing.T) string {
 //
 // Terraform and OpenTofu write state at most every 20 s during an apply, so
 // a kill loses whatever completed since the last write, not only what was in
-// flight. The kill therefore waits for a state write after the load balancer
-// appeared in AWS (its creation outlasts one on moto): what is lost is then
-// the load balancer in flight, the case the stack identity recovers. (A kill
+// flight. The kill therefore waits for a state write that holds everything
+// but the load balancer (whose creation outlasts the rest on moto): what is
+// lost is then the load balancer in flight, the case the stack identity
+// recovers. (A kill
 // right after unnamed resources completed, say subnets, leaves orphans that
 // only a VPC-wide recovery could adopt; see docs/interrupts-and-orphans.md.)
 func testKilledMidCreateThenImport(t *testing.T, tf string) {
@@ -149,10 +150,16 @@ func testKilledMidCreateThenImport(t *testing.T, tf string) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("the load balancer never appeared in AWS\n%s", localstack.Tail(log.String()))
 	}
+	// Wait until the state holds everything that does not wait for the load
+	// balancer (the cluster's capacity providers come last): what the kill
+	// loses is then the load balancer in flight.
 	appeared := time.Now()
-	for time.Since(appeared) < 45*time.Second {
-		if fi, err := os.Stat(statePath); err == nil && fi.ModTime().After(appeared) {
-			break
+	for time.Since(appeared) < 50*time.Second {
+		if raw, err := os.ReadFile(statePath); err == nil {
+			if addrs, err := stack.ManagedAddresses(raw); err == nil &&
+				slices.Contains(addrs, "aws_ecs_cluster_capacity_providers.this") {
+				break
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
