@@ -103,8 +103,10 @@ func testKilledMidCreateThenImport(t *testing.T, tf string) {
 	statePath := filepath.Join(dir, "terraform.tfstate")
 	args := []string{"provision", "--name", name, "--dir", dir, "--terraform-binary", tf, "--state-backend", "local"}
 	t.Cleanup(func() {
-		if code, _, stderr := run(t, "destroy", "--stack-dir", dir, "--terraform-binary", tf); code != ExitOK {
-			t.Errorf("clean-up destroy: exit %d\n%s", code, localstack.Tail(stderr))
+		// t.Context is cancelled by now: the clean-up gets its own.
+		var stderr strings.Builder
+		if code := RunIO(context.Background(), []string{"graviton-cd", "destroy", "--stack-dir", dir, "--terraform-binary", tf}, io.Discard, &stderr); code != ExitOK {
+			t.Errorf("clean-up destroy: exit %d\n%s", code, localstack.Tail(stderr.String()))
 		}
 	})
 
