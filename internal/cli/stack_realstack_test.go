@@ -84,6 +84,15 @@ func testFoundByName(t *testing.T, tools localstack.Tools) {
 	_, text, _ := run(t, "status", "--name", name)
 	t.Logf("status on moto (exit %d):\n%s", code, text)
 
+	// Provision again after the deploy: it does not fight it.
+	var afterDeploy stack.ProvisionResult
+	if code, stderr := runJSON(t, &afterDeploy, append([]string{"provision", "--name", name, "--dir", filepath.Join(t.TempDir(), "e")}, tf...)...); code != ExitOK {
+		t.Fatalf("provision after deploy: exit %d\n%s", code, localstack.Tail(stderr))
+	}
+	if afterDeploy.Plan == nil || afterDeploy.Plan.Add+afterDeploy.Plan.Change+afterDeploy.Plan.Destroy != 0 {
+		t.Errorf("provision after deploy planned %+v, want no change", afterDeploy.Plan)
+	}
+
 	ec2c, ecsc := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 	running := func() []string { return stackInstances(t, ec2c, name) }
 	active := func() []string { return activeRevisions(t, ecsc, name) }
