@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -127,7 +128,7 @@ func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region s
 			return err
 		}},
 		{"deny access without TLS", func() error {
-			_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(TLSOnlyPolicy(bucket))})
+			_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(TLSOnlyPolicy(partition(region), bucket))})
 			return err
 		}},
 		{"expire old state versions", func() error {
@@ -157,10 +158,22 @@ func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region s
 
 // TLSOnlyPolicy is the state bucket's policy: deny every request that does
 // not use TLS.
-func TLSOnlyPolicy(bucket string) string {
+func TLSOnlyPolicy(partition, bucket string) string {
+	arn := "arn:" + partition + ":s3:::" + bucket
 	return `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",` +
-		`"Resource":["arn:aws:s3:::` + bucket + `","arn:aws:s3:::` + bucket + `/*"],` +
+		`"Resource":["` + arn + `","` + arn + `/*"],` +
 		`"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+}
+
+// partition is the ARN partition of a region.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 // httpStatus is the HTTP status of an AWS error, or 0.
