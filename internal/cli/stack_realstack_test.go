@@ -50,8 +50,9 @@ func testFoundByName(t *testing.T, tools localstack.Tools) {
 		}
 	}
 	rec := readRecord(t, s3c, bucket, name)
-	if len(rec.StackID) != 16 || rec.Ephemeral || rec.Name != name {
-		t.Errorf("stack record = %+v, want a 16-hex stack_id, not ephemeral", rec)
+	if len(rec.StackID) != 16 || rec.Ephemeral || rec.Name != name || first.StackID != rec.StackID ||
+		first.State != "s3://"+bucket+"/graviton-cd/"+name+"/terraform.tfstate" {
+		t.Errorf("stack record = %+v, provision result %+v; want a 16-hex stack_id, not ephemeral, state in the default bucket", rec, first)
 	}
 
 	// From an empty directory on another path: the same stack, no change.
