@@ -80,6 +80,9 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		ForceNewDeployment: c.Bool("force-new-deployment"), NoWait: c.Bool("no-wait"),
 	}
 	region := env.region
+	if c.String("name") != "" && c.String("stack-dir") != "" {
+		return r, "", "", config.Usagef("name", "conflicts with --stack-dir: give one way to find the stack")
+	}
 	if dir := c.String("stack-dir"); dir != "" {
 		out, err := stack.ReadOutputs(dir)
 		if err != nil {
@@ -97,9 +100,6 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		return r, "", "", err
 	}
 	if byName {
-		if c.String("stack-dir") != "" {
-			return r, "", "", config.Usagef("name", "conflicts with --stack-dir: give one way to find the stack")
-		}
 		f, err := findStack(c.Context, env, ref)
 		if err != nil {
 			return r, "", "", err

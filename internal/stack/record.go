@@ -24,9 +24,13 @@ func openRecord(ctx context.Context, deps Deps, p *config.Provision) (st store, 
 	} else {
 		deps.Log.Printf("state is local, in %s: for throwaway stacks only (the default --state-backend s3 keeps it where every job and pipeline finds it)", p.Dir)
 	}
-	st, _, err = openStore(ctx, deps, cfg, p.State, p.Dir, !p.RenderOnly)
+	named := p.State.Bucket != ""
+	st, exists, err := openStore(ctx, deps, cfg, p.State, p.Dir, !p.RenderOnly)
 	if err != nil {
 		return st, rec, false, err
+	}
+	if named && !exists {
+		return st, rec, false, config.Usagef("state-bucket", "bucket %s does not exist (or is in another region than --state-region %s): create it, versioned and encrypted, or leave out --state-bucket to use graviton-cd's default bucket", p.State.Bucket, st.state.Region)
 	}
 	p.State = st.state
 	if p.State.Kind == config.BackendS3 {

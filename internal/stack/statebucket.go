@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -75,8 +76,10 @@ func BucketExists(ctx context.Context, api StateBucketAPI, bucket string) (bool,
 // blocked, TLS-only, old versions expiring. It is safe when two pipelines
 // race: S3 answers the loser BucketAlreadyOwnedByYou, which counts as
 // success, and every setting is idempotent. Versioning is set last, so a
-// bootstrap cut short is finished by the next run.
-func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region string, log *progress.Logger) error {
+// bootstrap cut short is finished by the next run. plainHTTP leaves out the
+// TLS-only policy: a local emulator (moto) speaks plain HTTP and enforces
+// bucket policies, so with it the bucket would lock everyone out.
+func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region string, plainHTTP bool, log *progress.Logger) error {
 	exists, err := BucketExists(ctx, api, bucket)
 	if err != nil {
 		return err
@@ -127,7 +130,11 @@ func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region s
 			return err
 		}},
 		{"deny access without TLS", func() error {
-			_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(TLSOnlyPolicy(bucket))})
+			if plainHTTP {
+				log.Printf("state bucket %s: no TLS-only policy, as the AWS endpoint is plain HTTP (a local emulator)", bucket)
+				return nil
+			}
+			_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(TLSOnlyPolicy(partition(region), bucket))})
 			return err
 		}},
 		{"expire old state versions", func() error {
@@ -157,10 +164,22 @@ func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region s
 
 // TLSOnlyPolicy is the state bucket's policy: deny every request that does
 // not use TLS.
-func TLSOnlyPolicy(bucket string) string {
+func TLSOnlyPolicy(partition, bucket string) string {
+	arn := "arn:" + partition + ":s3:::" + bucket
 	return `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",` +
-		`"Resource":["arn:aws:s3:::` + bucket + `","arn:aws:s3:::` + bucket + `/*"],` +
+		`"Resource":["` + arn + `","` + arn + `/*"],` +
 		`"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+}
+
+// partition is the ARN partition of a region.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 // httpStatus is the HTTP status of an AWS error, or 0.
