@@ -207,8 +207,11 @@ func deploySummary(r ecsdeploy.Result) string {
 	case ecsdeploy.OutcomeTimedOut:
 		return fmt.Sprintf("deploy timed out: deployment %s of %s on service %s had no verdict after %s", r.DeploymentID, r.TaskDefinitionARN, r.Service, took)
 	}
+	if !r.ServiceUpdated && r.PreviousTaskDefinitionARN == "" {
+		return fmt.Sprintf("deploy failed before the service was updated: service %s was not changed", r.Service)
+	}
 	if !r.ServiceUpdated {
-		return fmt.Sprintf("deploy failed before the service was updated: service %s still runs %s", r.Service, cmp.Or(r.PreviousTaskDefinitionARN, "what it ran"))
+		return fmt.Sprintf("deploy failed before the service was updated: service %s still runs %s", r.Service, r.PreviousTaskDefinitionARN)
 	}
 	if r.DeploymentID == "" {
 		return fmt.Sprintf("deploy failed: service %s was updated to %s, but ECS reported no deployment of it to follow", r.Service, r.TaskDefinitionARN)

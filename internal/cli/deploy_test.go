@@ -78,7 +78,8 @@ func TestDeploySucceedsWithJSONSummary(t *testing.T) {
 }
 
 func TestDeployFromStackDirAndEnv(t *testing.T) {
-	srv := deployServer(t, ecsfake.Options{Rollouts: [][]ecsfake.Frame{completedAtOnce}})
+	// Three running: the desired count this deploy sets, and success needs all.
+	srv := deployServer(t, ecsfake.Options{Rollouts: [][]ecsfake.Frame{{{At: 0, Running: 3, Rollout: "COMPLETED", PriorGone: true}}}})
 	dir := t.TempDir()
 	if err := stack.WriteOutputs(dir, stack.Outputs{Cluster: "demo", Service: "web", ContainerName: "app", Region: "us-east-1"}); err != nil {
 		t.Fatal(err)
@@ -115,7 +116,6 @@ func TestDeployFailures(t *testing.T) {
 		msg    string
 	}{
 		{name: "deployment failed", opts: ecsfake.Options{Rollouts: [][]ecsfake.Frame{failed}}, result: "failed", msg: "circuit breaker"},
-		{name: "missing service", opts: ecsfake.Options{Missing: true}, result: "failed", msg: "service web not found in cluster demo"},
 		{name: "timeout", args: []string{"--timeout", "1s"}, result: "timed_out", msg: "did not finish within 1s"},
 		{name: "no wait", args: []string{"--no-wait"}, result: "started"},
 		{name: "rolled back", opts: ecsfake.Options{Rollouts: [][]ecsfake.Frame{failed, completedAtOnce}}, args: []string{"--rollback-on-failure"},

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -124,18 +123,7 @@ func runSmokeTest(c *ucli.Context) error {
 	return report.Err()
 }
 
-func smokeTestSummary(r *smoketest.Report) string {
-	if r.Passed {
-		return fmt.Sprintf("smoke test passed: %d check(s) in %s", len(r.Checks), r.Duration.Round(time.Millisecond))
-	}
-	var failed []string
-	for _, c := range r.Checks {
-		if !c.Passed {
-			failed = append(failed, c.Name)
-		}
-	}
-	return fmt.Sprintf("smoke test FAILED: %d of %d check(s) failed (%s) in %s", len(failed), len(r.Checks), strings.Join(failed, ", "), r.Duration.Round(time.Millisecond))
-}
+func smokeTestSummary(r *smoketest.Report) string { return r.Summary() }
 
 // shortDuration prints whole minutes as "2m" rather than time's "2m0s".
 func shortDuration(d time.Duration) string {

@@ -49,7 +49,7 @@ func TestSmokeTestExitCodes(t *testing.T) {
 	t.Run("pass is 0", func(t *testing.T) {
 		junit := filepath.Join(t.TempDir(), "results", "smoke.xml")
 		code, stdout, _ := runSmokeTestCLI(t, append(fast, "--url", srv.URL+"/version", "--expect-json", "version=v1.2.3", "--junit", junit)...)
-		if code != ExitOK || !strings.Contains(stdout, "smoke test passed: 1 check(s)") {
+		if code != ExitOK || !strings.Contains(stdout, "smoke test passed: 1 check in ") {
 			t.Fatalf("exit %d, stdout %q", code, stdout)
 		}
 		var suites struct {
@@ -70,7 +70,7 @@ func TestSmokeTestExitCodes(t *testing.T) {
 		if code != ExitFailed {
 			t.Fatalf("exit %d, want %d", code, ExitFailed)
 		}
-		if !strings.Contains(stdout, "smoke test FAILED: 1 of 1 check(s) failed (GET /version)") {
+		if !strings.Contains(stdout, "smoke test FAILED: 1 of 1 check failed (GET /version)") {
 			t.Errorf("stdout %q", stdout)
 		}
 		for _, want := range []string{`check "GET /version" failed`, `expected JSON version = "v2", got "v1.2.3"`, "200 OK in", `body "{\"version\":\"v1.2.3\"`} {

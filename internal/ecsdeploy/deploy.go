@@ -106,6 +106,9 @@ func (r Request) Validate() error {
 	if r.Timeout <= 0 {
 		return config.Usagef("timeout", "%s is not a timeout: use a positive duration such as 15m or 900s", r.Timeout)
 	}
+	if r.NoWait && r.RollbackOnFailure {
+		return config.Usagef("rollback-on-failure", "cannot be used with --no-wait: with --no-wait nothing follows the deployment, so nothing sees it fail and rolls it back; drop one of the two")
+	}
 	return nil
 }
 
@@ -132,6 +135,10 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 	defer cancel()
 
 	svc, err := d.getService(ctx, deadline, r.Cluster, r.Service)
+	var missing *ServiceNotActiveError
+	if errors.As(err, &missing) && missing.Status == "MISSING" {
+		missing.BadInput = true // nothing changed yet: the flags are wrong
+	}
 	if err != nil {
 		return finish(err)
 	}

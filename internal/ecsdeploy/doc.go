@@ -6,13 +6,22 @@
 // # Verdicts
 //
 // Success is the followed deployment (by the ID UpdateService returned) being
-// PRIMARY with rolloutState COMPLETED, or, where ECS gives no rolloutState,
-// the only deployment with running == desired. Failure is rolloutState
+// PRIMARY with rolloutState COMPLETED and every desired task running (running
+// == desired, none pending), or, where ECS gives no rolloutState, the only
+// deployment with running == desired and none pending. COMPLETED with fewer
+// tasks keeps the wait going (ECS keeps the state when tasks stop later and
+// are replaced; copilot-cli's streamer likewise wants both), and a timeout
+// then says so with the counts. Failure is rolloutState
 // FAILED, the deployment disappearing, another deployment becoming PRIMARY
 // (on a different task definition: a rollback; on the same: superseded), the
 // service going away, or the deadline. Unlike the SDK's ServicesStable waiter
 // (and `aws ecs wait services-stable`), a service that is stable again after a
 // circuit-breaker rollback is a failure here.
+//
+// A service or cluster that does not exist when deploy first looks, before
+// it changed anything, is bad input (a *ServiceNotActiveError that unwraps
+// to a *config.UsageError, exit 2), not a failed deployment; so is
+// Request.NoWait with RollbackOnFailure, refused by Validate.
 //
 // # Polling
 //
@@ -66,6 +75,9 @@
 // task" explained as a capacity problem), stopped tasks of the deployment with
 // their reasons (once each, looked up only when its failedTasks count rises),
 // and at a failure the last lines of the failed task's awslogs stream.
+// While nothing changes it prints a heartbeat a minute after the last line,
+// and every minute after ("still waiting: 1/2 running, 1 pending; 4m10s of
+// 15m"), waking between polls for it rather than polling more.
 //
 // # Emulators
 //

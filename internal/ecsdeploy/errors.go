@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/graviton-cd/graviton-cd/internal/config"
 )
 
 // ServiceNotActiveError says the service is missing, DRAINING or INACTIVE, so
@@ -12,14 +14,36 @@ type ServiceNotActiveError struct {
 	Cluster string
 	Service string
 	Status  string // MISSING, DRAINING or INACTIVE
+	// ClusterMissing says the cluster itself does not exist.
+	ClusterMissing bool
+	// BadInput says the service or cluster was missing before the deploy
+	// changed anything: the flags name something that does not exist, which
+	// is bad input (exit 2), not a failed deployment.
+	BadInput bool
 }
 
 // Error says what happened and what to do next.
 func (e *ServiceNotActiveError) Error() string {
+	if e.ClusterMissing {
+		return fmt.Sprintf("cluster %s not found: check --cluster and the region (or run provision first)", e.Cluster)
+	}
 	if e.Status == "MISSING" {
 		return fmt.Sprintf("service %s not found in cluster %s: check --cluster and --service (or run provision first)", e.Service, e.Cluster)
 	}
 	return fmt.Sprintf("service %s in cluster %s is %s: it is being deleted; run provision to recreate it", e.Service, e.Cluster, e.Status)
+}
+
+// Unwrap makes a service or cluster that was missing from the start a
+// *config.UsageError, so that the CLI exits 2 with this one message.
+func (e *ServiceNotActiveError) Unwrap() error {
+	if !e.BadInput {
+		return nil
+	}
+	flag := "service"
+	if e.ClusterMissing {
+		flag = "cluster"
+	}
+	return &config.UsageError{Flag: flag, Msg: e.Error()}
 }
 
 // DeploymentFailedError says ECS marked the deployment FAILED, for example
@@ -93,10 +117,20 @@ type DeploymentTimeoutError struct {
 	DeploymentID string
 	Timeout      time.Duration
 	LastState    string
+	// CompletedShort says ECS marked the deployment COMPLETED but it never
+	// had every desired task running with none pending; Running, Desired and
+	// Pending are its last counts.
+	CompletedShort            bool
+	Running, Desired, Pending int32
 }
 
 // Error says what happened and what to do next.
 func (e *DeploymentTimeoutError) Error() string {
+	if e.CompletedShort {
+		return fmt.Sprintf("deployment %s did not finish within %s: ECS marked it COMPLETED, but %d of %d desired tasks were running (%d pending) when time ran out; "+
+			"tasks that stop after they start (read the stopped tasks above) or too little capacity keep it short: fix that, or raise --timeout",
+			e.DeploymentID, e.Timeout, e.Running, e.Desired, e.Pending)
+	}
 	last := strings.TrimPrefix(e.LastState, "deployment "+e.DeploymentID+" ")
 	return fmt.Sprintf("deployment %s did not finish within %s (last state: %s): raise --timeout, or read the events above for what blocks it", e.DeploymentID, e.Timeout, last)
 }

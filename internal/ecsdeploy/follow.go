@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
 
 // Polling schedule: every second while a rollout is young (a fast rollout is
@@ -66,8 +68,19 @@ type follower struct {
 	report   *reporter
 
 	lastState string
-	failed    int32 // failedTasks already reported
+	lastDep   *types.Deployment // the followed deployment as last seen
+	failed    int32             // failedTasks already reported
+	shortSaid bool              // "COMPLETED but short" was explained
 }
+
+// lastSeen is where the followed deployment stood at the last answer, for
+// the heartbeat and the timeout error.
+type lastSeen struct {
+	state string            // describeState's line; empty before any answer
+	dep   *types.Deployment // nil before any answer or when it was not listed
+}
+
+func (f *follower) seen() lastSeen { return lastSeen{state: f.lastState, dep: f.lastDep} }
 
 func (d *Deployer) newFollower(spec followSpec) *follower {
 	return &follower{d: d, spec: spec, started: d.clock().Now(), report: newReporter(d, spec)}
@@ -94,6 +107,15 @@ func (f *follower) Fetch(ctx context.Context) (time.Time, bool, error) {
 	// ones, and once more at a failure verdict, to save calls.
 	listed := false
 	dep, _ := findDeployment(svc, f.spec.DeploymentID)
+	f.lastDep = nil
+	if dep != nil {
+		c := *dep
+		f.lastDep = &c
+	}
+	if completedShort(dep) && !f.shortSaid {
+		f.d.Log.Printf("ECS marks deployment %s COMPLETED with %s: waiting until every desired task runs", f.spec.DeploymentID, countsLine(dep))
+		f.shortSaid = true
+	}
 	if dep != nil && dep.FailedTasks > f.failed {
 		listed = f.report.stoppedTasks(ctx) == nil
 		if listed {
@@ -116,12 +138,17 @@ func (f *follower) Fetch(ctx context.Context) (time.Time, bool, error) {
 
 // follow polls until a verdict, the deadline or ctx's end. Throttling and 5xx
 // answers are retried with backoff and jitter and never end the follow;
-// any other error does.
-func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, lastState func() string, spec followSpec, timeout time.Duration) error {
+// any other error does. While nothing else is printed it prints a heartbeat
+// at least every progress.HeartbeatEvery, from last's counts.
+func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, last func() lastSeen, spec followSpec, timeout time.Duration) error {
 	clock := d.clock()
 	backoff := newBackoff()
 	timedOut := func() error {
-		return &DeploymentTimeoutError{DeploymentID: spec.DeploymentID, Timeout: timeout, LastState: lastState()}
+		return timeoutError(spec.DeploymentID, timeout, last())
+	}
+	heartbeat := func() {
+		elapsed := timeout - deadline.Sub(clock.Now())
+		d.Log.Printf("still waiting: %s; %s of %s", waitingLine(last()), progress.Duration(elapsed), progress.Duration(timeout))
 	}
 	for {
 		next, done, err := f.Fetch(ctx)
@@ -153,7 +180,7 @@ func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, la
 		if next.After(deadline) {
 			next = deadline // one last look at the deadline
 		}
-		if err := clock.Sleep(ctx, next.Sub(now)); err != nil {
+		if err := d.sleepUntil(ctx, next, heartbeat); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				return timedOut()
 			}
@@ -162,16 +189,59 @@ func (d *Deployer) follow(ctx context.Context, f fetcher, deadline time.Time, la
 	}
 }
 
+// sleepUntil sleeps on the Deployer's clock until the given time, waking
+// in between to call heartbeat whenever the log has been silent for
+// progress.HeartbeatEvery, so that a long quiet wait still shows signs of
+// life (and a CI job's no-output timeout does not kill it).
+func (d *Deployer) sleepUntil(ctx context.Context, until time.Time, heartbeat func()) error {
+	clock := d.clock()
+	for {
+		step := until.Sub(clock.Now())
+		if step <= 0 {
+			return nil
+		}
+		due := d.Log.HeartbeatDue()
+		if due <= 0 {
+			heartbeat()
+			due = progress.HeartbeatEvery
+		}
+		if err := clock.Sleep(ctx, min(step, due)); err != nil {
+			return err
+		}
+	}
+}
+
+// waitingLine says what a heartbeat waits for: "1/2 running, 1 pending".
+func waitingLine(l lastSeen) string {
+	switch {
+	case l.dep != nil && completedShort(l.dep):
+		return countsLine(l.dep) + " (ECS says COMPLETED)"
+	case l.dep != nil:
+		return countsLine(l.dep)
+	case l.state != "":
+		return l.state
+	}
+	return "no answer from ECS yet"
+}
+
+// timeoutError is the verdict at the deadline, from the last answer.
+func timeoutError(id string, timeout time.Duration, l lastSeen) *DeploymentTimeoutError {
+	e := &DeploymentTimeoutError{DeploymentID: id, Timeout: timeout, LastState: l.state}
+	if e.LastState == "" {
+		e.LastState = "no answer from ECS yet"
+	}
+	if l.dep != nil {
+		e.Running, e.Desired, e.Pending = l.dep.RunningCount, l.dep.DesiredCount, l.dep.PendingCount
+		e.CompletedShort = completedShort(l.dep)
+	}
+	return e
+}
+
 // followDeployment follows spec's deployment until a verdict or the
 // deadline; timeout is the budget the deadline came from, for messages.
 func (d *Deployer) followDeployment(ctx context.Context, spec followSpec, deadline time.Time, timeout time.Duration) error {
 	f := d.newFollower(spec)
-	err := d.follow(ctx, f, deadline, func() string {
-		if f.lastState == "" {
-			return "no answer from ECS yet"
-		}
-		return f.lastState
-	}, spec, timeout)
+	err := d.follow(ctx, f, deadline, f.seen, spec, timeout)
 	var timedOut *DeploymentTimeoutError
 	if errors.As(err, &timedOut) {
 		// Tasks that kept failing are the likeliest reason for a timeout

@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
 
 // findDeployment returns the deployment with id, and the PRIMARY one.
@@ -26,9 +28,13 @@ func findDeployment(svc *types.Service, id string) (followed, primary *types.Dep
 // error is a failure verdict; not done means keep following.
 //
 // Success is the followed deployment being PRIMARY with rolloutState
-// COMPLETED, or, where ECS gives no rolloutState, being the only deployment
-// with running == desired. A service that merely looks stable is not enough:
-// after a circuit-breaker rollback the service is stable on the old revision.
+// COMPLETED and every desired task running (running == desired, none
+// pending), or, where ECS gives no rolloutState, being the only deployment
+// with running == desired and none pending. COMPLETED alone is not enough:
+// ECS keeps a deployment COMPLETED when its tasks stop later and are being
+// replaced, and copilot-cli's deployment streamer likewise waits for both. A
+// service that merely looks stable is not enough either: after a
+// circuit-breaker rollback the service is stable on the old revision.
 func judge(svc *types.Service, id, taskDef string) (done bool, err error) {
 	if st := aws.ToString(svc.Status); st != "ACTIVE" {
 		return true, &ServiceNotActiveError{Cluster: aws.ToString(svc.ClusterArn), Service: aws.ToString(svc.ServiceName), Status: st}
@@ -56,18 +62,36 @@ func judge(svc *types.Service, id, taskDef string) (done bool, err error) {
 	}
 	switch dep.RolloutState {
 	case types.DeploymentRolloutStateCompleted:
-		return true, nil
+		return allRunning(dep), nil
 	case "":
-		return len(svc.Deployments) == 1 && dep.RunningCount == dep.DesiredCount && dep.PendingCount == 0, nil
+		return len(svc.Deployments) == 1 && allRunning(dep), nil
 	}
 	return false, nil
+}
+
+// allRunning says whether every desired task of dep runs and none is
+// pending.
+func allRunning(dep *types.Deployment) bool {
+	return dep.RunningCount == dep.DesiredCount && dep.PendingCount == 0
+}
+
+// completedShort says whether ECS calls dep COMPLETED while it is short of
+// its desired tasks: deploy keeps waiting then, and says why.
+func completedShort(dep *types.Deployment) bool {
+	return dep != nil && aws.ToString(dep.Status) == "PRIMARY" && dep.RolloutState == types.DeploymentRolloutStateCompleted && !allRunning(dep)
+}
+
+// countsLine is a deployment's task counts for a progress line:
+// "1/2 running, 1 pending".
+func countsLine(dep *types.Deployment) string {
+	return fmt.Sprintf("%d/%d running, %d pending", dep.RunningCount, dep.DesiredCount, dep.PendingCount)
 }
 
 // describeState is one line about where the followed deployment stands.
 func describeState(svc *types.Service, id string) string {
 	dep, _ := findDeployment(svc, id)
 	if dep == nil {
-		return fmt.Sprintf("deployment %s not found; service has %d deployments", id, len(svc.Deployments))
+		return fmt.Sprintf("deployment %s not found; service has %s", id, progress.Plural(len(svc.Deployments), "deployment", "deployments"))
 	}
 	state := string(dep.RolloutState)
 	if state == "" {
@@ -83,7 +107,7 @@ func describeState(svc *types.Service, id string) string {
 		}
 	}
 	if others > 0 {
-		s += fmt.Sprintf("; %d other deployment(s) with %d running", others, otherRunning)
+		s += fmt.Sprintf("; %s with %d running", progress.Plural(int(others), "other deployment", "other deployments"), otherRunning)
 	}
 	return s
 }

@@ -214,18 +214,6 @@ func TestDeployProtocol(t *testing.T) {
 			outcome: OutcomeFailed, wantErr: new(*DeploymentRolledBackError),
 		},
 		{
-			name: "missing service", opts: ecsfake.Options{Missing: true},
-			outcome: OutcomeFailed, wantErr: new(*ServiceNotActiveError),
-			check: func(t *testing.T, h *harness, res Result, err error) {
-				if h.srv.Calls("RegisterTaskDefinition") != 0 || h.srv.Calls("UpdateService") != 0 {
-					t.Error("changed something for a missing service")
-				}
-				if !strings.Contains(err.Error(), "not found in cluster demo") {
-					t.Errorf("error = %v", err)
-				}
-			},
-		},
-		{
 			name: "draining service", opts: ecsfake.Options{ServiceStatus: "DRAINING"},
 			outcome: OutcomeFailed, wantErr: new(*ServiceNotActiveError),
 		},

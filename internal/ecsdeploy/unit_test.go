@@ -27,6 +27,11 @@ func dep(id, status, td string, rollout types.DeploymentRolloutState, running, d
 		RolloutState: rollout, RunningCount: running, DesiredCount: desired}
 }
 
+func pending(d types.Deployment, n int32) types.Deployment {
+	d.PendingCount = n
+	return d
+}
+
 func svcWith(deps ...types.Deployment) *types.Service {
 	return &types.Service{Status: aws.String("ACTIVE"), ServiceName: aws.String("web"), Deployments: deps}
 }
@@ -46,6 +51,10 @@ func TestJudge(t *testing.T) {
 		{"completed primary", svcWith(dep(id, "PRIMARY", td2, "COMPLETED", 2, 2)), true, nil},
 		{"in progress", svcWith(dep(id, "PRIMARY", td2, "IN_PROGRESS", 1, 2), dep("old", "ACTIVE", td1, "COMPLETED", 2, 2)), false, nil},
 		{"stable-looking but still in progress", svcWith(dep(id, "PRIMARY", td2, "IN_PROGRESS", 2, 2)), false, nil},
+		{"completed but short of desired", svcWith(dep(id, "PRIMARY", td2, "COMPLETED", 1, 2)), false, nil},
+		{"completed with a task pending", svcWith(pending(dep(id, "PRIMARY", td2, "COMPLETED", 2, 2), 1)), false, nil},
+		{"completed, scaled to zero", svcWith(dep(id, "PRIMARY", td2, "COMPLETED", 0, 0)), true, nil},
+		{"no rolloutState, all running but one pending", svcWith(pending(dep(id, "PRIMARY", td2, "", 2, 2), 1)), false, nil},
 		{"no rolloutState, only one and all running", svcWith(dep(id, "PRIMARY", td2, "", 2, 2)), true, nil},
 		{"no rolloutState, old one still there", svcWith(dep(id, "PRIMARY", td2, "", 2, 2), dep("old", "ACTIVE", td1, "", 1, 2)), false, nil},
 		{"no rolloutState, short of desired", svcWith(dep(id, "PRIMARY", td2, "", 1, 2)), false, nil},
@@ -269,7 +278,7 @@ func TestFollowLoop(t *testing.T) {
 			clock := ecsfake.NewClock(t0)
 			d := &Deployer{Clock: clock, Log: progress.Discard()}
 			f := &scriptedFetch{clock: clock, answers: tt.answers}
-			err := d.follow(context.Background(), f, t0.Add(tt.timeout), func() string { return "last" }, followSpec{DeploymentID: "d"}, tt.timeout)
+			err := d.follow(context.Background(), f, t0.Add(tt.timeout), func() lastSeen { return lastSeen{state: "last"} }, followSpec{DeploymentID: "d"}, tt.timeout)
 			if tt.wantErr == nil && err != nil {
 				t.Fatalf("err = %v", err)
 			}
@@ -291,7 +300,7 @@ func TestFollowLoopInterrupted(t *testing.T) {
 	d := &Deployer{Clock: clock, Log: progress.Discard()}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := d.follow(ctx, &scriptedFetch{clock: clock}, t0.Add(time.Minute), func() string { return "" }, followSpec{DeploymentID: "d"}, time.Minute)
+	err := d.follow(ctx, &scriptedFetch{clock: clock}, t0.Add(time.Minute), func() lastSeen { return lastSeen{} }, followSpec{DeploymentID: "d"}, time.Minute)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -318,7 +327,7 @@ func TestThrottlingNeverPollsFasterThanTheSchedule(t *testing.T) {
 	clock := ecsfake.NewClock(t0)
 	d := &Deployer{Clock: clock, Log: progress.Discard()}
 	f := &slowFetch{clock: clock}
-	if err := d.follow(context.Background(), f, t0.Add(time.Hour), func() string { return "" }, followSpec{}, time.Hour); err != nil {
+	if err := d.follow(context.Background(), f, t0.Add(time.Hour), func() lastSeen { return lastSeen{} }, followSpec{}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i < len(f.at); i++ {

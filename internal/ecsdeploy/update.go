@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
 )
 
 // describeService returns the service, or *ServiceNotActiveError when it is
@@ -20,6 +21,10 @@ func (d *Deployer) describeService(ctx context.Context, cluster, service string)
 			Services: []string{service},
 		}, withoutSDKRetries)
 	})
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "ClusterNotFoundException" {
+		return nil, &ServiceNotActiveError{Cluster: cluster, Service: service, Status: "MISSING", ClusterMissing: true}
+	}
 	if err != nil {
 		return nil, err
 	}

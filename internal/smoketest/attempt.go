@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -55,6 +57,21 @@ func (f *AttemptFailure) Error() string {
 	}
 	return b.String()
 }
+
+// key is what makes two failures "the same" for the log: the reason with
+// its durations (a latency that differs each time) taken out, and the
+// status. A repeat
+// of the same failure is not printed again.
+func (f *AttemptFailure) key() string {
+	k := measurement.ReplaceAllString(f.Reason, "#")
+	if f.Observed != nil {
+		k += "|" + strconv.Itoa(f.Observed.Status)
+	}
+	return k
+}
+
+// measurement matches a duration such as 312ms or 1.5s.
+var measurement = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|us|ms|s|m|h)\b`)
 
 // errTooManyRedirects ends a redirect chain longer than MaxRedirects.
 var errTooManyRedirects = fmt.Errorf("stopped after %d redirects", MaxRedirects)

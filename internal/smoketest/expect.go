@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
 
 // StatusSet is the set of HTTP status codes a check accepts: exact codes
@@ -161,7 +163,7 @@ func (o *Observation) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s in %s", o.StatusText, roundLatency(o.Latency))
 	if o.Redirects > 0 {
-		fmt.Fprintf(&b, " after %d redirect(s) to %s", o.Redirects, o.FinalURL)
+		fmt.Fprintf(&b, " after %s to %s", progress.Plural(o.Redirects, "redirect", "redirects"), o.FinalURL)
 	}
 	if ex := excerpt(o.Body, 80); ex != "" {
 		fmt.Fprintf(&b, ", body %q", ex)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/graviton-cd/graviton-cd/internal/atomicfile"
+	"github.com/graviton-cd/graviton-cd/internal/progress"
 )
 
 // JUnit XML as CircleCI's store_test_results reads it: testsuites >
@@ -68,7 +69,7 @@ func (r *Report) JUnit() JUnitTestSuites {
 			Name:      c.Name,
 			ClassName: junitSuiteName,
 			Time:      junitSeconds(c.Duration),
-			SystemOut: fmt.Sprintf("%s %s: %d attempt(s), %d of %d passes in a row", c.Method, c.URL, c.Attempts, c.PassesInARow, c.PassesRequired),
+			SystemOut: fmt.Sprintf("%s %s: %s, %d of %d passes in a row", c.Method, c.URL, progress.Plural(c.Attempts, "attempt", "attempts"), c.PassesInARow, c.PassesRequired),
 		}
 		if !c.Passed {
 			suite.Failures++

@@ -22,6 +22,9 @@
 //     redirect itself.
 //   - Every attempt opens a new connection (no keep-alive), so each one proves
 //     the whole path: name, TCP, TLS and the app.
+//   - The log gets a line when a check's outcome changes, not one per attempt,
+//     and a heartbeat a minute after the last line while nothing changes; a
+//     failed check's reason goes to the report and the CLI's error, once.
 package smoketest
 
 import (
@@ -38,6 +41,7 @@ import (
 	"time"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/progress"
 	"github.com/graviton-cd/graviton-cd/internal/stack"
 )
 
@@ -111,9 +115,11 @@ func NewPlan(opts Options) (*Plan, error) {
 	if p.Consecutive, err = parseConsecutive(opts.Consecutive); err != nil {
 		return nil, err
 	}
+	// The passes alone take (consecutive-1) intervals, and the last request
+	// needs time of its own: the timeout must be more than that, not equal.
 	if need := time.Duration(p.Consecutive-1) * p.Interval; need >= p.Timeout {
-		return nil, config.Usagef("timeout", "%s is too short for %d passes in a row %s apart (at least %s): raise --timeout or lower --consecutive or --interval",
-			p.Timeout, p.Consecutive, p.Interval, need)
+		return nil, config.Usagef("timeout", "%s is too short for %d passes in a row %s apart: they take %s before the last answer, so give more than that (such as %s), or lower --consecutive or --interval",
+			p.Timeout, p.Consecutive, p.Interval, progress.Duration(need), progress.Duration(suggestTimeout(need)))
 	}
 
 	defaults, err := flagExpectations(opts)
@@ -159,6 +165,12 @@ func NewPlan(opts Options) (*Plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// suggestTimeout is a timeout with room for a streak that takes need: need
+// plus time for the app to warm up, rounded up to a whole minute.
+func suggestTimeout(need time.Duration) time.Duration {
+	return (need + time.Minute + time.Minute - 1).Truncate(time.Minute)
 }
 
 // resolvePath resolves p, a path with an optional query, against base; false
@@ -388,5 +400,6 @@ func checkJUnitPath(path string) (string, error) {
 
 // String summarises the plan for the log.
 func (p *Plan) String() string {
-	return fmt.Sprintf("%d check(s), %d pass(es) in a row each, %s apart, within %s", len(p.Checks), p.Consecutive, p.Interval, p.Timeout)
+	return fmt.Sprintf("%s, %s in a row each, %s apart, within %s", progress.Plural(len(p.Checks), "check", "checks"),
+		progress.Plural(p.Consecutive, "pass", "passes"), progress.Duration(p.Interval), progress.Duration(p.Timeout))
 }

@@ -92,6 +92,10 @@ func TestBadInputIsAUsageError(t *testing.T) {
 		{"timeout zero", Options{URL: url, Timeout: "0s"}, "timeout", "more than zero"},
 		{"timeout negative", Options{URL: url, Timeout: "-1m"}, "timeout", "more than zero"},
 		{"timeout too short for the streak", Options{URL: url, Timeout: "3s", Interval: "2s", Consecutive: "3"}, "timeout", "too short for 3 passes in a row"},
+		// The defaults (3 in a row, 2s apart) take 4s: 4s is too short, and the
+		// message must not call 4s enough.
+		{"timeout equal to the streak", Options{URL: url, Timeout: "4s"}, "timeout",
+			"--timeout: 4s is too short for 3 passes in a row 2s apart: they take 4s before the last answer, so give more than that (such as 2m)"},
 		{"interval without unit", Options{URL: url, Interval: "2"}, "interval", "write 2s"},
 		{"interval zero", Options{URL: url, Interval: "0"}, "interval", "more than zero"},
 		{"consecutive zero", Options{URL: url, Consecutive: "0"}, "consecutive", "from 1 to 100"},
@@ -128,7 +132,30 @@ func TestBadInputIsAUsageError(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.message) {
 				t.Errorf("message %q should contain %q", err.Error(), tt.message)
 			}
+			if strings.Contains(err.Error(), "at least") {
+				t.Errorf("message %q contradicts itself", err.Error())
+			}
 		})
+	}
+}
+
+// A timeout just over the streak's length is enough; pluralised summary.
+func TestPlanTimeoutJustOverTheStreak(t *testing.T) {
+	tests := []struct {
+		opts Options
+		want string
+	}{
+		{Options{URL: "http://x", Timeout: "4100ms"}, "1 check, 3 passes in a row each, 2s apart, within 4.1s"},
+		{Options{URL: "http://x", Timeout: "2m", Consecutive: "1"}, "1 check, 1 pass in a row each, 2s apart, within 2m"},
+	}
+	for _, tt := range tests {
+		p, err := NewPlan(tt.opts)
+		if err != nil {
+			t.Fatalf("NewPlan(%+v): %v", tt.opts, err)
+		}
+		if got := p.String(); got != tt.want {
+			t.Errorf("plan = %q, want %q", got, tt.want)
+		}
 	}
 }
 

@@ -98,8 +98,11 @@ func TestWarmUpThen200Passes(t *testing.T) {
 	if c.Attempts != 7 || c.PassesInARow != 3 {
 		t.Errorf("attempts = %d, passes in a row = %d; want 7 and 3", c.Attempts, c.PassesInARow)
 	}
-	if got := strings.Count(logText, "expected status 200, got 503"); got != 4 {
-		t.Errorf("want one log line per 503 attempt (4), got %d", got)
+	if got := strings.Count(logText, "expected status 200, got 503"); got != 1 {
+		t.Errorf("want the repeated 503 printed once, not per attempt; got %d lines", got)
+	}
+	if got := strings.Count(logText, "pass, 200 OK"); got != 1 || !strings.Contains(logText, "(1 of 3 in a row)") {
+		t.Errorf("want the streak's first pass printed once; got %d lines", got)
 	}
 	if !strings.Contains(logText, `"no healthy targets"`) {
 		t.Errorf("log should quote the body of the 503")
@@ -303,7 +306,7 @@ func TestRedirects(t *testing.T) {
 		if !rep.Passed {
 			t.Fatalf("redirect not followed: %+v", rep.Checks[0])
 		}
-		if !strings.Contains(logText, "after 1 redirect(s) to "+srv.URL+"/new") {
+		if !strings.Contains(logText, "after 1 redirect to "+srv.URL+"/new") {
 			t.Errorf("log should say where the redirect went")
 		}
 	})
@@ -493,8 +496,10 @@ func TestConnectionResets(t *testing.T) {
 		if !rep.Passed || rep.Checks[0].Attempts != 6 {
 			t.Fatalf("want a pass on attempt 6 after 3 resets: %+v", rep.Checks[0])
 		}
-		if n := strings.Count(logText, "connection reset by the server") + strings.Count(logText, "closed the connection"); n != 3 {
-			t.Errorf("want 3 reset lines, got %d", n)
+		// A reset reads as "reset" or "closed" depending on timing: each
+		// kind is printed when it first appears, not per attempt.
+		if n := strings.Count(logText, "connection reset by the server") + strings.Count(logText, "closed the connection"); n < 1 || n > 3 {
+			t.Errorf("want the resets reported, got %d lines", n)
 		}
 	})
 	t.Run("a target that keeps resetting fails at the deadline", func(t *testing.T) {
@@ -543,8 +548,8 @@ func TestConnectionRefusedUntilTheAppStarts(t *testing.T) {
 	if !rep.Passed {
 		t.Fatalf("want a pass once the app listens: %+v", rep.Checks[0])
 	}
-	if !strings.Contains(logText, "connection refused (nothing listening yet); retrying in 10ms") {
-		t.Errorf("log should show the refused attempts")
+	if strings.Count(logText, "connection refused (nothing listening yet); retrying every 10ms") != 1 {
+		t.Errorf("log should show the refused attempts, once")
 	}
 }
 

@@ -193,7 +193,7 @@ func Destroy(ctx context.Context, deps Deps, req DestroyRequest) (DestroyResult,
 	}
 
 	log.Printf("destroying %d resources of stack %s", n, p.Name)
-	if err := terraform.DestroyWithRetry(ctx, r, deps.backoff(), log); err != nil {
+	if err := terraform.DestroyWithRetry(ctx, r, deps.Retry, log); err != nil {
 		return res, err
 	}
 	log.Printf("terraform destroyed %d resources", n)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/sethvargo/go-retry"
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/config"
@@ -27,11 +26,11 @@ import (
 const PlanFile = "tfplan"
 
 // Deps are the seams of Provision and Destroy. The zero value works: the
-// wall clock's backoff, the SDK's default AWS chain, terraform found on PATH.
+// default destroy retries, the SDK's default AWS chain, terraform found on PATH.
 type Deps struct {
-	Log     *progress.Logger  // progress lines; nil prints nothing
-	Locator terraform.Locator // finds (or installs) the terraform CLI
-	Backoff retry.Backoff     // destroy's retries while AWS drains; nil: terraform.DefaultDestroyBackoff
+	Log     *progress.Logger        // progress lines; nil prints nothing
+	Locator terraform.Locator       // finds (or installs) the terraform CLI
+	Retry   terraform.DestroyPolicy // destroy's retries while AWS drains; zero: the defaults
 	// AWS loads the AWS configuration; nil means awsx.Load.
 	AWS func(ctx context.Context, o awsx.Options) (aws.Config, error)
 	// BeforePlan runs after init and before plan, with the addresses the
@@ -87,13 +86,6 @@ func (d Deps) rand() io.Reader {
 		return d.Rand
 	}
 	return rand.Reader
-}
-
-func (d Deps) backoff() retry.Backoff {
-	if d.Backoff != nil {
-		return d.Backoff
-	}
-	return terraform.DefaultDestroyBackoff()
 }
 
 // joinLines indents a list for a multi-line error message.

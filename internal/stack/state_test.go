@@ -61,3 +61,26 @@ func TestRenderImports(t *testing.T) {
 }
 
 var importSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "import"}}}
+
+func TestStateOutputs(t *testing.T) {
+	raw := []byte(`{"version":4,"outputs":{
+	  "stack_name":{"value":"demo","type":"string"},
+	  "url":{"value":"http://demo-alb.example","type":"string"},
+	  "ephemeral":{"value":"true","type":"string"},
+	  "ports":{"value":[80],"type":["list","number"]}
+	},"resources":[]}`)
+	m, err := StateOutputs(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := OutputsFrom(m)
+	if o.StackName != "demo" || o.URL != "http://demo-alb.example" || m[outputEphemeral] != "true" {
+		t.Errorf("outputs %+v from %v", o, m)
+	}
+	if _, ok := m["ports"]; ok {
+		t.Error("a non-string output was kept")
+	}
+	if m, err := StateOutputs(nil); err != nil || len(m) != 0 {
+		t.Errorf("no state: %v, %v", m, err)
+	}
+}

@@ -1,11 +1,13 @@
 package terraform
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,7 +15,6 @@ import (
 	"time"
 
 	tfjson "github.com/hashicorp/terraform-json"
-	"github.com/sethvargo/go-retry"
 
 	"github.com/graviton-cd/graviton-cd/internal/localstack"
 	"github.com/graviton-cd/graviton-cd/internal/progress"
@@ -105,54 +106,153 @@ by multiple users at the same time.`
 	}
 }
 
-// fakeRunner scripts Destroy's results.
+// fakeRunner scripts Destroy's results. Each attempt takes its scripted
+// time on the fake clock; a negative time holds the attempt until its
+// context ends, as terraform would until it is interrupted.
 type fakeRunner struct {
 	Runner
 	mu       sync.Mutex
+	clock    *fakeClock
 	destroys []error
+	takes    []time.Duration
 	calls    int
+	budgets  []time.Duration // each attempt's context deadline, from its start
 }
 
-func (f *fakeRunner) Destroy(context.Context) error {
+func (f *fakeRunner) Destroy(ctx context.Context) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.calls++
-	if len(f.destroys) == 0 {
-		return nil
+	var err error
+	if len(f.destroys) > 0 {
+		err, f.destroys = f.destroys[0], f.destroys[1:]
 	}
-	err := f.destroys[0]
-	f.destroys = f.destroys[1:]
+	var take time.Duration
+	if len(f.takes) > 0 {
+		take, f.takes = f.takes[0], f.takes[1:]
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		f.budgets = append(f.budgets, time.Until(dl).Round(time.Minute))
+	}
+	f.mu.Unlock()
+	if take < 0 {
+		<-ctx.Done()
+		return &InterruptedError{Op: "terraform destroy", Err: ctx.Err()}
+	}
+	if f.clock != nil {
+		f.clock.advance(take)
+	}
 	return err
 }
 
+// fakeClock is virtual time: Sleep moves it on at once.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.sleeps = append(c.sleeps, d)
+	c.mu.Unlock()
+	c.advance(d)
+	return nil
+}
+
 func TestDestroyWithRetry(t *testing.T) {
-	b := func() retry.Backoff { return retry.WithMaxRetries(5, retry.NewConstant(time.Millisecond)) }
+	draining := errors.New("terraform destroy: deleting ECS Capacity Provider: ResourceInUse: The specified capacity provider is in use")
 	cases := []struct {
-		name      string
-		results   []error
-		wantCalls int
-		wantErr   bool
+		name       string
+		results    []error
+		takes      []time.Duration
+		policy     DestroyPolicy
+		wantCalls  int
+		wantErr    string // "" for success
+		wantSleeps []time.Duration
+		wantLog    []string
 	}{
-		{"clean", nil, 1, false},
-		{"draining then gone", []error{
-			errors.New("terraform destroy: deleting EC2 Subnet: DependencyViolation: The subnet has dependencies"),
-			errors.New("deleting ECS Capacity Provider: ResourceInUse"),
-		}, 3, false},
-		{"other error stops at once", []error{errors.New("terraform destroy: AccessDenied")}, 1, true},
-		{"lock error stops at once", []error{&LockError{ID: "x", Err: errors.New("DependencyViolation")}}, 1, true},
-		{"gives up", []error{
-			errors.New("DependencyViolation"), errors.New("DependencyViolation"), errors.New("DependencyViolation"),
-			errors.New("DependencyViolation"), errors.New("DependencyViolation"), errors.New("DependencyViolation"),
-		}, 6, true},
+		{name: "clean", wantCalls: 1},
+		{name: "draining then gone", results: []error{
+			errors.New("terraform destroy: deleting EC2 Subnet: DependencyViolation: The subnet has dependencies"), draining,
+		}, wantCalls: 3, wantSleeps: []time.Duration{30 * time.Second, time.Minute},
+			wantLog: []string{"destroy attempt 1 of 3 stopped after 0s while AWS is still draining dependencies (DependencyViolation); trying again in 30s"}},
+		{
+			// The case go-retry's WithMaxDuration(10m) got wrong: the first
+			// attempt spends ten minutes in the provider's own retries, and
+			// the next one still runs, with its full budget.
+			name: "a ten-minute first attempt still leaves retries", results: []error{draining, draining},
+			takes: []time.Duration{10 * time.Minute, 12 * time.Minute, 3 * time.Minute}, wantCalls: 3,
+			wantSleeps: []time.Duration{30 * time.Second, time.Minute},
+			wantLog:    []string{"attempt 1 of 3 stopped after 10m while AWS", "attempt 2 of 3 stopped after 12m while AWS"},
+		},
+		{name: "other error stops at once", results: []error{errors.New("terraform destroy: AccessDenied")}, wantCalls: 1, wantErr: "AccessDenied"},
+		{name: "lock error stops at once", results: []error{&LockError{ID: "x", Err: errors.New("DependencyViolation")}}, wantCalls: 1, wantErr: "lock"},
+		{name: "bounded number of attempts", results: []error{draining, draining, draining, draining, draining},
+			wantCalls: 3, wantErr: "gave up after 3 attempts", wantSleeps: []time.Duration{30 * time.Second, time.Minute},
+			wantLog: []string{"destroy attempt 3 of 3 stopped after 0s while AWS is still draining dependencies (ResourceInUse); no attempts left"}},
+		{name: "policy attempts and pauses", results: []error{draining, draining, draining, draining, draining},
+			policy:    DestroyPolicy{Attempts: 5, Pauses: []time.Duration{time.Second, 2 * time.Second}},
+			wantCalls: 5, wantErr: "gave up after 5 attempts", wantSleeps: []time.Duration{time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{name: "an attempt that runs out of its budget is retried", takes: []time.Duration{-1, 0},
+			policy: DestroyPolicy{AttemptTimeout: time.Millisecond}, wantCalls: 2, wantSleeps: []time.Duration{30 * time.Second},
+			wantLog: []string{"destroy attempt 1 of 3 ran out of its 1ms budget (terraform was asked to stop and save state); trying again in 30s"}},
+		{name: "every attempt out of budget", takes: []time.Duration{-1, -1},
+			policy: DestroyPolicy{Attempts: 2, AttemptTimeout: time.Millisecond}, wantCalls: 2, wantSleeps: []time.Duration{30 * time.Second},
+			wantErr: "terraform destroy attempt 2 of 2 ran out of its 1ms budget (terraform was asked to stop and save state) (gave up after 2 attempts; rerun destroy"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeRunner{destroys: tc.results}
-			err := DestroyWithRetry(context.Background(), f, b(), progress.Discard())
-			if (err != nil) != tc.wantErr || f.calls != tc.wantCalls {
-				t.Errorf("err = %v, calls = %d; want error %v, calls %d", err, f.calls, tc.wantErr, tc.wantCalls)
+			clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			f := &fakeRunner{destroys: tc.results, takes: tc.takes, clock: clock}
+			var out bytes.Buffer
+			p := tc.policy
+			p.Now, p.Sleep = clock.Now, clock.Sleep
+			err := DestroyWithRetry(context.Background(), f, p, progress.New(&out, clock.Now, false))
+			if (err != nil) != (tc.wantErr != "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("err = %v, want %q", err, tc.wantErr)
+			}
+			if f.calls != tc.wantCalls {
+				t.Errorf("%d attempts, want %d", f.calls, tc.wantCalls)
+			}
+			if !slices.Equal(clock.sleeps, tc.wantSleeps) {
+				t.Errorf("pauses %v, want %v", clock.sleeps, tc.wantSleeps)
+			}
+			for _, s := range tc.wantLog {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("log lacks %q:\n%s", s, out.String())
+				}
 			}
 		})
+	}
+}
+
+// Every attempt gets the whole per-attempt budget, from its own start.
+func TestDestroyAttemptBudgetIsPerAttempt(t *testing.T) {
+	draining := errors.New("DependencyViolation")
+	f := &fakeRunner{destroys: []error{draining, draining}}
+	clock := &fakeClock{}
+	err := DestroyWithRetry(context.Background(), f, DestroyPolicy{Now: clock.Now, Sleep: clock.Sleep}, progress.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{DefaultDestroyAttemptTimeout, DefaultDestroyAttemptTimeout, DefaultDestroyAttemptTimeout}
+	if !slices.Equal(f.budgets, want) {
+		t.Errorf("attempt budgets %v, want %v", f.budgets, want)
 	}
 }
 

@@ -286,6 +286,12 @@ func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 	)
 	switch op {
 	case "DescribeServices":
+		if !s.matchesCluster(str(in, "cluster")) {
+			// As ECS: a cluster that does not exist is an error, not a
+			// failure entry per service.
+			errTyp, errMsg = "ClusterNotFoundException", "Cluster not found."
+			break
+		}
 		out = s.describeServices(in)
 	case "DescribeTaskDefinition":
 		out, errTyp, errMsg = s.describeTaskDefinition(in)
@@ -539,7 +545,10 @@ func (s *Server) registerTaskDefinition(in map[string]any) any {
 
 func (s *Server) updateService(in map[string]any) (any, string, string) {
 	s.updates = append(s.updates, in)
-	if s.svc == nil || !s.matchesCluster(str(in, "cluster")) || !s.matchesService(str(in, "service")) {
+	if !s.matchesCluster(str(in, "cluster")) {
+		return nil, "ClusterNotFoundException", "Cluster not found."
+	}
+	if s.svc == nil || !s.matchesService(str(in, "service")) {
 		return nil, "ServiceNotFoundException", "Service not found."
 	}
 	v := s.svc
