@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
@@ -46,16 +45,13 @@ type Runner interface {
 	ForceUnlock(ctx context.Context, lockID string) error
 }
 
-// GracefulStop is how long terraform gets after an interrupt to finish the
-// operations in flight, write state and release the lock before it is killed.
-const GracefulStop = 90 * time.Second
-
 // Exec is the Runner that runs the terraform or tofu binary.
 type Exec struct {
 	tf    *tfexec.Terraform // init, plan, apply, destroy: output streamed to the log
 	quiet *tfexec.Terraform // show, output: JSON on stdout is data, not log
 	log   *progress.Logger
 	w     *lineWriter
+	stop  stopTimes
 }
 
 var _ Runner = (*Exec)(nil)
@@ -74,14 +70,15 @@ func NewExec(dir, binary string, log *progress.Logger) (*Exec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("prepare terraform in %s: %w", dir, err)
 		}
-		if err := tf.SetWaitDelay(GracefulStop); err != nil {
-			return nil, fmt.Errorf("prepare terraform: %w", err)
-		}
 		tf.SetStderr(w)
 		tfs[i] = tf
 	}
 	tfs[0].SetStdout(w)
-	return &Exec{tf: tfs[0], quiet: tfs[1], log: log, w: w}, nil
+	e := &Exec{tf: tfs[0], quiet: tfs[1], log: log, w: w}
+	if err := e.setStopTimes(defaultStopTimes()); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // primeVersion runs "terraform version" once with its JSON kept out of the
@@ -119,19 +116,19 @@ func (e *Exec) Plan(ctx context.Context, planFile string) (PlanSummary, error) {
 }
 
 // Apply implements Runner.
+// An interrupt lets the operations in flight finish first (finishInFlight).
 func (e *Exec) Apply(ctx context.Context, planFile string) error {
-	if err := e.tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
-		return wrap(ctx, "terraform apply", err)
-	}
-	return nil
+	return e.changeWorld(ctx, "apply", func(ctx context.Context) error {
+		return e.tf.Apply(ctx, tfexec.DirOrPlan(planFile))
+	})
 }
 
-// Destroy implements Runner.
+// Destroy implements Runner. An interrupt lets the operations in flight
+// finish first (finishInFlight).
 func (e *Exec) Destroy(ctx context.Context) error {
-	if err := e.tf.Destroy(ctx); err != nil {
-		return wrap(ctx, "terraform destroy", err)
-	}
-	return nil
+	return e.changeWorld(ctx, "destroy", func(ctx context.Context) error {
+		return e.tf.Destroy(ctx)
+	})
 }
 
 // Outputs implements Runner.
@@ -206,21 +203,31 @@ func CountManaged(raw []byte) (int, error) {
 
 // PlanSummary counts what a plan would do, as terraform's "Plan:" line does.
 type PlanSummary struct {
-	Add, Change, Destroy int
-	Changes              []string // "create aws_vpc.this", in plan order
-	OutputChanges        int      // root module outputs the plan changes
+	Import, Add, Change, Destroy int
+	Changes                      []string // "create aws_vpc.this", in plan order
+	OutputChanges                int      // root module outputs the plan changes
 }
 
-// NoChanges reports whether the plan changes no resource.
-func (s PlanSummary) NoChanges() bool { return s.Add == 0 && s.Change == 0 && s.Destroy == 0 }
+// NoChanges reports whether the plan changes no resource and imports none.
+func (s PlanSummary) NoChanges() bool {
+	return s.Import == 0 && s.Add == 0 && s.Change == 0 && s.Destroy == 0
+}
 
-// String is "Plan: 1 to add, 2 to change, 0 to destroy."
+// String is "Plan: 1 to add, 2 to change, 0 to destroy.", with "N to
+// import, " after "Plan: " when the plan imports, as terraform prints it.
 func (s PlanSummary) String() string {
-	return fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
+	imports := ""
+	if s.Import > 0 {
+		imports = fmt.Sprintf("%d to import, ", s.Import)
+	}
+	return fmt.Sprintf("Plan: %s%d to add, %d to change, %d to destroy.", imports, s.Add, s.Change, s.Destroy)
 }
 
 // Summarize counts the resource changes of a JSON plan. A replacement counts
-// as one add and one destroy, as terraform counts it.
+// as one add and one destroy, as terraform counts it. An import (the change's
+// Importing is set) counts as an import besides whatever its actions are: an
+// import with no other change is "import", one that also updates the
+// resource "import, update".
 func Summarize(p *tfjson.Plan) PlanSummary {
 	var s PlanSummary
 	if p == nil {
@@ -246,7 +253,12 @@ func Summarize(p *tfjson.Plan) PlanSummary {
 		case a.Delete():
 			s.Destroy++
 			verb = "destroy"
-		default:
+		}
+		if rc.Change.Importing != nil {
+			s.Import++
+			verb = strings.TrimSuffix("import, "+verb, ", ")
+		}
+		if verb == "" {
 			continue
 		}
 		s.Changes = append(s.Changes, verb+" "+rc.Address)
@@ -322,7 +334,7 @@ func (e *InterruptedError) Error() string {
 	if errors.Is(e.Err, context.DeadlineExceeded) {
 		why = "--timeout was reached"
 	}
-	return fmt.Sprintf("%s interrupted because %s: terraform was asked to stop and given %s to save state and release the lock; rerun to converge", e.Op, why, GracefulStop)
+	return fmt.Sprintf("%s interrupted because %s: terraform was given up to %s to finish what it was doing, save state and release the lock; rerun to converge (a resource created but not recorded is imported by the rerun)", e.Op, why, GracefulStop)
 }
 
 // Unwrap returns the context's error.
@@ -352,4 +364,14 @@ func DefaultCacheDir() string {
 		return filepath.Join(h, ".cache", "graviton-cd")
 	}
 	return filepath.Join(os.TempDir(), "graviton-cd")
+}
+
+// RawState returns the state as terraform state pull prints it (version 4
+// JSON); empty before the first apply.
+func (e *Exec) RawState(ctx context.Context) ([]byte, error) {
+	raw, err := e.quiet.StatePull(ctx)
+	if err != nil {
+		return nil, wrap(ctx, "terraform state pull", err)
+	}
+	return []byte(raw), nil
 }

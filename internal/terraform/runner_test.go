@@ -49,6 +49,27 @@ func TestSummarize(t *testing.T) {
 	if !Summarize(&tfjson.Plan{}).NoChanges() || s.NoChanges() {
 		t.Error("NoChanges wrong")
 	}
+
+	// Imports: terraform-json's Importing marks them, whatever the actions.
+	imp := rc("aws_launch_template.this", tfjson.ManagedResourceMode, tfjson.ActionNoop)
+	imp.Change.Importing = &tfjson.Importing{ID: "lt-0abc"}
+	impUpd := rc("aws_ecs_cluster.this", tfjson.ManagedResourceMode, tfjson.ActionUpdate)
+	impUpd.Change.Importing = &tfjson.Importing{ID: "demo"}
+	s = Summarize(&tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{imp, impUpd, rc("aws_vpc.this", tfjson.ManagedResourceMode, tfjson.ActionCreate)}})
+	if s.Import != 2 || s.Add != 1 || s.Change != 1 || s.NoChanges() {
+		t.Errorf("summary with imports = %+v", s)
+	}
+	if got := s.String(); got != "Plan: 2 to import, 1 to add, 1 to change, 0 to destroy." {
+		t.Errorf("String() = %q", got)
+	}
+	want = []string{"import aws_launch_template.this", "import, update aws_ecs_cluster.this", "create aws_vpc.this"}
+	if strings.Join(s.Changes, "|") != strings.Join(want, "|") {
+		t.Errorf("changes = %q, want %q", s.Changes, want)
+	}
+	onlyImport := Summarize(&tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{imp}})
+	if onlyImport.NoChanges() {
+		t.Error("a plan that only imports reports no changes: its apply would be skipped")
+	}
 }
 
 func TestParseLockError(t *testing.T) {
@@ -394,6 +415,10 @@ resource "terraform_data" "slow" {
 }
 `)
 	r := initExec(t, dir, bin)
+	// The slow create outlasts the first phase, so terraform gets its interrupt.
+	if err := r.setStopTimes(stopTimes{finish: 2 * time.Second, exit: GracefulStop - FinishInFlight}); err != nil {
+		t.Fatal(err)
+	}
 	plan := filepath.Join(dir, "tfplan")
 	if _, err := r.Plan(context.Background(), plan); err != nil {
 		t.Fatal(err)
