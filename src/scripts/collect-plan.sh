@@ -5,12 +5,13 @@
 # Never state, the provider cache or the binary plan: those can hold secrets.
 #
 # Inputs (environment, set by the orb):
-#   ORB_STACK_DIR      the stack directory provision wrote
+#   ORB_STACK_DIR      the stack directory provision wrote (the stack_dir parameter)
+#   ORB_DEFAULT_DIR    the one provision used when stack_dir was empty
 #   ORB_ARTIFACTS_DIR  where store_artifacts picks the files up
 #   GRAVITON_CD_TERRAFORM_BINARY  the CLI provision was told to use (--terraform-binary)
 set -euo pipefail
 
-src="${ORB_STACK_DIR:?stack_dir is empty}"
+src="${ORB_STACK_DIR:-${ORB_DEFAULT_DIR:?neither stack_dir nor a default directory is set}}"
 dest="${ORB_ARTIFACTS_DIR:?artifacts directory is empty}"
 mkdir -p "$dest"
 if [ ! -d "$src" ]; then

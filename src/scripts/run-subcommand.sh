@@ -8,7 +8,8 @@
 #   GRAVITON_CD_*    the subcommand's settings; an empty one means "the binary's default".
 #                    $VAR and ${VAR} in them are expanded (circleci env subst), except in
 #                    GRAVITON_CD_EXPECT_BODY_REGEX, where $ is a regular expression anchor.
-#   ORB_DEFAULT_DIR  provision: the stack directory when GRAVITON_CD_DIR is empty
+#   ORB_DEFAULT_DIR  the stack directory when the parameter is empty (provision's
+#                    GRAVITON_CD_DIR, or GRAVITON_CD_STACK_DIR for its destroy after a failure)
 #   ORB_SKIP_WITHOUT_STACK  "true": exit 0 when GRAVITON_CD_STACK_DIR is set and does not
 #                    exist (destroy after a failure that happened before anything was created)
 #   GRAVITON_CD_OIDC_TOKEN_FILE  set (through BASH_ENV) by the credentials step for CircleCI
@@ -77,8 +78,14 @@ while IFS= read -r name; do
   fi
 done < <(compgen -e | grep '^GRAVITON_CD_' || true)
 
-if [ "$ORB_SUBCOMMAND" = provision ] && [ -z "${GRAVITON_CD_DIR:-}" ] && [ -n "${ORB_DEFAULT_DIR:-}" ]; then
-  export GRAVITON_CD_DIR="$ORB_DEFAULT_DIR"
+# The provision job renders into a directory of its own when stack_dir is
+# empty; its destroy-after-failure step looks there.
+if [ -n "${ORB_DEFAULT_DIR:-}" ]; then
+  if [ "$ORB_SUBCOMMAND" = provision ]; then
+    export GRAVITON_CD_DIR="${GRAVITON_CD_DIR:-$ORB_DEFAULT_DIR}"
+  else
+    export GRAVITON_CD_STACK_DIR="${GRAVITON_CD_STACK_DIR:-$ORB_DEFAULT_DIR}"
+  fi
 fi
 
 if [ "${ORB_SKIP_WITHOUT_STACK:-}" = true ] && [ -n "${GRAVITON_CD_STACK_DIR:-}" ] && [ ! -d "$GRAVITON_CD_STACK_DIR" ]; then
