@@ -36,7 +36,7 @@ moto-stop:
 
 ## test: vet, then every test tier, including the real local stack
 test: tools
-	go vet $(GO_PKGS)
+	go vet $(GO_PKGS) ./.ci/install-terraform
 	@bash .ci/with-stack.sh go test -count=1 -timeout 30m $(GO_PKGS)
 
 ## demo: provision → deploy → smoke-test → destroy on the local stack
@@ -65,8 +65,8 @@ $(GORELEASER):
 ## lint: gofmt, go vet, shellcheck, and the orb review (descriptions, named steps, parameters)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	go vet $(GO_PKGS)
-	shellcheck -x .ci/run .ci/*.sh src/scripts/*.sh src/tests/*.bats src/tests/helpers/*.bash .circleci/scripts/*.sh
+	go vet $(GO_PKGS) ./.ci/install-terraform
+	shellcheck -x .ci/run .ci/*.sh .ci/tests/*.bats src/scripts/*.sh src/tests/*.bats src/tests/helpers/*.bash .circleci/scripts/*.sh
 	go run ./internal/orbpack/cmd/orbpack -src src -out dist/orb.yml -review
 
 ## orb-schema: validate the packed orb and .circleci/*.yml against CircleCI's schema (needs ../shared)
