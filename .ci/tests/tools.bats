@@ -132,3 +132,11 @@ GO
   [ "$status" -ne 0 ]
   [[ "$output" == *"could not download OpenTofu"* ]]
 }
+
+@test "GRAVITON_CD_NO_BUILD=1 (CI) fails fast instead of building from source" {
+  export GRAVITON_CD_NO_BUILD=1
+  run bash "$TOOLS"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"GRAVITON_CD_NO_BUILD is set: not building OpenTofu"* ]]
+  no_call "go build\|go install"
+}
