@@ -88,6 +88,19 @@ if [ -n "${ORB_DEFAULT_DIR:-}" ]; then
   fi
 fi
 
+# One way to find the stack. An explicit stack_dir (for smoke-test also url,
+# for deploy also cluster) wins over the stack name, which may be a
+# GRAVITON_CD_NAME exported for the whole pipeline; the binary refuses both.
+case "$ORB_SUBCOMMAND" in
+  deploy) explicit="${GRAVITON_CD_STACK_DIR:-}${GRAVITON_CD_CLUSTER:-}" ;;
+  smoke-test) explicit="${GRAVITON_CD_STACK_DIR:-}${GRAVITON_CD_URL:-}" ;;
+  *) explicit="" ;;
+esac
+if [ -n "$explicit" ] && [ -n "${GRAVITON_CD_NAME:-}" ]; then
+  log "the stack is given by stack_dir, url or cluster: the stack name ${GRAVITON_CD_NAME} is not used"
+  unset GRAVITON_CD_NAME
+fi
+
 if [ "${ORB_SKIP_WITHOUT_STACK:-}" = true ] && [ -n "${GRAVITON_CD_STACK_DIR:-}" ] && [ ! -d "$GRAVITON_CD_STACK_DIR" ]; then
   log "no stack directory ${GRAVITON_CD_STACK_DIR}: nothing was created, nothing to ${ORB_SUBCOMMAND}"
   exit 0

@@ -223,3 +223,17 @@ BIN
   [[ "$output" == *"circleci run oidc get failed 4 times"* ]]
   [[ "$output" != *"read token"* ]]
 }
+
+@test "stack_dir, url or cluster win over a stack name from the environment; destroy keeps both for its check" {
+  GRAVITON_CD_NAME=shop ORB_SUBCOMMAND=smoke-test GRAVITON_CD_URL=https://shop.example.com run bash "${SCRIPTS}/run-subcommand.sh"
+  [[ "$output" == *"the stack name shop is not used"* ]]
+  [[ "$output" != *"GRAVITON_CD_NAME"* ]]
+  GRAVITON_CD_NAME=shop ORB_SUBCOMMAND=deploy GRAVITON_CD_STACK_DIR=graviton-cd-stack run bash "${SCRIPTS}/run-subcommand.sh"
+  [[ "$output" != *"GRAVITON_CD_NAME"* ]]
+  GRAVITON_CD_NAME=shop ORB_SUBCOMMAND=deploy GRAVITON_CD_CLUSTER=prod GRAVITON_CD_SERVICE=shop run bash "${SCRIPTS}/run-subcommand.sh"
+  [[ "$output" != *"GRAVITON_CD_NAME"* ]]
+  GRAVITON_CD_NAME=shop ORB_SUBCOMMAND=deploy run bash "${SCRIPTS}/run-subcommand.sh"
+  [[ "$output" == *"GRAVITON_CD_NAME=shop"* ]]
+  GRAVITON_CD_NAME=shop ORB_SUBCOMMAND=destroy GRAVITON_CD_STACK_DIR=graviton-cd-stack run bash "${SCRIPTS}/run-subcommand.sh"
+  [[ "$output" == *"GRAVITON_CD_NAME=shop"* ]]
+}
