@@ -24,6 +24,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // op is one SDK operation bound to its client: a method value such as
@@ -207,11 +209,12 @@ func (x AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autoscal
 }
 
 // ELB is the Elastic Load Balancing v2 client cut down to the leftover check's
-// lookups.
+// lookups and status's target health.
 type ELB struct {
 	describeLoadBalancers op[*elbv2.DescribeLoadBalancersInput, *elbv2.DescribeLoadBalancersOutput, *elbv2.Options]
 	describeTargetGroups  op[*elbv2.DescribeTargetGroupsInput, *elbv2.DescribeTargetGroupsOutput, *elbv2.Options]
 	describeTags          op[*elbv2.DescribeTagsInput, *elbv2.DescribeTagsOutput, *elbv2.Options]
+	describeTargetHealth  op[*elbv2.DescribeTargetHealthInput, *elbv2.DescribeTargetHealthOutput, *elbv2.Options]
 }
 
 // NewELB returns the ELBv2 operations of a client made from cfg.
@@ -221,6 +224,7 @@ func NewELB(cfg aws.Config, optFns ...func(*elbv2.Options)) ELB {
 		describeLoadBalancers: c.DescribeLoadBalancers,
 		describeTargetGroups:  c.DescribeTargetGroups,
 		describeTags:          c.DescribeTags,
+		describeTargetHealth:  c.DescribeTargetHealth,
 	}
 }
 
@@ -237,6 +241,11 @@ func (x ELB) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetG
 // DescribeTags calls elasticloadbalancing:DescribeTags.
 func (x ELB) DescribeTags(ctx context.Context, in *elbv2.DescribeTagsInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTagsOutput, error) {
 	return x.describeTags(ctx, in, o...)
+}
+
+// DescribeTargetHealth calls elasticloadbalancing:DescribeTargetHealth.
+func (x ELB) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
+	return x.describeTargetHealth(ctx, in, o...)
 }
 
 // IAM is the IAM client cut down to the leftover check's lookups.
@@ -332,4 +341,105 @@ func NewTagging(cfg aws.Config, optFns ...func(*tagging.Options)) Tagging {
 // GetResources calls tag:GetResources.
 func (x Tagging) GetResources(ctx context.Context, in *tagging.GetResourcesInput, o ...func(*tagging.Options)) (*tagging.GetResourcesOutput, error) {
 	return x.getResources(ctx, in, o...)
+}
+
+// S3 is the S3 client cut down to the state bucket's bootstrap and reading
+// and writing a stack's state and record.
+type S3 struct {
+	headBucket                      op[*s3.HeadBucketInput, *s3.HeadBucketOutput, *s3.Options]
+	createBucket                    op[*s3.CreateBucketInput, *s3.CreateBucketOutput, *s3.Options]
+	getBucketVersioning             op[*s3.GetBucketVersioningInput, *s3.GetBucketVersioningOutput, *s3.Options]
+	putBucketVersioning             op[*s3.PutBucketVersioningInput, *s3.PutBucketVersioningOutput, *s3.Options]
+	putBucketEncryption             op[*s3.PutBucketEncryptionInput, *s3.PutBucketEncryptionOutput, *s3.Options]
+	putPublicAccessBlock            op[*s3.PutPublicAccessBlockInput, *s3.PutPublicAccessBlockOutput, *s3.Options]
+	putBucketPolicy                 op[*s3.PutBucketPolicyInput, *s3.PutBucketPolicyOutput, *s3.Options]
+	putBucketLifecycleConfiguration op[*s3.PutBucketLifecycleConfigurationInput, *s3.PutBucketLifecycleConfigurationOutput, *s3.Options]
+	getObject                       op[*s3.GetObjectInput, *s3.GetObjectOutput, *s3.Options]
+	putObject                       op[*s3.PutObjectInput, *s3.PutObjectOutput, *s3.Options]
+}
+
+// NewS3 returns the S3 operations of a client made from cfg. With a custom
+// endpoint (a local emulator) it addresses buckets by path, as moto serves them.
+func NewS3(cfg aws.Config, optFns ...func(*s3.Options)) S3 {
+	c := s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }}, optFns...)...)
+	return S3{
+		headBucket:                      c.HeadBucket,
+		createBucket:                    c.CreateBucket,
+		getBucketVersioning:             c.GetBucketVersioning,
+		putBucketVersioning:             c.PutBucketVersioning,
+		putBucketEncryption:             c.PutBucketEncryption,
+		putPublicAccessBlock:            c.PutPublicAccessBlock,
+		putBucketPolicy:                 c.PutBucketPolicy,
+		putBucketLifecycleConfiguration: c.PutBucketLifecycleConfiguration,
+		getObject:                       c.GetObject,
+		putObject:                       c.PutObject,
+	}
+}
+
+// HeadBucket calls s3:ListBucket.
+func (x S3) HeadBucket(ctx context.Context, in *s3.HeadBucketInput, o ...func(*s3.Options)) (*s3.HeadBucketOutput, error) {
+	return x.headBucket(ctx, in, o...)
+}
+
+// CreateBucket calls s3:CreateBucket.
+func (x S3) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, o ...func(*s3.Options)) (*s3.CreateBucketOutput, error) {
+	return x.createBucket(ctx, in, o...)
+}
+
+// GetBucketVersioning calls s3:GetBucketVersioning.
+func (x S3) GetBucketVersioning(ctx context.Context, in *s3.GetBucketVersioningInput, o ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
+	return x.getBucketVersioning(ctx, in, o...)
+}
+
+// PutBucketVersioning calls s3:PutBucketVersioning.
+func (x S3) PutBucketVersioning(ctx context.Context, in *s3.PutBucketVersioningInput, o ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error) {
+	return x.putBucketVersioning(ctx, in, o...)
+}
+
+// PutBucketEncryption calls s3:PutEncryptionConfiguration.
+func (x S3) PutBucketEncryption(ctx context.Context, in *s3.PutBucketEncryptionInput, o ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error) {
+	return x.putBucketEncryption(ctx, in, o...)
+}
+
+// PutPublicAccessBlock calls s3:PutBucketPublicAccessBlock.
+func (x S3) PutPublicAccessBlock(ctx context.Context, in *s3.PutPublicAccessBlockInput, o ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error) {
+	return x.putPublicAccessBlock(ctx, in, o...)
+}
+
+// PutBucketPolicy calls s3:PutBucketPolicy.
+func (x S3) PutBucketPolicy(ctx context.Context, in *s3.PutBucketPolicyInput, o ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error) {
+	return x.putBucketPolicy(ctx, in, o...)
+}
+
+// PutBucketLifecycleConfiguration calls s3:PutLifecycleConfiguration.
+func (x S3) PutBucketLifecycleConfiguration(ctx context.Context, in *s3.PutBucketLifecycleConfigurationInput, o ...func(*s3.Options)) (*s3.PutBucketLifecycleConfigurationOutput, error) {
+	return x.putBucketLifecycleConfiguration(ctx, in, o...)
+}
+
+// GetObject calls s3:GetObject.
+func (x S3) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return x.getObject(ctx, in, o...)
+}
+
+// PutObject calls s3:PutObject.
+func (x S3) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	return x.putObject(ctx, in, o...)
+}
+
+// STS is the STS client cut down to learning the caller's account.
+type STS struct {
+	getCallerIdentity op[*sts.GetCallerIdentityInput, *sts.GetCallerIdentityOutput, *sts.Options]
+}
+
+// NewSTS returns the STS operations of a client made from cfg.
+func NewSTS(cfg aws.Config, optFns ...func(*sts.Options)) STS {
+	c := sts.NewFromConfig(cfg, optFns...)
+	return STS{
+		getCallerIdentity: c.GetCallerIdentity,
+	}
+}
+
+// GetCallerIdentity calls sts:GetCallerIdentity.
+func (x STS) GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, o ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	return x.getCallerIdentity(ctx, in, o...)
 }

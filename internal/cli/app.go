@@ -48,7 +48,7 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var notFound error
 	app := newApp(stdout, stderr)
 	app.CommandNotFound = func(c *ucli.Context, name string) {
-		notFound = config.Usagef("", "unknown command %q: run graviton-cd --help to list provision, deploy, smoke-test, destroy, iam-policy, version", name)
+		notFound = config.Usagef("", "unknown command %q: run graviton-cd --help to list provision, deploy, smoke-test, destroy, status, iam-policy, version", name)
 	}
 	err := app.RunContext(ctx, args)
 	if err == nil {
@@ -91,6 +91,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			deployCommand(),
 			smokeTestCommand(),
 			destroyCommand(),
+			statusCommand(),
 			iamPolicyCommand(),
 			versionCommand(),
 		},

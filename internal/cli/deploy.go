@@ -37,7 +37,7 @@ func deployCommand() *ucli.Command {
 			"until it is COMPLETED (exit 0), or FAILED, rolled back, gone or out of time (exit 1).\n\n" +
 			"--no-wait stops after UpdateService with result \"started\": for emulators such as moto, which never\n" +
 			"progress a rollout (the local demo uses it), or for pipelines that check the rollout elsewhere.",
-		Flags: []ucli.Flag{
+		Flags: append([]ucli.Flag{
 			str("cluster", "ECS cluster name or ARN (default: cluster_name from --stack-dir)"),
 			str("service", "ECS service name (default: service_name from --stack-dir)"),
 			str("container", "container that gets the image (default: container_name from --stack-dir, else the only one)"),
@@ -50,7 +50,7 @@ func deployCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment", DefaultText: "keep it", EnvVars: envVars("desired-count")},
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
 			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
-		},
+		}, stackRefFlags(false)...),
 		Action: func(c *ucli.Context) error {
 			env, err := newRunEnv(c)
 			if err != nil {
@@ -80,6 +80,9 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		ForceNewDeployment: c.Bool("force-new-deployment"), NoWait: c.Bool("no-wait"),
 	}
 	region := env.region
+	if c.String("name") != "" && c.String("stack-dir") != "" {
+		return r, "", "", config.Usagef("name", "conflicts with --stack-dir: give one way to find the stack")
+	}
 	if dir := c.String("stack-dir"); dir != "" {
 		out, err := stack.ReadOutputs(dir)
 		if err != nil {
@@ -92,11 +95,25 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		// the deploy elsewhere. --region still wins.
 		region = cmp.Or(region, out.Region)
 	}
+	ref, byName, err := stackRef(c, env)
+	if err != nil {
+		return r, "", "", err
+	}
+	if byName {
+		f, err := findStack(c.Context, env, ref)
+		if err != nil {
+			return r, "", "", err
+		}
+		r.Cluster = cmp.Or(r.Cluster, f.Outputs.Cluster)
+		r.Service = cmp.Or(r.Service, f.Outputs.Service)
+		r.Container = cmp.Or(r.Container, f.Outputs.ContainerName)
+		region = cmp.Or(region, f.Outputs.Region, ref.Region)
+	}
 	if err := awsx.Region(region); err != nil {
 		return r, "", "", err
 	}
 	if r.Cluster == "" || r.Service == "" {
-		return r, "", "", config.Usagef("", "deploy needs a service: pass --stack-dir <provision's --dir>, or --cluster and --service")
+		return r, "", "", config.Usagef("", "deploy needs a service: pass --name <stack> (with --region), --stack-dir <provision's --dir>, or --cluster and --service")
 	}
 	if err := r.Validate(); err != nil {
 		return r, "", "", err

@@ -3,87 +3,87 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/sethvargo/go-retry"
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/hclgen"
-	"github.com/graviton-cd/graviton-cd/internal/leftover"
 	"github.com/graviton-cd/graviton-cd/internal/stack"
-	"github.com/graviton-cd/graviton-cd/internal/terraform"
 )
 
 func destroyCommand() *ucli.Command {
 	flags := append([]ucli.Flag{
-		&ucli.StringFlag{Name: "stack-dir", Usage: "stack directory written by provision (main.tf, state, stack.json); or give the same flags as provision", EnvVars: envVars("stack-dir")},
+		&ucli.StringFlag{Name: "stack-dir", Usage: "stack directory written by provision (main.tf, stack.json); or give --name (and the state flags when not the defaults)", EnvVars: envVars("stack-dir")},
+		&ucli.BoolFlag{Name: "only-if-ephemeral", Usage: "destroy only a stack provisioned with --ephemeral; any other stack is left as it is (exit 0, says why)", EnvVars: envVars("only-if-ephemeral")},
 	}, provisionFlags()...)
 	return &ucli.Command{
 		Name:  "destroy",
-		Usage: "tear the stack down and show that nothing was left behind",
-		Description: "Runs terraform destroy in the stack directory (retrying while AWS drains dependencies), deregisters\n" +
-			"the task definition revisions deploy registered, then checks through the AWS APIs that nothing tagged\n" +
-			"graviton-cd:stack=<name> remains: anything left is listed and the exit code is 1. A second destroy\n" +
-			"exits 0 and says there was nothing left.",
+		Usage: "tear down what the stack's state holds, and show that nothing was left behind",
+		Description: "Finds the stack by --name (its state in S3, or --state-backend local in --dir) or by --stack-dir, runs\n" +
+			"terraform destroy (retrying while AWS drains dependencies), terminates the instances of the Auto Scaling\n" +
+			"group and deregisters the task definition revisions of the service that this destroy removed, then\n" +
+			"checks through the AWS APIs that nothing tagged graviton-cd:stack=<name> remains: anything left is\n" +
+			"listed and the exit code is 1. A second destroy exits 0 and says there was nothing left.\n\n" +
+			"Ownership is proven by the state: with an empty or missing state destroy changes nothing, lists what\n" +
+			"it finds tagged with the stack as not owned by this state, and exits 1.",
 		Flags: flags,
 		Action: func(c *ucli.Context) error {
 			env, err := newRunEnv(c)
 			if err != nil {
 				return err
 			}
-			p, module, err := destroyTarget(c, env)
+			req, err := destroyTarget(c, env)
 			if err != nil {
 				return err
 			}
-			return runDestroy(c.Context, env, p, module, destroyDeps{})
+			req.OnlyIfEphemeral = c.Bool("only-if-ephemeral")
+			return destroy(c.Context, env, req, stack.Deps{})
 		},
 	}
 }
 
 // destroyTarget resolves what to destroy: a stack directory provision wrote,
-// or a stack described by provision's flags (its module is rendered again).
-func destroyTarget(c *ucli.Context, env *runEnv) (config.Provision, []byte, error) {
+// or a stack named by --name (its module is rendered again into the cache
+// directory, from provision's flags).
+func destroyTarget(c *ucli.Context, env *runEnv) (stack.DestroyRequest, error) {
 	in := provisionInput(c, env)
 	dir := c.String("stack-dir")
 	if dir == "" {
 		p, err := config.ValidateProvision(in)
-		if err != nil {
-			return p, nil, err
-		}
-		module, err := hclgen.RenderRootModule(p)
-		return p, module, err
+		return stack.DestroyRequest{Provision: p, Render: true}, err
 	}
 	if d := c.String("dir"); c.IsSet("dir") && d != "" && filepath.Clean(d) != filepath.Clean(dir) {
-		return config.Provision{}, nil, config.Usagef("stack-dir", "%s conflicts with --dir %s: give one stack directory", dir, d)
+		return stack.DestroyRequest{}, config.Usagef("stack-dir", "%s conflicts with --dir %s: give one stack directory", dir, d)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, hclgen.ModuleFile)); err != nil || fi.IsDir() {
-		return config.Provision{}, nil, config.Usagef("stack-dir", "%s holds no %s: point it at the directory provision wrote (attach the workspace first), or give provision's flags", dir, hclgen.ModuleFile)
+		return stack.DestroyRequest{}, config.Usagef("stack-dir", "%s holds no %s: point it at the directory provision wrote (attach the workspace first), or give --name", dir, hclgen.ModuleFile)
 	}
 	s, err := stack.ReadSettings(dir)
 	if err != nil {
 		// A stack directory from before stack.json: outputs.json names it.
 		o, oerr := stack.ReadOutputs(dir)
 		if oerr != nil || o.StackName == "" {
-			return config.Provision{}, nil, err
+			return stack.DestroyRequest{}, err
 		}
 		s = stack.Settings{Name: o.StackName, Region: o.Region}
 	}
 	// GRAVITON_CD_NAME may be exported for a whole pipeline: it must agree.
 	if in.Name != "" && in.Name != s.Name {
-		return config.Provision{}, nil, config.Usagef("name", "%q, but %s holds stack %q: drop --name (GRAVITON_CD_NAME) or point --stack-dir at that stack's directory", in.Name, dir, s.Name)
+		return stack.DestroyRequest{}, config.Usagef("name", "%q, but %s holds stack %q: drop --name (GRAVITON_CD_NAME) or point --stack-dir at that stack's directory", in.Name, dir, s.Name)
 	}
 	p := config.Provision{
 		Name: s.Name, Region: s.Region, Dir: dir, EndpointURL: s.EndpointURL,
+		State:           s.State.StateBackend(),
 		TerraformBinary: in.TerraformBinary, TerraformVersion: in.TerraformVersion,
 		ForceUnlock: in.Unlock, Timeout: in.Timeout,
+	}
+	// The CLI provision ran, unless told otherwise and while it is there.
+	if p.TerraformBinary == "" && s.TerraformBinary != "" {
+		if _, err := os.Stat(s.TerraformBinary); err == nil {
+			p.TerraformBinary = s.TerraformBinary
+		}
 	}
 	if env.region != "" {
 		p.Region = env.region
@@ -92,167 +92,21 @@ func destroyTarget(c *ucli.Context, env *runEnv) (config.Provision, []byte, erro
 		p.EndpointURL = in.EndpointURL
 	}
 	p, err = config.ValidateStackDirDestroy(p)
-	return p, nil, err
+	return stack.DestroyRequest{Provision: p}, err
 }
 
-// destroyDeps are the seams tests replace.
-type destroyDeps struct {
-	locator terraform.Locator
-	backoff retry.Backoff
-}
-
-type destroyResult struct {
-	Stack            string   `json:"stack"`
-	Dir              string   `json:"dir"`
-	Destroyed        int      `json:"destroyed"`
-	Deregistered     []string `json:"deregistered_task_definitions"`
-	Terminated       []string `json:"terminated_instances"`
-	Leftovers        []string `json:"leftovers"`
-	NothingToDestroy bool     `json:"nothing_to_destroy"`
-}
-
-func runDestroy(ctx context.Context, env *runEnv, p config.Provision, module []byte, deps destroyDeps) error {
-	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
-	defer cancel()
-	log := env.log
-	res := destroyResult{Stack: p.Name, Dir: p.Dir, Deregistered: []string{}, Terminated: []string{}, Leftovers: []string{}}
-
-	// Load AWS settings first: a missing region or credentials is a usage
-	// error, and must come before terraform touches anything.
-	cfg, err := awsx.Load(ctx, awsx.Options{Region: p.Region, EndpointURL: p.EndpointURL})
+// destroy runs stack.Destroy and prints its result; with --output json
+// also when it failed after finding what it reports.
+func destroy(ctx context.Context, env *runEnv, req stack.DestroyRequest, deps stack.Deps) error {
+	deps.Log = env.log
+	res, err := stack.Destroy(ctx, deps, req)
+	var le *stack.LeftoversError
+	var no *stack.NotOwnedError
+	if (errors.As(err, &le) || errors.As(err, &no)) && env.json {
+		_ = env.result("", res)
+	}
 	if err != nil {
 		return err
 	}
-	r, err := prepareTerraform(ctx, log, p, deps.locator)
-	if err != nil {
-		return err
-	}
-	if module != nil {
-		if err := writeStackDir(p, module); err != nil {
-			return err
-		}
-	}
-	if err := initTerraform(ctx, log, r, p); err != nil {
-		return err
-	}
-	n, err := r.ResourceCount(ctx)
-	if err != nil {
-		return err
-	}
-	res.Destroyed = n
-	if n == 0 {
-		res.NothingToDestroy = true
-		log.Printf("state of stack %s holds nothing: nothing left to destroy", p.Name)
-	} else {
-		log.Printf("destroying %d resources of stack %s", n, p.Name)
-		b := deps.backoff
-		if b == nil {
-			b = terraform.DefaultDestroyBackoff()
-		}
-		if err := terraform.DestroyWithRetry(ctx, r, b, log); err != nil {
-			return err
-		}
-		log.Printf("terraform destroyed %d resources", n)
-	}
-
-	res.Terminated, err = terminateOrphanInstances(ctx, awsx.NewEC2(cfg), p.Name)
-	if err != nil {
-		return err
-	}
-	for _, id := range res.Terminated {
-		log.Printf("terminated instance %s: its Auto Scaling group %s is gone but it was still running", id, p.Name)
-	}
-	res.Deregistered, err = deregisterTaskDefinitions(ctx, awsx.NewECS(cfg), p.Name)
-	if err != nil {
-		return err
-	}
-	for _, a := range res.Deregistered {
-		log.Printf("deregistered task definition %s (registered by deploy)", a)
-	}
-	for _, f := range []string{stack.OutputsFile, planFile} {
-		if err := os.Remove(filepath.Join(p.Dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove %s: %w", f, err)
-		}
-	}
-
-	log.Printf("checking that nothing tagged %s=%s remains", config.StackTagKey, p.Name)
-	left, err := leftover.NewChecker(cfg, log).Find(ctx, p.Name)
-	if err != nil {
-		return err
-	}
-	for _, l := range left {
-		res.Leftovers = append(res.Leftovers, l.String())
-	}
-	if len(left) > 0 {
-		for _, l := range res.Leftovers {
-			log.Printf("left behind: %s", l)
-		}
-		if env.json {
-			_ = env.result("", res)
-		}
-		return fmt.Errorf("destroy stack %s: still tagged %s=%s after destroy (%d):%s\ndelete them (they may still be draining: rerun destroy in a few minutes) or check who else uses the tag",
-			p.Name, config.StackTagKey, p.Name, len(left), joinLines(res.Leftovers))
-	}
-	text := fmt.Sprintf("destroyed stack %s: %d resources removed; nothing tagged %s=%s remains", p.Name, n, config.StackTagKey, p.Name)
-	if n == 0 {
-		text = fmt.Sprintf("stack %s: nothing left to destroy; nothing tagged %s=%s remains", p.Name, config.StackTagKey, p.Name)
-	}
-	return env.result(text, res)
-}
-
-// taskDefinitionAPI is what deregistering deploy's revisions needs.
-type taskDefinitionAPI interface {
-	leftover.ECSAPI
-	DeregisterTaskDefinition(context.Context, *ecs.DeregisterTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
-}
-
-// deregisterTaskDefinitions deregisters the ACTIVE revisions of the stack's
-// family that terraform did not own: deploy registers one per release.
-func deregisterTaskDefinitions(ctx context.Context, api taskDefinitionAPI, family string) ([]string, error) {
-	arns, err := leftover.ActiveTaskDefinitions(ctx, api, family)
-	if err != nil {
-		return nil, err
-	}
-	done := []string{}
-	for _, a := range arns {
-		if _, err := api.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(a)}); err != nil {
-			return done, fmt.Errorf("deregister task definition %s: %w (deregister it in the ECS console)", a, err)
-		}
-		done = append(done, a)
-	}
-	return done, nil
-}
-
-// instanceAPI is what terminating orphaned instances needs.
-type instanceAPI interface {
-	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
-	TerminateInstances(context.Context, *ec2.TerminateInstancesInput, ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
-}
-
-// terminateOrphanInstances terminates instances the stack's Auto Scaling
-// group launched (both its tags match) that still run after the group was
-// deleted. AWS terminates them with a force delete; moto does not, and a
-// deletion cut short can leave them on AWS too.
-func terminateOrphanInstances(ctx context.Context, api instanceAPI, stackName string) ([]string, error) {
-	out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
-		leftover.EC2StackFilter(stackName),
-		{Name: aws.String("tag:aws:autoscaling:groupName"), Values: []string{stackName}},
-		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("describe instances of stack %s: %w", stackName, err)
-	}
-	ids := []string{}
-	for _, r := range out.Reservations {
-		for _, in := range r.Instances {
-			ids = append(ids, aws.ToString(in.InstanceId))
-		}
-	}
-	if len(ids) == 0 {
-		return ids, nil
-	}
-	if _, err := api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
-		return nil, fmt.Errorf("terminate instances %v of stack %s: %w (terminate them in the EC2 console)", ids, stackName, err)
-	}
-	return ids, nil
+	return env.result(res.Text(), res)
 }

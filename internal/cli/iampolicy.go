@@ -33,10 +33,11 @@ func iamPolicyCommand() *ucli.Command {
 			"kms:GenerateDataKey for a state bucket encrypted with a customer-managed KMS key, and iam:PassRole\n" +
 			"for a task role of your own that a deployed task definition names.",
 		Flags: []ucli.Flag{
-			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy (default: all)"),
+			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status (default: all)"),
 			str("name", "stack name given to provision; scopes the stack's resources (default: any stack)"),
 			str("account-id", "12-digit AWS account ID for the ARNs (default: any account)"),
-			str("state-bucket", "S3 bucket of the Terraform state (provision --state-bucket); adds the backend's actions on it"),
+			str("state-backend", "s3 (default) or local: with local state the policy has no S3 statements"),
+			str("state-bucket", "S3 bucket of the Terraform state (provision --state-bucket; default graviton-cd-state-<account>-<region>, which provision may create)"),
 			str("state-key", "object key of the state in --state-bucket (default graviton-cd/<name>/terraform.tfstate)"),
 		},
 		Action: func(c *ucli.Context) error {
@@ -51,6 +52,13 @@ func iamPolicyCommand() *ucli.Command {
 			opts := iampolicy.Options{
 				Steps: steps, Stack: c.String("name"), AccountID: c.String("account-id"), Region: env.region,
 				StateBucket: c.String("state-bucket"), StateKey: c.String("state-key"),
+			}
+			switch c.String("state-backend") {
+			case "", config.BackendS3:
+			case config.BackendLocal:
+				opts.LocalState = true
+			default:
+				return config.Usagef("state-backend", "%q is not a state backend: use s3 (default) or local", c.String("state-backend"))
 			}
 			if err := opts.Validate(); err != nil {
 				var fe *iampolicy.FieldError

@@ -21,8 +21,12 @@ func TestIAMPolicyPrintsJSON(t *testing.T) {
 		{
 			name:  "everything by default",
 			args:  nil,
-			allow: []string{"ec2:CreateVpc", "ecs:UpdateService", "tag:GetResources", "iam:PassRole"},
-			deny:  []string{"s3:GetObject"},
+			allow: []string{"ec2:CreateVpc", "ecs:UpdateService", "tag:GetResources", "iam:PassRole", "s3:GetObject", "s3:CreateBucket"},
+		},
+		{
+			name: "local state: no S3",
+			args: []string{"--state-backend", "local"},
+			deny: []string{"s3:GetObject", "s3:CreateBucket", "s3:ListBucket"},
 		},
 		{
 			name:  "deploy only",
@@ -115,13 +119,14 @@ func TestIAMPolicyBadInputExits2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown step", []string{"--for", "deploy,rollout"}, `--for: "rollout" is not a step: use provision, deploy, smoke-test or destroy`},
+		{"unknown step", []string{"--for", "deploy,rollout"}, `--for: "rollout" is not a step: use provision, deploy, smoke-test, destroy or status`},
 		{"bad stack name", []string{"--name", "My_Stack"}, `--name: "My_Stack" is not a stack name`},
 		{"wildcard stack name", []string{"--name", "demo*"}, `--name: "demo*" is not a stack name`},
 		{"short account", []string{"--account-id", "1234"}, `--account-id: "1234" is not an AWS account ID`},
 		{"bad region", []string{"--region", "mars-1"}, "region"},
 		{"bad bucket", []string{"--state-bucket", "Bad_Bucket"}, `--state-bucket: "Bad_Bucket" is not an S3 bucket name`},
-		{"key without bucket", []string{"--state-key", "a/b.tfstate"}, "--state-key: --state-key needs --state-bucket"},
+		{"bucket with local state", []string{"--state-backend", "local", "--state-bucket", "tf-state"}, "--state-bucket: --state-bucket and --state-key describe S3 state"},
+		{"unknown backend", []string{"--state-backend", "gcs"}, "use s3 (default) or local"},
 		{"wildcard key", []string{"--state-bucket", "tf-state", "--state-key", "a/*"}, `--state-key: "a/*" is not a state key`},
 	}
 	for _, tt := range tests {

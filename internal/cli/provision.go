@@ -3,24 +3,14 @@ package cli
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/graviton-cd/graviton-cd/internal/atomicfile"
 	"github.com/graviton-cd/graviton-cd/internal/config"
-	"github.com/graviton-cd/graviton-cd/internal/hclgen"
-	"github.com/graviton-cd/graviton-cd/internal/progress"
 	"github.com/graviton-cd/graviton-cd/internal/stack"
-	"github.com/graviton-cd/graviton-cd/internal/terraform"
 )
-
-// planFile is the saved plan provision leaves in the stack directory beside
-// main.tf, the state, stack.json and outputs.json.
-const planFile = "tfplan"
 
 func provisionCommand() *ucli.Command {
 	return &ucli.Command{
@@ -31,17 +21,28 @@ func provisionCommand() *ucli.Command {
 			"for deploy, smoke-test and destroy (--stack-dir <dir>). Nothing is written when an input is bad (exit 2).\n\n" +
 			"awsvpc (default) gives each task its own ENI: a t4g.small carries one task per instance (it has\n" +
 			"two ENIs, one for the instance); size --max-size or --instance-type for --desired-count.",
-		Flags: provisionFlags(),
+		Flags: append(provisionFlags(),
+			&ucli.StringFlag{Name: "stack-dir", Usage: "the same as --dir", EnvVars: envVars("stack-dir")},
+			&ucli.BoolFlag{Name: "ephemeral", Usage: "record that the stack is throwaway (review app, per-branch stack): only such a stack may be destroyed by destroy --only-if-ephemeral", EnvVars: envVars("ephemeral")},
+		),
 		Action: func(c *ucli.Context) error {
 			env, err := newRunEnv(c)
 			if err != nil {
 				return err
 			}
-			p, err := config.ValidateProvision(provisionInput(c, env))
+			in := provisionInput(c, env)
+			if sd := c.String("stack-dir"); sd != "" {
+				if c.String("dir") != "" && filepath.Clean(c.String("dir")) != filepath.Clean(sd) {
+					return config.Usagef("stack-dir", "%s conflicts with --dir %s: give one stack directory", sd, c.String("dir"))
+				}
+				in.Dir = sd
+			}
+			p, err := config.ValidateProvision(in)
 			if err != nil {
 				return err
 			}
-			return runProvision(c.Context, env, p, terraform.Locator{})
+			p.Ephemeral = c.Bool("ephemeral")
+			return provision(c.Context, env, p, stack.Deps{})
 		},
 	}
 }
@@ -60,7 +61,7 @@ func provisionFlags() []ucli.Flag {
 	}
 	return []ucli.Flag{
 		str("name", "", "stack name: 1-20 lowercase letters, digits, hyphens, starting with a letter; prefixes every resource and the graviton-cd:stack tag"),
-		str("dir", "graviton-cd-stack", "stack directory: rendered module, plan, local state, outputs.json"),
+		str("dir", "", "stack directory, a cache of the rendered module, plan and outputs.json (and the state with --state-backend local); default graviton-cd-stack/<name>"),
 		str("instance-type", config.DefaultInstanceType, "Graviton (arm64) EC2 instance type"),
 		num("min-size", 1, "minimum instances in the Auto Scaling group"),
 		num("max-size", 2, "maximum instances in the Auto Scaling group"),
@@ -78,8 +79,8 @@ func provisionFlags() []ucli.Flag {
 		str("network-mode", config.NetworkModeAWSVPC, "task network mode: awsvpc (an ENI per task; proven on the local stack) or bridge (dynamic host ports; moto crashes the provider, so unproven locally)"),
 		num("log-retention-days", config.DefaultLogRetentionDays, "CloudWatch Logs retention of the tasks' logs"),
 		str("tags", "", "extra tags on every resource: k=v,k2=v2"),
-		str("state-backend", config.BackendLocal, "where Terraform keeps state: local (in --dir) or s3"),
-		str("state-bucket", "", "S3 bucket for --state-backend s3"),
+		str("state-backend", config.BackendS3, "where Terraform keeps state: s3 (found by --name from any job) or local (in --dir; throwaway stacks only)"),
+		str("state-bucket", "", "S3 bucket of the state (default graviton-cd-state-<account>-<region>, created versioned, encrypted, private and TLS-only on first use)"),
 		str("state-key", "", "S3 object key of the state (default graviton-cd/<name>/terraform.tfstate)"),
 		str("state-region", "", "region of the state bucket (default --region)"),
 		boolean("render-only", "write the module and run nothing"),
@@ -106,7 +107,7 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 		vpcCIDR = c.String("vpc-cidr")
 	}
 	return config.ProvisionInput{
-		Name: str("name"), Region: region, Dir: str("dir"),
+		Name: str("name"), Region: region, Dir: cmp.Or(str("dir"), stack.DefaultDir(str("name"))),
 		InstanceType: str("instance-type"),
 		MinSize:      c.Int("min-size"), MaxSize: c.Int("max-size"), DesiredCapacity: c.Int("desired-capacity"),
 		// Only a given --vpc-cidr conflicts with --vpc-id: not its default, and
@@ -141,168 +142,12 @@ func stringFlagDefaults() map[string]string {
 	return m
 }
 
-// provisionResult is the --output json summary.
-type provisionResult struct {
-	Stack   string         `json:"stack"`
-	Dir     string         `json:"dir"`
-	Mode    string         `json:"mode"` // render-only, plan-only, apply
-	Plan    *planResult    `json:"plan,omitempty"`
-	Outputs *stack.Outputs `json:"outputs,omitempty"`
-}
-
-type planResult struct {
-	Add     int      `json:"add"`
-	Change  int      `json:"change"`
-	Destroy int      `json:"destroy"`
-	Changes []string `json:"changes"`
-}
-
-func runProvision(ctx context.Context, env *runEnv, p config.Provision, loc terraform.Locator) error {
-	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
-	defer cancel()
-	log := env.log
-
-	module, err := hclgen.RenderRootModule(p)
+// provision runs stack.Provision and prints its result.
+func provision(ctx context.Context, env *runEnv, p config.Provision, deps stack.Deps) error {
+	deps.Log = env.log
+	res, err := stack.Provision(ctx, deps, p)
 	if err != nil {
 		return err
 	}
-	res := provisionResult{Stack: p.Name, Dir: p.Dir, Mode: "apply"}
-	if p.RenderOnly {
-		if err := writeStackDir(p, module); err != nil {
-			return err
-		}
-		res.Mode = "render-only"
-		log.Printf("rendered %s for stack %s; nothing was run (--render-only)", filepath.Join(p.Dir, hclgen.ModuleFile), p.Name)
-		return env.result(fmt.Sprintf("rendered stack %s into %s", p.Name, p.Dir), res)
-	}
-
-	r, err := prepareTerraform(ctx, log, p, loc)
-	if err != nil {
-		return err
-	}
-	if err := writeStackDir(p, module); err != nil {
-		return err
-	}
-	if err := initTerraform(ctx, log, r, p); err != nil {
-		return err
-	}
-
-	plan, err := filepath.Abs(filepath.Join(p.Dir, planFile))
-	if err != nil {
-		return fmt.Errorf("locate plan file: %w", err)
-	}
-	log.Printf("planning stack %s", p.Name)
-	sum, err := r.Plan(ctx, plan)
-	if err != nil {
-		return err
-	}
-	for _, ch := range sum.Changes {
-		log.Printf("plan: %s", ch)
-	}
-	log.Printf("%s", sum)
-	res.Plan = &planResult{Add: sum.Add, Change: sum.Change, Destroy: sum.Destroy, Changes: nonNil(sum.Changes)}
-	if p.PlanOnly {
-		res.Mode = "plan-only"
-		log.Printf("plan kept at %s; nothing was applied (--plan-only)", plan)
-		return env.result(fmt.Sprintf("planned stack %s: %s (plan file %s)", p.Name, sum, plan), res)
-	}
-
-	switch {
-	case sum.NoChanges() && sum.OutputChanges == 0:
-		// Nothing to apply: the outputs in state are current.
-		log.Printf("no changes: the stack already matches the module")
-	default:
-		log.Printf("applying %s", sum)
-		if err := r.Apply(ctx, plan); err != nil {
-			return err
-		}
-	}
-	outs, err := r.Outputs(ctx)
-	if err != nil {
-		return err
-	}
-	o := outputsFrom(outs)
-	if err := stack.WriteOutputs(p.Dir, o); err != nil {
-		return err
-	}
-	log.Printf("wrote %s", filepath.Join(p.Dir, stack.OutputsFile))
-	res.Outputs = &o
-	return env.result(fmt.Sprintf("provisioned stack %s: %s (%s)", p.Name, o.URL, sum), res)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-// prepareTerraform finds (or installs) the CLI and opens a Runner on dir.
-func prepareTerraform(ctx context.Context, log *progress.Logger, p config.Provision, loc terraform.Locator) (*terraform.Exec, error) {
-	loc.Binary, loc.Version, loc.Log = p.TerraformBinary, p.TerraformVersion, log
-	if loc.CacheDir == "" {
-		loc.CacheDir = terraform.DefaultCacheDir()
-	}
-	bin, err := loc.Locate(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create stack directory %s: %w", p.Dir, err)
-	}
-	r, err := terraform.NewExec(p.Dir, bin, log)
-	if err != nil {
-		return nil, err
-	}
-	log.Printf("using %s in %s", bin, p.Dir)
-	if p.EndpointURL != "" {
-		log.Printf("AWS endpoint %s (local emulator settings on)", p.EndpointURL)
-	}
-	return r, nil
-}
-
-// initTerraform runs init and, when asked, releases a dead run's lock.
-func initTerraform(ctx context.Context, log *progress.Logger, r terraform.Runner, p config.Provision) error {
-	log.Printf("terraform init")
-	if err := r.Init(ctx); err != nil {
-		return err
-	}
-	if p.ForceUnlock != "" {
-		log.Printf("releasing state lock %s (--force-unlock)", p.ForceUnlock)
-		if err := r.ForceUnlock(ctx, p.ForceUnlock); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeStackDir writes main.tf and stack.json, each atomically.
-func writeStackDir(p config.Provision, module []byte) error {
-	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
-		return fmt.Errorf("create stack directory %s: %w", p.Dir, err)
-	}
-	if err := atomicfile.Write(filepath.Join(p.Dir, hclgen.ModuleFile), module, 0o644); err != nil {
-		return err
-	}
-	return stack.WriteSettings(p.Dir, stack.Settings{Name: p.Name, Region: p.Region, EndpointURL: p.EndpointURL, TerraformVersion: p.TerraformVersion})
-}
-
-// outputsFrom maps the module's outputs onto stack.Outputs.
-func outputsFrom(m map[string]string) stack.Outputs {
-	return stack.Outputs{
-		StackName:     m[hclgen.OutputStackName],
-		Region:        m[hclgen.OutputRegion],
-		Cluster:       m[hclgen.OutputClusterName],
-		Service:       m[hclgen.OutputServiceName],
-		ContainerName: m[hclgen.OutputContainerName],
-		TaskFamily:    m[hclgen.OutputTaskFamily],
-		ALBDNSName:    m[hclgen.OutputALBDNSName],
-		URL:           m[hclgen.OutputURL],
-		LogGroup:      m[hclgen.OutputLogGroup],
-	}
-}
-
-// joinLines indents a list for a multi-line error message.
-func joinLines(items []string) string {
-	return "\n  " + strings.Join(items, "\n  ")
+	return env.result(res.Text(), res)
 }

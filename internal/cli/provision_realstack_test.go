@@ -64,6 +64,8 @@ func TestRealStack(t *testing.T) {
 		{"interrupted-mid-apply", testInterruptedMidApply},
 		{"destroy-by-flags-of-an-absent-stack", testDestroyByFlagsAbsent},
 		{"destroy-lists-leftovers", testDestroyListsLeftovers},
+		{"found-by-name", testFoundByName},
+		{"ephemeral", testEphemeral},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +84,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// --plan-only: a plan file and a summary, nothing applied.
 	start := time.Now()
-	var planned provisionResult
+	var planned stack.ProvisionResult
 	if code, stderr := runJSON(t, &planned, append(provision, "--plan-only")...); code != ExitOK {
 		t.Fatalf("provision --plan-only: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -90,7 +92,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 	if planned.Mode != "plan-only" || planned.Plan == nil || planned.Plan.Add < 25 || planned.Plan.Change != 0 || planned.Plan.Destroy != 0 {
 		t.Fatalf("plan-only result = %+v, want 25+ to add", planned)
 	}
-	if _, err := os.Stat(filepath.Join(dir, planFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, stack.PlanFile)); err != nil {
 		t.Errorf("--plan-only did not keep the plan file: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, stack.OutputsFile)); !os.IsNotExist(err) {
@@ -99,7 +101,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// provision: apply, then outputs.json for the later jobs.
 	start = time.Now()
-	var applied provisionResult
+	var applied stack.ProvisionResult
 	if code, stderr := runJSON(t, &applied, provision...); code != ExitOK {
 		t.Fatalf("provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -119,7 +121,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// provision again: the stack already matches.
 	start = time.Now()
-	var again provisionResult
+	var again stack.ProvisionResult
 	if code, stderr := runJSON(t, &again, provision...); code != ExitOK {
 		t.Fatalf("second provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -130,7 +132,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// destroy from the stack directory, as the orb's destroy job does.
 	start = time.Now()
-	var destroyed destroyResult
+	var destroyed stack.DestroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
 		t.Fatalf("destroy: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -228,7 +230,7 @@ func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	}
 
 	start = time.Now()
-	var destroyed destroyResult
+	var destroyed stack.DestroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
 		t.Fatalf("destroy after a failed provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -274,7 +276,7 @@ func (w *signalWriter) String() string {
 func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	name := localstack.UniqueName(t, "ir")
 	dir := filepath.Join(t.TempDir(), "stack")
-	args := []string{"graviton-cd", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary}
+	args := []string{"graviton-cd", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary, "--state-backend", "local"}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -310,7 +312,7 @@ func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	if code, _, stderr := run(t, args[1:]...); code != ExitOK {
 		t.Fatalf("rerun after the interrupt: exit %d\n%s", code, localstack.Tail(stderr))
 	}
-	var again provisionResult
+	var again stack.ProvisionResult
 	if code, stderr := runJSON(t, &again, args[1:]...); code != ExitOK || again.Plan == nil || again.Plan.Add+again.Plan.Change+again.Plan.Destroy != 0 {
 		t.Errorf("third provision: exit %d, plan %+v; want no changes\n%s", code, again.Plan, localstack.Tail(stderr))
 	}
@@ -319,9 +321,8 @@ func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	}
 }
 
-// testDestroyByFlagsAbsent: destroy given provision's flags instead of
-// --stack-dir renders the module, finds nothing in state and nothing tagged,
-// and exits 0.
+// testDestroyByFlagsAbsent: destroy given a name instead of --stack-dir
+// finds no state and nothing tagged, runs no terraform, and exits 0.
 func testDestroyByFlagsAbsent(t *testing.T, tools localstack.Tools) {
 	name := localstack.UniqueName(t, "df")
 	dir := filepath.Join(t.TempDir(), "stack")
@@ -329,14 +330,11 @@ func testDestroyByFlagsAbsent(t *testing.T, tools localstack.Tools) {
 	if code != ExitOK || !strings.Contains(stdout, "nothing left to destroy") {
 		t.Fatalf("destroy by flags: exit %d, stdout %q\n%s", code, stdout, localstack.Tail(stderr))
 	}
-	if _, err := os.Stat(filepath.Join(dir, "main.tf")); err != nil {
-		t.Errorf("destroy by flags did not leave the rendered module: %v", err)
-	}
 }
 
-// testDestroyListsLeftovers: something tagged with the stack that terraform
-// does not know about (created by hand, or left by a lost state) makes
-// destroy list it and exit 1.
+// testDestroyListsLeftovers: something tagged with the stack that its state
+// does not hold (created by hand, or left by a lost state) makes destroy
+// list it as not owned, leave it alone, and exit 1.
 func testDestroyListsLeftovers(t *testing.T, tools localstack.Tools) {
 	ctx := t.Context()
 	name := localstack.UniqueName(t, "lf")
@@ -352,7 +350,10 @@ func testDestroyListsLeftovers(t *testing.T, tools localstack.Tools) {
 	dir := filepath.Join(t.TempDir(), "stack")
 	code, _, stderr := run(t, "destroy", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
 	want := "ec2 vpc " + aws.ToString(vpc.Vpc.VpcId)
-	if code != ExitFailed || !strings.Contains(stderr, "still tagged graviton-cd:stack="+name+" after destroy (1)") || !strings.Contains(stderr, want) {
+	if code != ExitFailed || !strings.Contains(stderr, "1 resources tagged graviton-cd:stack="+name+" exist; they are not owned by this state") || !strings.Contains(stderr, want) {
 		t.Errorf("destroy with a leftover: exit %d, want %d listing %q\n%s", code, ExitFailed, want, localstack.Tail(stderr))
+	}
+	if _, err := ec2c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{aws.ToString(vpc.Vpc.VpcId)}}); err != nil {
+		t.Errorf("destroy touched a VPC its state does not hold: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/graviton-cd/graviton-cd/internal/buildinfo"
+	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/smoketest"
 )
 
@@ -42,7 +43,7 @@ func smokeTestCommand() *ucli.Command {
 		Name:        "smoke-test",
 		Usage:       "prove the deployed app works over HTTP, with a deadline, retries and JUnit output",
 		Description: smokeTestDescription,
-		Flags: []ucli.Flag{
+		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "url", Usage: "URL to test, such as https://app.example.com/health (or the base for --checks paths)", EnvVars: envVars("url")},
 			&ucli.StringFlag{Name: "stack-dir", Usage: "take the URL from provision's outputs.json in this directory", EnvVars: envVars("stack-dir")},
 			&ucli.StringFlag{Name: "path", Usage: "path to test, relative to --url or the stack's URL, such as /version", EnvVars: envVars("path")},
@@ -60,7 +61,7 @@ func smokeTestCommand() *ucli.Command {
 			&ucli.StringSliceFlag{Name: "connect-to", Usage: "HOST:PORT:ADDR:PORT, as curl's: connect there instead, keeping Host header and TLS name; repeatable", EnvVars: envVars("connect-to")},
 			&ucli.StringFlag{Name: "ca-cert", Usage: "PEM `FILE` with a CA to trust besides the system's", EnvVars: envVars("ca-cert")},
 			&ucli.BoolFlag{Name: "insecure", Usage: "skip TLS certificate verification (test stacks only)", EnvVars: envVars("insecure")},
-		},
+		}, stackRefFlags(true)...),
 		Action: runSmokeTest,
 	}
 }
@@ -70,8 +71,25 @@ func runSmokeTest(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	url := c.String("url")
+	ref, byName, err := stackRef(c, env)
+	if err != nil {
+		return err
+	}
+	if byName {
+		if c.String("stack-dir") != "" || url != "" {
+			return config.Usagef("name", "conflicts with --stack-dir and --url: give one way to find the app")
+		}
+		f, err := findStack(c.Context, env, ref)
+		if err != nil {
+			return err
+		}
+		if url = f.Outputs.URL; url == "" {
+			return config.Usagef("name", "stack %s has no url output: re-run provision, or pass --url", ref.Name)
+		}
+	}
 	plan, err := smoketest.NewPlan(smoketest.Options{
-		URL:             c.String("url"),
+		URL:             url,
 		StackDir:        c.String("stack-dir"),
 		Path:            c.String("path"),
 		ExpectStatus:    c.String("expect-status"),

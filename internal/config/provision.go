@@ -99,7 +99,7 @@ type Tag struct {
 // StateBackend says where Terraform keeps state.
 type StateBackend struct {
 	Kind   string // BackendLocal or BackendS3
-	Bucket string
+	Bucket string // empty for S3: the default bucket, named once the account is known
 	Key    string
 	Region string
 }
@@ -407,10 +407,27 @@ func ParseTags(s string) ([]Tag, error) {
 	return tags, nil
 }
 
+// ValidateStackRef checks what finds a stack by name: its name, region and
+// state flags (in.Name, in.Region, in.EndpointURL and in.State*).
+func ValidateStackRef(in ProvisionInput) (StateBackend, error) {
+	if err := checkStackName(in.Name); err != nil {
+		return StateBackend{}, err
+	}
+	if err := checkRegion("region", in.Region, true); err != nil {
+		return StateBackend{}, err
+	}
+	if in.EndpointURL != "" {
+		if err := checkEndpointURL(in.EndpointURL, true); err != nil {
+			return StateBackend{}, err
+		}
+	}
+	return checkState(in, in.Name, in.Region)
+}
+
 func checkState(in ProvisionInput, stackName, region string) (StateBackend, error) {
 	sb := StateBackend{Kind: in.StateBackend}
 	if sb.Kind == "" {
-		sb.Kind = BackendLocal
+		sb.Kind = BackendS3
 	}
 	switch sb.Kind {
 	case BackendLocal:
@@ -424,10 +441,9 @@ func checkState(in ProvisionInput, stackName, region string) (StateBackend, erro
 	default:
 		return sb, Usagef("state-backend", "%q is not a state backend: use local (state in --dir) or s3", sb.Kind)
 	}
-	if in.StateBucket == "" {
-		return sb, Usagef("state-bucket", "--state-backend s3 needs a bucket: give --state-bucket (an existing, versioned S3 bucket)")
-	}
-	if !bucketRE.MatchString(in.StateBucket) || strings.Contains(in.StateBucket, "..") {
+	// No bucket: the stack lifecycle names (and creates) the default one,
+	// graviton-cd-state-<account>-<region>, once it knows the account.
+	if in.StateBucket != "" && !bucketRE.MatchString(in.StateBucket) || strings.Contains(in.StateBucket, "..") {
 		return sb, Usagef("state-bucket", "%q is not an S3 bucket name: use 3-63 lowercase letters, digits, dots and hyphens", in.StateBucket)
 	}
 	sb.Bucket = in.StateBucket

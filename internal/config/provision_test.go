@@ -57,7 +57,7 @@ func TestValidateProvisionDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.VPCCIDR != DefaultVPCCIDR || p.NetworkMode != NetworkModeAWSVPC || p.State.Kind != BackendLocal ||
+	if p.VPCCIDR != DefaultVPCCIDR || p.NetworkMode != NetworkModeAWSVPC || p.State.Kind != BackendS3 || p.State.Bucket != "" ||
 		p.TerraformVersion != DefaultTerraformVersion || p.Timeout != DefaultProvisionTimeout {
 		t.Errorf("defaults not filled: %+v", p)
 	}

@@ -1,5 +1,7 @@
 package iampolicy
 
+import "path"
+
 // need says which steps call an action.
 type need uint8
 
@@ -7,6 +9,7 @@ const (
 	prov need = 1 << iota // graviton-cd provision (terraform plan + apply)
 	depl                  // graviton-cd deploy
 	dest                  // graviton-cd destroy (terraform destroy, clean-up, leftover check)
+	stat                  // graviton-cd status (read only)
 
 	// Terraform refreshes every resource before it plans, so its reads are
 	// needed by provision and destroy alike.
@@ -34,6 +37,8 @@ func needOf(steps []Step) need {
 			n |= depl
 		case Destroy:
 			n |= dest
+		case Status:
+			n |= stat
 		}
 	}
 	return n
@@ -41,11 +46,12 @@ func needOf(steps []Step) need {
 
 // grant is one statement of the policy: actions on the same resources.
 type grant struct {
-	sid        string
-	needsState bool // only with an S3 state bucket
-	resources  func(scope) []string
-	condition  func(scope) Condition
-	actions    []action
+	sid          string
+	needsState   bool // only with an S3 state bucket
+	defaultState bool // only with the default state bucket, which provision creates
+	resources    func(scope) []string
+	condition    func(scope) Condition
+	actions      []action
 }
 
 func anyResource(scope) []string { return []string{"*"} }
@@ -61,7 +67,7 @@ func catalogue() []grant {
 			sid:       "Identity",
 			resources: anyResource,
 			actions: []action{
-				{"sts:GetCallerIdentity", tfRead, "provider: learns the account ID for ARNs and checks the credentials at start-up"},
+				{"sts:GetCallerIdentity", tfRead | depl | stat, "provider: learns the account ID for ARNs and checks the credentials at start-up; tool: names the default state bucket graviton-cd-state-<account>-<region>"},
 			},
 		},
 		{
@@ -81,7 +87,7 @@ func catalogue() []grant {
 				{"ec2:DescribeNetworkInterfaces", tfDelete, "provider: before deleting a subnet or security group, and after deleting the load balancer, it waits for ENIs to go"},
 				{"ec2:DescribeLaunchTemplates", tfRead | dest, "provider: aws_launch_template; tool: leftover check"},
 				{"ec2:DescribeLaunchTemplateVersions", tfRead, "provider: aws_launch_template reads its latest version; Auto Scaling checks the template the group uses"},
-				{"ec2:DescribeInstances", dest, "tool: finds instances the deleted Auto Scaling group left running, and the leftover check"},
+				{"ec2:DescribeInstances", dest, "tool: finds instances of the Auto Scaling group destroy removed that still run, and the leftover check"},
 			},
 		},
 		{
@@ -137,7 +143,7 @@ func catalogue() []grant {
 			sid:       "AutoScalingRead",
 			resources: anyResource,
 			actions: []action{
-				{"autoscaling:DescribeAutoScalingGroups", tfRead | dest, "provider: aws_autoscaling_group; tool: leftover check"},
+				{"autoscaling:DescribeAutoScalingGroups", tfRead | dest, "provider: aws_autoscaling_group; tool: destroy lists the group's instances before removing it, leftover check"},
 				{"autoscaling:DescribeScalingActivities", tfRead, "provider: reports why instances failed to launch while it waits for capacity"},
 			},
 		},
@@ -176,15 +182,15 @@ func catalogue() []grant {
 				{"ecs:DescribeCapacityProviders", tfRead | dest, "provider: aws_ecs_capacity_provider; tool: leftover check"},
 				{"ecs:DeleteCapacityProvider", tfDelete, "provider: aws_ecs_capacity_provider"},
 				{"ecs:RegisterTaskDefinition", prov | depl, "provider: aws_ecs_task_definition; tool: deploy registers a revision with the new image"},
-				{"ecs:DescribeTaskDefinition", tfRead | depl | dest, "provider: aws_ecs_task_definition; tool: deploy copies the current revision, leftover check"},
+				{"ecs:DescribeTaskDefinition", tfRead | depl | dest | stat, "provider: aws_ecs_task_definition; tool: deploy copies the current revision, destroy reads a revision's tags (its stack identity), status shows images"},
 				{"ecs:ListTaskDefinitions", dest, "tool: finds the revisions deploy registered, to deregister them"},
 				{"ecs:DeregisterTaskDefinition", tfDelete, "provider: aws_ecs_task_definition; tool: deregisters deploy's revisions on destroy"},
 				{"ecs:CreateService", prov, "provider: aws_ecs_service"},
 				{"ecs:UpdateService", prov | depl | dest, "provider: aws_ecs_service updates, and drains to 0 tasks before delete; tool: deploy ships the new revision, --rollback-on-failure"},
-				{"ecs:DescribeServices", tfRead | depl | dest, "provider: aws_ecs_service; tool: deploy follows the deployment, leftover check"},
+				{"ecs:DescribeServices", tfRead | depl | dest | stat, "provider: aws_ecs_service; tool: deploy follows the deployment, destroy reads the revisions the service runs, status"},
 				{"ecs:DeleteService", tfDelete, "provider: aws_ecs_service"},
-				{"ecs:ListTasks", depl, "tool: deploy lists stopped tasks of the new deployment to say why they stopped"},
-				{"ecs:DescribeTasks", depl, "tool: deploy reads stoppedReason and container reasons"},
+				{"ecs:ListTasks", depl | stat, "tool: deploy and status list the service's stopped tasks to say why they stopped"},
+				{"ecs:DescribeTasks", depl | stat, "tool: deploy and status read stoppedReason and container reasons"},
 				{"ecs:TagResource", prov | depl, "ECS requires it to create a cluster, capacity provider, task definition or service with tags (provider default_tags; deploy carries the revision's tags over)"},
 				{"ecs:UntagResource", prov, "provider: removes tags dropped from --tags"},
 				{"ecs:ListTagsForResource", prov, "provider: reads an ECS resource's tags before it changes them (recorded when --tags changes)"},
@@ -198,6 +204,7 @@ func catalogue() []grant {
 				{"elasticloadbalancing:DescribeLoadBalancers", tfRead | dest, "provider: aws_lb; tool: leftover check"},
 				{"elasticloadbalancing:DescribeLoadBalancerAttributes", tfRead, "provider: aws_lb attributes (drop_invalid_header_fields, ...)"},
 				{"elasticloadbalancing:DescribeTargetGroups", tfRead | dest, "provider: aws_lb_target_group; tool: leftover check"},
+				{"elasticloadbalancing:DescribeTargetHealth", stat, "tool: status shows the health of the service's targets"},
 				{"elasticloadbalancing:DescribeTargetGroupAttributes", tfRead, "provider: aws_lb_target_group attributes (deregistration delay)"},
 				{"elasticloadbalancing:DescribeListeners", tfRead, "provider: aws_lb_listener"},
 				{"elasticloadbalancing:DescribeListenerAttributes", tfRead, "provider: aws_lb_listener attributes"},
@@ -427,7 +434,27 @@ func catalogue() []grant {
 				return []string{"arn:" + s.partition + ":s3:::" + s.bucket}
 			},
 			actions: []action{
-				{"s3:ListBucket", tfRead, "terraform S3 backend: lists the state's key (and workspaces) at init"},
+				{"s3:ListBucket", tfRead | depl | stat, "terraform S3 backend: lists the state's key (and workspaces) at init; tool: checks that the state bucket exists (HeadBucket)"},
+			},
+		},
+		{
+			// Only for the default bucket, which provision creates and sets
+			// up on first use; a bucket given with --state-bucket is the
+			// user's to set up.
+			sid:          "StateBucketBootstrap",
+			needsState:   true,
+			defaultState: true,
+			resources: func(s scope) []string {
+				return []string{"arn:" + s.partition + ":s3:::" + s.bucket}
+			},
+			actions: []action{
+				{"s3:CreateBucket", prov, "tool: creates the default state bucket graviton-cd-state-<account>-<region> on first use"},
+				{"s3:GetBucketVersioning", prov, "tool: versioning on means the state bucket's set-up is complete"},
+				{"s3:PutBucketVersioning", prov, "tool: turns on versioning of the state bucket"},
+				{"s3:PutEncryptionConfiguration", prov, "tool: default encryption (SSE-S3) of the state bucket"},
+				{"s3:PutBucketPublicAccessBlock", prov, "tool: blocks all public access to the state bucket"},
+				{"s3:PutBucketPolicy", prov, "tool: the state bucket's policy denies requests without TLS"},
+				{"s3:PutLifecycleConfiguration", prov, "tool: old state versions expire after 90 days"},
 			},
 		},
 		{
@@ -437,11 +464,12 @@ func catalogue() []grant {
 				return []string{
 					"arn:" + s.partition + ":s3:::" + s.bucket + "/" + s.stateKey,
 					"arn:" + s.partition + ":s3:::" + s.bucket + "/" + s.stateKey + ".tflock",
+					"arn:" + s.partition + ":s3:::" + s.bucket + "/" + recordKey(s.stateKey),
 				}
 			},
 			actions: []action{
-				{"s3:GetObject", tfRead, "terraform S3 backend: reads the state and checks the .tflock lockfile"},
-				{"s3:PutObject", tfRead, "terraform S3 backend: writes the state, and creates the .tflock lockfile (use_lockfile)"},
+				{"s3:GetObject", tfRead | depl | stat, "terraform S3 backend: reads the state and checks the .tflock lockfile; tool: reads the state's outputs and the stack record (stack.json) to find a stack by --name"},
+				{"s3:PutObject", tfRead, "terraform S3 backend: writes the state, and creates the .tflock lockfile (use_lockfile); tool: writes the stack record before the first apply"},
 			},
 		},
 		{
@@ -456,4 +484,14 @@ func catalogue() []grant {
 			},
 		},
 	}
+}
+
+// recordKey is the object key of the stack record beside the state: the
+// stack lifecycle's stack.RecordKey, repeated here because this package
+// describes the lifecycle without depending on it (a test checks they agree).
+func recordKey(stateKey string) string {
+	if path.Base(stateKey) == "terraform.tfstate" {
+		return path.Join(path.Dir(stateKey), "stack.json")
+	}
+	return stateKey + ".stack.json"
 }

@@ -28,10 +28,11 @@ const (
 	Deploy    Step = "deploy"
 	SmokeTest Step = "smoke-test" // calls no AWS API: it only makes HTTP requests to the service
 	Destroy   Step = "destroy"
+	Status    Step = "status" // read only: the service, its tasks and targets
 )
 
 // Steps returns every step, in pipeline order.
-func Steps() []Step { return []Step{Provision, Deploy, SmokeTest, Destroy} }
+func Steps() []Step { return []Step{Provision, Deploy, SmokeTest, Destroy, Status} }
 
 // ParseStep returns the step called s.
 func ParseStep(s string) (Step, error) {
@@ -40,7 +41,7 @@ func ParseStep(s string) (Step, error) {
 			return st, nil
 		}
 	}
-	return "", fmt.Errorf("%q is not a step: use provision, deploy, smoke-test or destroy", s)
+	return "", fmt.Errorf("%q is not a step: use provision, deploy, smoke-test, destroy or status", s)
 }
 
 // StackTagKey is the tag every resource of a stack carries (the provider's
@@ -50,12 +51,16 @@ const StackTagKey = config.StackTagKey
 // Options choose the steps and narrow the resources of the policy. Empty
 // fields leave that part of the ARNs a wildcard.
 type Options struct {
-	Steps       []Step // nil means every step
-	Stack       string // stack name (provision --name); empty means any stack
-	AccountID   string // 12-digit AWS account ID
-	Region      string // region of the stack, e.g. us-east-1
-	StateBucket string // S3 bucket of the Terraform state; empty means local state, no S3 statements
+	Steps     []Step // nil means every step
+	Stack     string // stack name (provision --name); empty means any stack
+	AccountID string // 12-digit AWS account ID
+	Region    string // region of the stack, e.g. us-east-1
+	// StateBucket is the S3 bucket of the Terraform state. Empty means the
+	// default bucket graviton-cd-state-<account>-<region> (wildcards where
+	// those are not given), which provision creates and sets up.
+	StateBucket string
 	StateKey    string // object key of the state; default graviton-cd/<stack>/terraform.tfstate
+	LocalState  bool   // --state-backend local: no S3 statements at all
 }
 
 var (
@@ -86,8 +91,8 @@ func (o Options) Validate() error {
 		return &FieldError{"region", fmt.Sprintf("%q is not an AWS region: use for example us-east-1", o.Region)}
 	case o.StateBucket != "" && (!bucketRE.MatchString(o.StateBucket) || strings.Contains(o.StateBucket, "..")):
 		return &FieldError{"state-bucket", fmt.Sprintf("%q is not an S3 bucket name: use 3-63 lowercase letters, digits, dots and hyphens", o.StateBucket)}
-	case o.StateKey != "" && o.StateBucket == "":
-		return &FieldError{"state-key", "--state-key needs --state-bucket: the key names an object in that bucket"}
+	case o.LocalState && (o.StateBucket != "" || o.StateKey != ""):
+		return &FieldError{"state-bucket", "--state-bucket and --state-key describe S3 state: drop them, or drop --state-backend local"}
 	case strings.ContainsAny(o.StateKey, "*?$") || strings.HasPrefix(o.StateKey, "/") || strings.HasSuffix(o.StateKey, "/"):
 		return &FieldError{"state-key", fmt.Sprintf("%q is not a state key for a policy: use the --state-key given to provision, without *, ?, $ or a leading or trailing slash", o.StateKey)}
 	}
@@ -144,7 +149,7 @@ func Policy(o Options) Document {
 		if len(actions) == 0 {
 			continue
 		}
-		if g.needsState && o.StateBucket == "" {
+		if g.needsState && o.LocalState || g.defaultState && o.StateBucket != "" {
 			continue
 		}
 		slices.Sort(actions)
@@ -231,6 +236,10 @@ type scope struct {
 
 func newScope(o Options) scope {
 	s := scope{partition: partition(o.Region), region: cmp.Or(o.Region, "*"), account: cmp.Or(o.AccountID, "*"), stack: cmp.Or(o.Stack, "*"), bucket: o.StateBucket}
+	if s.bucket == "" {
+		// provision's default: graviton-cd-state-<account>-<region>
+		s.bucket = "graviton-cd-state-" + s.account + "-" + s.region
+	}
 	s.stateKey = o.StateKey
 	if s.stateKey == "" {
 		s.stateKey = config.DefaultStateKey(s.stack) // provision's default

@@ -152,8 +152,8 @@ func TestStepsSelectTheirActions(t *testing.T) {
 		{
 			name:     "deploy only: no provisioning, no deleting",
 			steps:    []Step{Deploy},
-			want:     []string{"ecs:DescribeServices", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks", "logs:GetLogEvents", "ecr:GetAuthorizationToken", "iam:PassRole"},
-			wantNone: []string{"ec2:CreateVpc", "ecs:DeleteService", "iam:CreateRole", "ec2:TerminateInstances", "s3:GetObject", "tag:GetResources"},
+			want:     []string{"ecs:DescribeServices", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks", "logs:GetLogEvents", "ecr:GetAuthorizationToken", "iam:PassRole", "s3:GetObject"},
+			wantNone: []string{"ec2:CreateVpc", "ecs:DeleteService", "iam:CreateRole", "ec2:TerminateInstances", "s3:PutObject", "s3:CreateBucket", "tag:GetResources"},
 		},
 		{
 			name:     "destroy only: reads, deletes and the leftover check, no creates",
@@ -221,7 +221,7 @@ func TestScopedResources(t *testing.T) {
 		{"IAMPassInstanceRole", []string{"arn:aws-cn:iam::123456789012:role/demo-ecs-instance"}},
 		{"IAMPassTaskExecutionRole", []string{"arn:aws-cn:iam::123456789012:role/demo-task-execution"}},
 		{"TerraformStateBucket", []string{"arn:aws-cn:s3:::tf-state"}},
-		{"TerraformStateObjects", []string{"arn:aws-cn:s3:::tf-state/env/prod.tfstate", "arn:aws-cn:s3:::tf-state/env/prod.tfstate.tflock"}},
+		{"TerraformStateObjects", []string{"arn:aws-cn:s3:::tf-state/env/prod.tfstate", "arn:aws-cn:s3:::tf-state/env/prod.tfstate.stack.json", "arn:aws-cn:s3:::tf-state/env/prod.tfstate.tflock"}},
 		{"TerraformStateLock", []string{"arn:aws-cn:s3:::tf-state/env/prod.tfstate.tflock"}},
 		{"SSMECSOptimizedAMI", []string{"arn:aws-cn:ssm:cn-north-1::parameter/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"}},
 		{"AutoScalingStackGroup", []string{"arn:aws-cn:autoscaling:cn-north-1:123456789012:autoScalingGroup:*:autoScalingGroupName/demo"}},
@@ -263,11 +263,23 @@ func TestScopedResources(t *testing.T) {
 			t.Errorf("%s grants IAM actions on every resource", st.Sid)
 		}
 	}
-	// No S3 statement without a state bucket.
+	// Without --state-bucket: the default bucket, which provision creates.
 	for _, st := range any.Statement {
+		if st.Sid == "StateBucketBootstrap" && !slices.Equal(st.Resource, []string{"arn:aws:s3:::graviton-cd-state-*-*"}) {
+			t.Errorf("default bucket bootstrap on %q", st.Resource)
+		}
+	}
+	if !Allows(any, "s3:CreateBucket") {
+		t.Error("no s3:CreateBucket for the default state bucket")
+	}
+	// No bootstrap of a bucket the user named, and no S3 at all for local state.
+	if Allows(Policy(Options{StateBucket: "tf-state"}), "s3:CreateBucket") {
+		t.Error("s3:CreateBucket on a bucket given with --state-bucket")
+	}
+	for _, st := range Policy(Options{LocalState: true}).Statement {
 		for _, a := range st.Action {
 			if strings.HasPrefix(a, "s3:") {
-				t.Errorf("%s allows %s without --state-bucket", st.Sid, a)
+				t.Errorf("%s allows %s with local state", st.Sid, a)
 			}
 		}
 	}
@@ -354,7 +366,8 @@ func TestValidate(t *testing.T) {
 		{"bucket upper", Options{StateBucket: "TF"}, "state-bucket"},
 		{"bucket wildcard", Options{StateBucket: "tf-*"}, "state-bucket"},
 		{"bucket dots", Options{StateBucket: "a..b"}, "state-bucket"},
-		{"key without bucket", Options{StateKey: "a"}, "state-key"},
+		{"key in the default bucket", Options{StateKey: "a"}, ""},
+		{"bucket with local state", Options{LocalState: true, StateBucket: "tf-state"}, "state-bucket"},
 		{"key wildcard", Options{StateBucket: "tf-state", StateKey: "a/*"}, "state-key"},
 		{"key leading slash", Options{StateBucket: "tf-state", StateKey: "/a"}, "state-key"},
 	}

@@ -353,3 +353,13 @@ func DefaultCacheDir() string {
 	}
 	return filepath.Join(os.TempDir(), "graviton-cd")
 }
+
+// RawState returns the state as terraform state pull prints it (version 4
+// JSON); empty before the first apply.
+func (e *Exec) RawState(ctx context.Context) ([]byte, error) {
+	raw, err := e.quiet.StatePull(ctx)
+	if err != nil {
+		return nil, wrap(ctx, "terraform state pull", err)
+	}
+	return []byte(raw), nil
+}
