@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -191,8 +190,8 @@ func TestPromotionExampleOnLocalStack(t *testing.T) {
 	// The example's stack names, made unique on the shared moto.
 	names := map[string]string{}
 	destroyed := map[string]*bool{}
-	for _, env := range []string{"shop-qa", "shop-staging", "shop-prod"} {
-		names[env] = localstack.UniqueName(t, strings.TrimPrefix(env, "shop-")[:3])
+	for env, prefix := range map[string]string{"shop-qa": "qa", "shop-staging": "stg", "shop-prod": "prd"} {
+		names[env] = localstack.UniqueName(t, prefix)
 		destroyed[env] = new(bool)
 		l.destroyLater(names[env], destroyed[env])
 	}
