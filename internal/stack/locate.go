@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -84,7 +85,8 @@ func openStore(ctx context.Context, deps Deps, cfg aws.Config, sb config.StateBa
 		}
 		st.state.Bucket = DefaultStateBucket(account, st.state.Region)
 		if create {
-			return st, true, EnsureStateBucket(ctx, st.s3, st.state.Bucket, st.state.Region, deps.Log)
+			plainHTTP := strings.HasPrefix(aws.ToString(cfg.BaseEndpoint), "http://")
+			return st, true, EnsureStateBucket(ctx, st.s3, st.state.Bucket, st.state.Region, plainHTTP, deps.Log)
 		}
 	}
 	exists, err = BucketExists(ctx, st.s3, st.state.Bucket)

@@ -23,11 +23,16 @@ const (
 // ProvisionResult is what provision did; the CLI prints it as text (Text) or
 // as the --output json summary.
 type ProvisionResult struct {
-	Stack   string      `json:"stack"`
-	Dir     string      `json:"dir"`
-	Mode    string      `json:"mode"` // render-only, plan-only, apply
-	Plan    *PlanResult `json:"plan,omitempty"`
-	Outputs *Outputs    `json:"outputs,omitempty"`
+	Stack string `json:"stack"`
+	Dir   string `json:"dir"`
+	Mode  string `json:"mode"` // render-only, plan-only, apply
+	// StackID, Ephemeral and State come from the stack record: the stack's
+	// identity, whether it is throwaway, and where its state lives.
+	StackID   string      `json:"stack_id"`
+	Ephemeral bool        `json:"ephemeral"`
+	State     string      `json:"state"`
+	Plan      *PlanResult `json:"plan,omitempty"`
+	Outputs   *Outputs    `json:"outputs,omitempty"`
 
 	text string
 }
@@ -56,6 +61,7 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 	if err != nil {
 		return res, err
 	}
+	res.StackID, res.Ephemeral, res.State = p.StackID, p.Ephemeral, st.where()
 	module, err := hclgen.RenderRootModule(p)
 	if err != nil {
 		return res, err

@@ -76,8 +76,10 @@ func BucketExists(ctx context.Context, api StateBucketAPI, bucket string) (bool,
 // blocked, TLS-only, old versions expiring. It is safe when two pipelines
 // race: S3 answers the loser BucketAlreadyOwnedByYou, which counts as
 // success, and every setting is idempotent. Versioning is set last, so a
-// bootstrap cut short is finished by the next run.
-func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region string, log *progress.Logger) error {
+// bootstrap cut short is finished by the next run. plainHTTP leaves out the
+// TLS-only policy: a local emulator (moto) speaks plain HTTP and enforces
+// bucket policies, so with it the bucket would lock everyone out.
+func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region string, plainHTTP bool, log *progress.Logger) error {
 	exists, err := BucketExists(ctx, api, bucket)
 	if err != nil {
 		return err
@@ -128,6 +130,10 @@ func EnsureStateBucket(ctx context.Context, api StateBucketAPI, bucket, region s
 			return err
 		}},
 		{"deny access without TLS", func() error {
+			if plainHTTP {
+				log.Printf("state bucket %s: no TLS-only policy, as the AWS endpoint is plain HTTP (a local emulator)", bucket)
+				return nil
+			}
 			_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(TLSOnlyPolicy(partition(region), bucket))})
 			return err
 		}},

@@ -104,7 +104,7 @@ func TestEnsureStateBucket(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.bucket
-			err := EnsureStateBucket(t.Context(), &f, "graviton-cd-state-123456789012-"+tc.region, tc.region, progress.Discard())
+			err := EnsureStateBucket(t.Context(), &f, "graviton-cd-state-123456789012-"+tc.region, tc.region, false, progress.Discard())
 			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 				t.Fatalf("error %v, want %q", err, tc.err)
 			}
@@ -124,6 +124,21 @@ func TestEnsureStateBucket(t *testing.T) {
 				t.Errorf("policy %s does not deny plain HTTP", f.policy)
 			}
 		})
+	}
+}
+
+// TestEnsureStateBucketPlainHTTP: against a plain-HTTP emulator the
+// TLS-only policy would lock everyone out, so it is left out.
+func TestEnsureStateBucketPlainHTTP(t *testing.T) {
+	f := fakeBucket{}
+	if err := EnsureStateBucket(t.Context(), &f, "b-b-b", "us-east-1", true, progress.Discard()); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(f.calls, "PutBucketPolicy") || !slices.Contains(f.calls, "PutBucketVersioning") {
+		t.Errorf("calls %v", f.calls)
+	}
+	if p := TLSOnlyPolicy("aws-cn", "b-b-b"); !strings.Contains(p, `"arn:aws-cn:s3:::b-b-b/*"`) {
+		t.Errorf("policy %s", p)
 	}
 }
 
