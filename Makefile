@@ -5,8 +5,10 @@ include .ci/versions.env
 CACHE     ?= $(or $(GRAVITON_CD_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/graviton-cd)
 GORELEASER = $(CACHE)/bin/goreleaser-$(GORELEASER_VERSION)/goreleaser
 GO_PKGS    = ./...
+# goreleaser.yaml's dist: (a test checks that they agree, and the CircleCI configs)
+RELEASE_DIR = dist/release
 
-.PHONY: all build cross tools moto moto-stop test demo bench orb orb-schema snapshot lint clean
+.PHONY: all build cross tools moto moto-stop test demo bench orb orb-schema snapshot release release-check lint clean
 
 all: lint test
 
@@ -36,7 +38,7 @@ moto-stop:
 
 ## test: vet, then every test tier, including the real local stack
 test: tools
-	go vet $(GO_PKGS)
+	go vet $(GO_PKGS) ./.ci/install-terraform
 	@bash .ci/with-stack.sh go test -count=1 -timeout 30m $(GO_PKGS)
 
 ## demo: provision → deploy → smoke-test → destroy on the local stack
@@ -54,9 +56,18 @@ orb:
 ## snapshot: goreleaser release --snapshot (all platforms, checksums.txt; nothing published) into dist/release
 snapshot: $(GORELEASER)
 	$(GORELEASER) release --snapshot --clean -f goreleaser.yaml
+	@$(MAKE) --no-print-directory release-check
+
+## release: goreleaser release of a version tag (CI only: needs GITHUB_TOKEN); the same dist/release as snapshot
+release: $(GORELEASER)
+	$(GORELEASER) release --clean -f goreleaser.yaml
+	@$(MAKE) --no-print-directory release-check
+
+# release-check: every asset the install command maps from uname is in dist/release/checksums.txt.
+release-check:
 	@for a in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do \
-		grep -q " graviton-cd_$$a$$" dist/release/checksums.txt || { echo "checksums.txt lacks graviton-cd_$$a"; exit 1; }; \
-	done; echo "snapshot: 4 binaries and checksums.txt in dist/release"
+		grep -q " graviton-cd_$$a$$" $(RELEASE_DIR)/checksums.txt || { echo "checksums.txt lacks graviton-cd_$$a"; exit 1; }; \
+	done; echo "4 binaries and checksums.txt in $(RELEASE_DIR)"
 
 $(GORELEASER):
 	@echo "installing goreleaser $(GORELEASER_VERSION) from the Go module proxy (about 5 minutes, once)"
@@ -65,8 +76,8 @@ $(GORELEASER):
 ## lint: gofmt, go vet, shellcheck, and the orb review (descriptions, named steps, parameters)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	go vet $(GO_PKGS)
-	shellcheck -x .ci/run .ci/*.sh src/scripts/*.sh src/tests/*.bats src/tests/helpers/*.bash .circleci/scripts/*.sh
+	go vet $(GO_PKGS) ./.ci/install-terraform
+	shellcheck -x .ci/run .ci/*.sh .ci/tests/*.bats src/scripts/*.sh src/tests/*.bats src/tests/helpers/*.bash .circleci/scripts/*.sh
 	go run ./internal/orbpack/cmd/orbpack -src src -out dist/orb.yml -review
 
 ## orb-schema: validate the packed orb and .circleci/*.yml against CircleCI's schema (needs ../shared)

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Find, or build once and cache, the tools of the local real stack:
-#   - a Terraform CLI (terraform or tofu on PATH, else OpenTofu built from the Go module proxy)
-#   - a filesystem mirror holding the real AWS provider (an existing one, else built)
+# Find, or fetch or build once and cache, the tools of the local real stack:
+#   - a Terraform CLI: terraform or tofu on PATH; else, where releases.hashicorp.com
+#     answers (CircleCI), a released Terraform installed with hc-install (signature
+#     verified); else OpenTofu built from the Go module proxy (offline)
+#   - a filesystem mirror holding the real AWS provider: an existing one; else, where
+#     the CLI's registry answers, the pinned provider from the registry (`providers
+#     mirror`, checksums verified); else built from the Go module proxy (offline)
 #   - moto_server (preinstalled in this machine image's Python)
 # and write $cache/local-stack.env for `make test` and `make demo`. Idempotent.
+# GRAVITON_CD_OFFLINE=1 skips the network checks; GRAVITON_CD_NO_SYSTEM_TOOLS=1
+# ignores the CLIs on PATH and /opt/tf-plugins (the fresh-machine path).
+# GRAVITON_CD_NO_BUILD=1 fails instead of building from source (CI, where a
+# 45-minute silent build on a small machine is never what was meant).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=/dev/null
@@ -13,12 +21,39 @@ mkdir -p "$cache"
 platform="$(go env GOOS)_$(go env GOARCH)"
 log() { printf '%s tools: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
+# reachable URL: does the server answer within a few seconds? Never hangs: a
+# machine without internet fails at once or after the timeout.
+reachable() {
+	[ -z "${GRAVITON_CD_OFFLINE:-}" ] || return 1
+	command -v curl >/dev/null || return 1
+	curl -fsS -o /dev/null --connect-timeout 3 --max-time 8 "$1" 2>/dev/null
+}
+
 # --- Terraform CLI -----------------------------------------------------------
+install_terraform() {
+	local out
+	log "releases.hashicorp.com answers: installing Terraform $TERRAFORM_INSTALL_VERSION with hc-install (signature verified)"
+	out=$(cd "$here/.." && go run ./.ci/install-terraform -version "$TERRAFORM_INSTALL_VERSION" -cache "$cache") || return 1
+	[ -x "$out" ] || return 1
+	cli=$out
+}
+
+# no_build WHAT stops when building from source is not allowed.
+no_build() {
+	[ -n "${GRAVITON_CD_NO_BUILD:-}" ] || return 0
+	log "GRAVITON_CD_NO_BUILD is set: not building $1 from source. Is the network to HashiCorp's servers down, or .ci/versions.env's version not released?"
+	exit 1
+}
+
 build_tofu() {
 	local out=$1 dir
+	no_build "OpenTofu $OPENTOFU_VERSION"
 	log "no terraform or tofu on PATH: building OpenTofu $OPENTOFU_VERSION from the Go module proxy (about 8 minutes, once)"
-	dir=$(go mod download -json "github.com/opentofu/opentofu@v$OPENTOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-	[ -d "$dir" ] || { log "could not download OpenTofu $OPENTOFU_VERSION"; exit 1; }
+	local json
+	json=$(go mod download -json "github.com/opentofu/opentofu@v$OPENTOFU_VERSION") ||
+		{ log "could not download OpenTofu $OPENTOFU_VERSION from the Go module proxy: $json"; exit 1; }
+	dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -d "$dir" ] || { log "could not download OpenTofu $OPENTOFU_VERSION: no module directory in $json"; exit 1; }
 	mkdir -p "$(dirname "$out")"
 	# OpenTofu's go.mod has replace directives, so it builds only inside its own module.
 	(cd "$dir" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" ./cmd/tofu)
@@ -34,8 +69,15 @@ find_cli() {
 			if cli=$(command -v "$c"); then log "Terraform CLI reused from PATH: $cli"; return; fi
 		done
 	fi
+	cli="$cache/terraform/$TERRAFORM_INSTALL_VERSION/terraform"
+	if [ -x "$cli" ]; then log "Terraform CLI reused from cache: $cli"; return; fi
 	cli="$cache/tofu/$OPENTOFU_VERSION/tofu"
 	if [ -x "$cli" ]; then log "Terraform CLI reused from cache: $cli"; return; fi
+	if reachable "https://releases.hashicorp.com/terraform/$TERRAFORM_INSTALL_VERSION/"; then
+		if install_terraform; then log "Terraform CLI installed: $cli"; return; fi
+		log "installing Terraform failed: building OpenTofu instead"
+	fi
+	cli="$cache/tofu/$OPENTOFU_VERSION/tofu"
 	build_tofu "$cli"
 	log "Terraform CLI built: $cli"
 }
@@ -51,6 +93,7 @@ provider_in() {
 
 build_provider() {
 	local mirror=$1 bin="$cache/provider-build/terraform-provider-aws"
+	no_build "AWS provider $AWS_PROVIDER_VERSION"
 	log "no AWS provider mirror found: building provider $AWS_PROVIDER_VERSION from the Go module proxy"
 	log "this takes about 45 minutes and 12 GB of memory on 2 cores, once; it is cached in $cache"
 	mkdir -p "$(dirname "$bin")"
@@ -84,9 +127,36 @@ find_mirror() {
 		done
 	done
 	mirror="$cache/provider-mirror"
+	if fetch_provider "$mirror"; then
+		provider=$(provider_in "$mirror" "$AWS_PROVIDER_VERSION")
+		log "AWS provider from the registry: $provider"
+		return
+	fi
 	build_provider "$mirror"
 	provider=$(provider_in "$mirror")
 	log "AWS provider built: $provider"
+}
+
+# fetch_provider MIRROR: where the CLI's registry answers, the CLI itself puts
+# the pinned provider into the mirror (`providers mirror` checks the registry's
+# checksums and signature). The mirror is the cache: the next run finds it.
+fetch_provider() {
+	local host=registry.terraform.io work
+	case "$(cli_version)" in OpenTofu*) host=registry.opentofu.org ;; esac
+	reachable "https://$host/v1/providers/hashicorp/aws/versions" || return 1
+	log "$host answers: fetching AWS provider $AWS_PROVIDER_VERSION into $1"
+	work=$(mktemp -d)
+	printf 'terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "= %s"\n    }\n  }\n}\n' \
+		"$AWS_PROVIDER_VERSION" >"$work/main.tf"
+	mkdir -p "$1"
+	# No CLI config: straight from the registry, not from a mirror written earlier.
+	if ! (cd "$work" && TF_CLI_CONFIG_FILE=/dev/null "$cli" providers mirror -platform="$platform" "$1"); then
+		rm -rf "$work"
+		log "fetching the provider failed: building it instead"
+		return 1
+	fi
+	rm -rf "$work"
+	[ -n "$(provider_in "$1" "$AWS_PROVIDER_VERSION")" ]
 }
 
 # The registry host a CLI asks for: tofu resolves hashicorp/aws on its own registry.

@@ -5,9 +5,12 @@ package awsx
 
 import (
 	"context"
+	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
 )
@@ -17,6 +20,10 @@ type Options struct {
 	Region      string // --region; wins over AWS_REGION / AWS_DEFAULT_REGION / profile
 	EndpointURL string // --endpoint-url; otherwise AWS_ENDPOINT_URL(_<SERVICE>) apply
 }
+
+// SessionDurationEnv names the variable that sets how long a web identity
+// role session lasts (a Go duration, 15m to 12h; the orb's session_duration).
+const SessionDurationEnv = "GRAVITON_CD_ROLE_SESSION_DURATION"
 
 // Load returns an aws.Config from the SDK's default chain. It honours
 // AWS_REGION, AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ENDPOINT_URL and
@@ -32,6 +39,17 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 			return aws.Config{}, err
 		}
 		opts = append(opts, awsconfig.WithBaseEndpoint(o.EndpointURL))
+	}
+	// The orb's session_duration: the SDK reads no duration for web identity
+	// from the environment or the shared config, so it comes in through ours.
+	if v := os.Getenv(SessionDurationEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 15*time.Minute || d > 12*time.Hour {
+			return aws.Config{}, config.Usagef("", "%s=%q is not a duration from 15m to 12h", SessionDurationEnv, v)
+		}
+		opts = append(opts, awsconfig.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
+			o.Duration = d
+		}))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

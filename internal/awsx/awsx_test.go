@@ -161,3 +161,41 @@ func TestLoadWebIdentity(t *testing.T) {
 		t.Fatalf("STS saw %q, want AssumeRoleWithWebIdentity with the token", rec.targets)
 	}
 }
+
+// The orb's session_duration reaches STS as DurationSeconds; a value outside
+// what STS accepts is a usage error before any call.
+func TestLoadWebIdentitySessionDuration(t *testing.T) {
+	isolate(t)
+	t.Setenv("AWS_REGION", "us-east-1")
+	token := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(token, []byte("oidc-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/deployer")
+	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", token)
+	var rec recorder
+	srv := rec.server(t, func(w http.ResponseWriter, _ *http.Request, body string) {
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>
+<Credentials><AccessKeyId>ASIA</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
+</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`)
+	})
+	t.Setenv("AWS_ENDPOINT_URL_STS", srv.URL)
+	t.Setenv(SessionDurationEnv, "7200s")
+	cfg, err := Load(t.Context(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Credentials.Retrieve(t.Context()); err != nil {
+		t.Fatalf("retrieve credentials: %v", err)
+	}
+	if len(rec.targets) != 1 || !strings.Contains(rec.targets[0], "DurationSeconds=7200") {
+		t.Fatalf("STS saw %q, want DurationSeconds=7200", rec.targets)
+	}
+	for _, bad := range []string{"60s", "13h", "two hours"} {
+		t.Setenv(SessionDurationEnv, bad)
+		if _, err := Load(t.Context(), Options{}); err == nil {
+			t.Errorf("%s=%q loaded, want a usage error", SessionDurationEnv, bad)
+		}
+	}
+}

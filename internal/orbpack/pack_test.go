@@ -53,7 +53,7 @@ func TestPackedOrbHasEveryComponent(t *testing.T) {
 		"jobs":      {"deploy", "destroy", "provision", "smoke-test"},
 		"commands":  {"deploy", "destroy", "install", "provision", "smoke-test"},
 		"executors": {"arm", "default"},
-		"examples":  {"deploy_existing_cluster", "ephemeral_branch_environment", "full_pipeline", "oidc_auth"},
+		"examples":  {"deploy_existing_cluster", "ephemeral_branch_environment", "full_pipeline", "multi_environment_promotion", "oidc_auth"},
 	}
 	got := map[string][]string{
 		"jobs": slices.Sorted(maps.Keys(d.Jobs)), "commands": slices.Sorted(maps.Keys(d.Commands)),
@@ -111,12 +111,22 @@ func TestPackResolvesIncludes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := decodeOrb(t, b)
-	steps := d.Commands["install"]["steps"].([]any)
-	run := steps[0].(map[string]any)["run"].(map[string]any)
+	run := installRun(t, decodeOrb(t, b))
 	if run["command"] != string(script) {
 		t.Errorf("install's command is not scripts/install.sh byte for byte")
 	}
+}
+
+// installRun is the install command's run step that installs the binary.
+func installRun(t *testing.T, d orbDoc) map[string]any {
+	t.Helper()
+	for _, s := range d.Commands["install"]["steps"].([]any) {
+		if run, ok := s.(map[string]any)["run"].(map[string]any); ok && run["name"] == "Install graviton-cd" {
+			return run
+		}
+	}
+	t.Fatal("the install command has no step named Install graviton-cd")
+	return nil
 }
 
 func TestPackPinsReleaseAndEmbedsChecksums(t *testing.T) {
@@ -128,7 +138,7 @@ func TestPackPinsReleaseAndEmbedsChecksums(t *testing.T) {
 			t.Errorf("job %s: version default = %v, want 2.3.4", name, v)
 		}
 	}
-	run := d.Commands["install"]["steps"].([]any)[0].(map[string]any)["run"].(map[string]any)
+	run := installRun(t, d)
 	env := run["environment"].(map[string]any)
 	if env["ORB_EMBEDDED_VERSION"] != "2.3.4" || env["ORB_EMBEDDED_CHECKSUMS"] != sums {
 		t.Errorf("embedded env = %q / %q", env["ORB_EMBEDDED_VERSION"], env["ORB_EMBEDDED_CHECKSUMS"])

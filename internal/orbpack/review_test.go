@@ -49,7 +49,7 @@ func TestReviewCatchesEachRule(t *testing.T) {
 			replaceIn(t, filepath.Join(dir, "commands", "install.yml"), "<< parameters.base_url >>", "<< parameters.baseUrl >>")
 		}, "commands/install", "snake-case-parameter"},
 		{"environment variable in a default", func(t *testing.T, dir string) {
-			replaceIn(t, filepath.Join(dir, "commands", "deploy.yml"), "    default: 15m\n", "    default: ${DEPLOY_TIMEOUT}\n")
+			replaceIn(t, filepath.Join(dir, "commands", "deploy.yml"), "    default: \"15m\"\n", "    default: ${DEPLOY_TIMEOUT}\n")
 		}, "commands/deploy", "env-in-default"},
 		{"undeclared parameter", func(t *testing.T, dir string) {
 			replaceIn(t, filepath.Join(dir, "commands", "destroy.yml"), "<< parameters.log_level >>", "<< parameters.log_levle >>")
@@ -83,7 +83,7 @@ func TestReviewCatchesEachRule(t *testing.T) {
 			replaceIn(t, filepath.Join(dir, "jobs", "deploy.yml"), "      binary_path: << parameters.binary_path >>\n", "      binary_path: << parameters.binary_path >>\n      checksum: x\n")
 		}, "jobs/deploy", "arguments"},
 		{"persist_to_workspace without paths", func(t *testing.T, dir string) {
-			replaceIn(t, filepath.Join(dir, "jobs", "provision.yml"), "      paths:\n        - << parameters.stack_dir >>\n", "")
+			replaceIn(t, filepath.Join(dir, "jobs", "provision.yml"), "            paths:\n              - << parameters.stack_dir >>\n", "")
 		}, "jobs/provision", "steps"},
 		{"example with an unknown job", func(t *testing.T, dir string) {
 			replaceIn(t, filepath.Join(dir, "examples", "oidc_auth.yml"), "- graviton-cd/deploy:", "- graviton-cd/ship:")

@@ -77,6 +77,7 @@ func TestPackedOrbMatchesCircleCISchema(t *testing.T) {
 	// match, though CircleCI substitutes it before it checks. Validate the
 	// executors as CircleCI sees them: with their parameters' defaults.
 	substituteExecutorDefaults(doc)
+	substituteTimeoutDefaults(doc)
 	b, err := Encode(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +138,30 @@ func substituteExecutorDefaults(doc *yaml.Node) {
 				return ScalarValue(MapValue(MapValue(params, name), "default"))
 			})
 		})
+	}
+}
+
+// substituteTimeoutDefaults does the same for no_output_timeout in jobs and
+// commands: the schema gives it a pattern (20m, 1.5h) that a parameter
+// reference cannot match, and CircleCI checks it after substitution.
+func substituteTimeoutDefaults(doc *yaml.Node) {
+	for _, section := range []string{"jobs", "commands"} {
+		comps := MapValue(doc, section)
+		for i := 1; comps != nil && i < len(comps.Content); i += 2 {
+			params := MapValue(comps.Content[i], "parameters")
+			Walk(comps.Content[i], func(n *yaml.Node) {
+				if n.Kind != yaml.MappingNode {
+					return
+				}
+				v := MapValue(n, "no_output_timeout")
+				if v == nil || v.Kind != yaml.ScalarNode {
+					return
+				}
+				if m := ParamRefRe.FindStringSubmatch(v.Value); m != nil {
+					v.Value = ScalarValue(MapValue(MapValue(params, m[1]), "default"))
+				}
+			})
+		}
 	}
 }
 

@@ -44,23 +44,29 @@ func glob(t *testing.T, patterns ...string) []string {
 
 func TestShellcheck(t *testing.T) {
 	shellcheck := requireTool(t, "shellcheck", "shellcheck")
-	files := glob(t, "src/scripts/*.sh", "src/tests/*.bats", "src/tests/helpers/*.bash", ".circleci/scripts/*.sh")
+	files := glob(t, "src/scripts/*.sh", "src/tests/*.bats", "src/tests/helpers/*.bash", ".circleci/scripts/*.sh",
+		".ci/*.sh", ".ci/tests/*.bats")
 	out, err := exec.Command(shellcheck, files...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("shellcheck %v: %v\n%s", files, err, out)
 	}
 }
 
-// TestBats runs the bats suite of src/scripts (src/tests/*.bats): the install
+// TestBats runs the bats suites: src/tests for the orb's scripts (the install
 // script against fake releases on 127.0.0.1, the credentials step, the
-// subcommand step and the plan collection.
+// subcommand step and the plan collection) and .ci/tests for .ci/tools.sh on a
+// fresh machine (its two long builds stubbed).
 func TestBats(t *testing.T) {
 	bats := requireTool(t, "bats", "bats")
 	requireTool(t, "python3", "python3") // the tests' file server
-	cmd := exec.Command(bats, "--tap", filepath.Join(repoRoot, "src", "tests"))
-	out, err := cmd.CombinedOutput()
-	t.Logf("bats:\n%s", out)
-	if err != nil {
-		t.Fatalf("bats src/tests: %v", err)
+	for _, dir := range []string{"src/tests", ".ci/tests"} {
+		t.Run(dir, func(t *testing.T) {
+			cmd := exec.Command(bats, "--tap", filepath.Join(repoRoot, dir))
+			out, err := cmd.CombinedOutput()
+			t.Logf("bats:\n%s", out)
+			if err != nil {
+				t.Fatalf("bats %s: %v", dir, err)
+			}
+		})
 	}
 }

@@ -50,9 +50,12 @@ expected_sum() {
   printf '%s\n' "$1" | awk -v name="$2" '{ f = $2; sub(/^\*/, "", f) } f == name { print tolower($1); exit }'
 }
 
+# A stalled download (under 1 KiB/s for a minute) is abandoned and retried,
+# so the step fails with a message long before no_output_timeout kills it.
 fetch() {
   curl --fail --silent --show-error --location \
     --retry 5 --retry-delay 2 --retry-connrefused --connect-timeout 20 \
+    --speed-limit 1024 --speed-time 60 --max-time 600 \
     --output "$2" "$1"
 }
 

@@ -55,3 +55,37 @@ TF
   [[ "$output" == *"nothing to collect"* ]]
   [ -d "$ORB_ARTIFACTS_DIR" ]
 }
+
+# fake_cli PATH prints a CLI at PATH that names itself in plan.txt.
+fake_cli() {
+  mkdir -p "$(dirname "$1")"
+  printf '#!/bin/sh\necho "%s $*"\n' "$1" >"$1"
+  chmod +x "$1"
+}
+
+@test "renders with the CLI provision recorded in stack.json, over PATH and the flag" {
+  fake_cli "${SHIMS}/terraform"
+  fake_cli "${BATS_TEST_TMPDIR}/flag/tofu"
+  fake_cli "${BATS_TEST_TMPDIR}/recorded/tofu"
+  printf '{\n  "name": "shop",\n  "terraform_version": "1.12.6",\n  "terraform_binary": "%s"\n}\n' \
+    "${BATS_TEST_TMPDIR}/recorded/tofu" >"${STACK}/stack.json"
+  GRAVITON_CD_TERRAFORM_BINARY="${BATS_TEST_TMPDIR}/flag/tofu" run bash "${SCRIPTS}/collect-plan.sh"
+  [ "$status" -eq 0 ]
+  grep -q "^${BATS_TEST_TMPDIR}/recorded/tofu -chdir=${STACK} show -no-color tfplan" "${ORB_ARTIFACTS_DIR}/plan.txt"
+}
+
+@test "without a record, --terraform-binary's CLI wins over PATH" {
+  fake_cli "${SHIMS}/terraform"
+  fake_cli "${BATS_TEST_TMPDIR}/flag/tofu"
+  GRAVITON_CD_TERRAFORM_BINARY="${BATS_TEST_TMPDIR}/flag/tofu" run bash "${SCRIPTS}/collect-plan.sh"
+  [ "$status" -eq 0 ]
+  grep -q "^${BATS_TEST_TMPDIR}/flag/tofu " "${ORB_ARTIFACTS_DIR}/plan.txt"
+}
+
+@test "a recorded CLI that is gone falls back to PATH" {
+  fake_cli "${SHIMS}/terraform"
+  printf '{"terraform_binary": "%s"}\n' "${BATS_TEST_TMPDIR}/gone/terraform" >"${STACK}/stack.json"
+  run bash "${SCRIPTS}/collect-plan.sh"
+  [ "$status" -eq 0 ]
+  grep -q "^${SHIMS}/terraform " "${ORB_ARTIFACTS_DIR}/plan.txt"
+}

@@ -343,7 +343,7 @@ func TestJobsWithRealBinaryRejectBadInput(t *testing.T) {
 		want   string
 	}{
 		{"provision", map[string]any{"stack_name": "shop-ci", "region": "us-east-1", "instance_type": "m5.large", "destroy_on_fail": true}, "not a Graviton (arm64) instance type"},
-		{"deploy", map[string]any{"stack_dir": "", "cluster": "c", "service": "s", "region": "us-east-1", "image": "not a ref!"}, "is not an image reference"},
+		{"deploy", map[string]any{"cluster": "c", "service": "s", "region": "us-east-1", "image": "not a ref!"}, "is not an image reference"},
 		{"destroy", map[string]any{"stack_dir": "never-provisioned", "region": "us-east-1"}, "holds no main.tf"},
 	} {
 		t.Run(tc.job, func(t *testing.T) {
@@ -376,10 +376,10 @@ func TestJobsWithRealBinaryRejectBadInput(t *testing.T) {
 				t.Error("the secret key appears in the output")
 			}
 			if tc.job == "provision" {
-				if s := res.Step("Destroy the stack after a failure"); s == nil || !s.Ran || s.Err != nil {
+				if s := res.Step("Destroy the stack after a failure, if it is ephemeral"); s == nil || !s.Ran || s.Err != nil {
 					t.Errorf("destroy-on-fail = %+v, want it run and passed (nothing was created)", s)
 				}
-				if _, err := os.Stat(filepath.Join(dir, "graviton-cd-stack")); err == nil {
+				if _, err := os.Stat(filepath.Join(dir, ".graviton-cd", "stack")); err == nil {
 					t.Error("a refused provision wrote the stack directory")
 				}
 			}

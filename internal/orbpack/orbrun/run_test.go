@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const srcDir = "../../../src"
@@ -82,6 +86,7 @@ func newFixture(t *testing.T, extraEnv ...string) *fixture {
 		"PATH=" + os.Getenv("PATH"),
 		"FAKE_LOG=" + f.log,
 		"CIRCLE_BUILD_NUM=7",
+		"TMPDIR=" + dir, // the credentials step's private token directories
 	}, extraEnv...)
 	return f
 }
@@ -162,6 +167,7 @@ var pipelineValues = map[string]string{
 	"pipeline.git.revision": "0123abc",
 	"pipeline.git.branch":   "Feature/Login-Page_2",
 	"pipeline.number":       "42",
+	"pipeline.project.slug": "gh/acme/shop",
 }
 
 func exampleJobs(t *testing.T, o *Orb, example string) map[string]Invocation {
@@ -177,11 +183,21 @@ func exampleJobs(t *testing.T, o *Orb, example string) map[string]Invocation {
 	return m
 }
 
+// testJWT is an unsigned JWT that stays valid for an hour, with marker as its
+// signature so a test can find it.
+func testJWT(marker string) string {
+	now := time.Now().Unix()
+	payload := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, `{"iat":%d,"exp":%d}`, now, now+3600))
+	return "eyJhbGciOiJSUzI1NiJ9." + payload + "." + marker
+}
+
+const ecrURL = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
 // TestFullPipelineExample runs the full_pipeline example's orb jobs in order,
-// chained through the workspace like a workflow, against the fake binary, and
-// checks what each subcommand received.
+// as a workflow would, against the fake binary, and checks what each
+// subcommand received: every job names the stack, none needs the workspace.
 func TestFullPipelineExample(t *testing.T) {
-	f := newFixture(t, "AWS_ACCESS_KEY_ID=AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret-marker-123")
+	f := newFixture(t, "AWS_ACCESS_KEY_ID=AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret-marker-123", "AWS_ECR_ACCOUNT_URL="+ecrURL)
 	jobs := exampleJobs(t, f.orb, "full_pipeline")
 	var results = map[string]*Result{}
 	var dirs = map[string]string{}
@@ -198,8 +214,13 @@ func TestFullPipelineExample(t *testing.T) {
 		if !strings.Contains(res.BashEnv, "GRAVITON_CD_BIN="+f.bin) {
 			t.Errorf("%s: install did not export GRAVITON_CD_BIN: %q", job, res.BashEnv)
 		}
-		if s := res.Step("Destroy the stack after a failure"); job != "destroy" && (s == nil || s.Ran) {
+		if s := res.Step("Destroy the stack after a failure, if it is ephemeral"); job != "destroy" && (s == nil || s.Ran) {
 			t.Errorf("%s: the destroy-on-fail step should exist and not run: %+v", job, s)
+		}
+		for _, ws := range []string{"attach_workspace", "persist_to_workspace"} {
+			if s := res.Step(ws); s != nil {
+				t.Errorf("%s: %s with stack_dir empty: %+v", job, ws, s)
+			}
 		}
 	}
 	calls := f.subcommandCalls()
@@ -209,37 +230,42 @@ func TestFullPipelineExample(t *testing.T) {
 	secrets := "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY"
 	wantEnv(t, calls[0], map[string]string{
 		"GRAVITON_CD_NAME":              "shop-ci",
-		"GRAVITON_CD_DIR":               "graviton-cd-stack",
+		"GRAVITON_CD_DIR":               ".graviton-cd/stack",
+		"GRAVITON_CD_EPHEMERAL":         "true",
 		"GRAVITON_CD_REGION":            "us-east-1",
 		"GRAVITON_CD_INSTANCE_TYPE":     "t4g.small",
 		"GRAVITON_CD_HEALTH_CHECK_PATH": "/healthz",
-		"GRAVITON_CD_STATE_BACKEND":     "local",
+		"GRAVITON_CD_STATE_BACKEND":     "s3",
 		"GRAVITON_CD_PLAN_ONLY":         "false",
 		"GRAVITON_CD_LOG_LEVEL":         "info",
 		"GRAVITON_CD_SECRET_ENV_VARS":   secrets,
 		"GRAVITON_CD_MIN_SIZE":          "<unset>", // empty parameters leave the binary's defaults
 		"GRAVITON_CD_VPC_ID":            "<unset>",
+		"GRAVITON_CD_STATE_BUCKET":      "<unset>",
 		"GRAVITON_CD_TERRAFORM_VERSION": "<unset>",
 		"AWS_SECRET_ACCESS_KEY":         "secret-marker-123",
 	})
 	wantEnv(t, calls[1], map[string]string{
-		"GRAVITON_CD_IMAGE": "ghcr.io/acme/shop:0123abc", "GRAVITON_CD_STACK_DIR": "graviton-cd-stack",
+		"GRAVITON_CD_NAME": "shop-ci", "GRAVITON_CD_REGION": "us-east-1", "GRAVITON_CD_STACK_DIR": "<unset>",
+		// $AWS_ECR_ACCOUNT_URL in the parameter, expanded from the job's environment.
+		"GRAVITON_CD_IMAGE":               ecrURL + "/shop:0123abc",
 		"GRAVITON_CD_ROLLBACK_ON_FAILURE": "true", "GRAVITON_CD_CHECK_IMAGE_ARCH": "true",
 		"GRAVITON_CD_FORCE_NEW_DEPLOYMENT": "false", "GRAVITON_CD_TIMEOUT": "15m",
 		"GRAVITON_CD_CLUSTER": "<unset>", "GRAVITON_CD_SECRET_ENV_VARS": secrets,
 	})
 	wantEnv(t, calls[2], map[string]string{
-		"GRAVITON_CD_STACK_DIR": "graviton-cd-stack", "GRAVITON_CD_PATH": "/healthz", "GRAVITON_CD_EXPECT_STATUS": "2xx",
-		"GRAVITON_CD_EXPECT_BODY": "ok", "GRAVITON_CD_TIMEOUT": "5m", "GRAVITON_CD_CONSECUTIVE": "3",
-		"GRAVITON_CD_JUNIT": "test-results/graviton-cd/smoke-test.xml", "GRAVITON_CD_URL": "<unset>",
+		"GRAVITON_CD_NAME": "shop-ci", "GRAVITON_CD_STACK_DIR": "<unset>", "GRAVITON_CD_PATH": "/healthz",
+		"GRAVITON_CD_EXPECT_STATUS": "2xx", "GRAVITON_CD_EXPECT_BODY": "ok", "GRAVITON_CD_TIMEOUT": "5m",
+		"GRAVITON_CD_CONSECUTIVE": "3", "GRAVITON_CD_JUNIT": "test-results/graviton-cd/smoke-test.xml",
+		"GRAVITON_CD_URL": "<unset>",
 	})
-	wantEnv(t, calls[3], map[string]string{"GRAVITON_CD_STACK_DIR": "graviton-cd-stack", "GRAVITON_CD_SECRET_ENV_VARS": secrets})
+	wantEnv(t, calls[3], map[string]string{
+		"GRAVITON_CD_NAME": "shop-ci", "GRAVITON_CD_STACK_DIR": "<unset>", "GRAVITON_CD_ONLY_IF_EPHEMERAL": "false",
+		"GRAVITON_CD_SECRET_ENV_VARS": secrets,
+	})
 	for i, want := range []string{"provision", "deploy", "smoke-test", "destroy"} {
 		if calls[i].args != want {
 			t.Errorf("call %d = %q, want %q", i, calls[i].args, want)
-		}
-		if i > 0 && !calls[i].flag["stack present"] {
-			t.Errorf("%s did not find the stack directory from the workspace", want)
 		}
 	}
 	// provision: the plan's artifacts hold the module, never the state.
@@ -253,11 +279,8 @@ func TestFullPipelineExample(t *testing.T) {
 	if s := results["provision"].Step("store_artifacts"); s == nil || s.Path != ".graviton-cd/plan" {
 		t.Errorf("provision store_artifacts = %+v", s)
 	}
-	if _, err := os.Stat(filepath.Join(f.workspace, "graviton-cd-stack", "terraform.tfstate")); err != nil {
-		t.Errorf("provision did not persist the state to the workspace: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(f.workspace, "graviton-cd-stack", ".terraform")); err == nil {
-		t.Errorf("provision persisted the provider plugins to the workspace")
+	if entries, _ := os.ReadDir(f.workspace); len(entries) != 0 {
+		t.Errorf("the workspace holds %v, want nothing", entries)
 	}
 	// smoke-test: JUnit where store_test_results looks.
 	s := results["smoke-test"].Step("store_test_results")
@@ -269,8 +292,41 @@ func TestFullPipelineExample(t *testing.T) {
 	}
 }
 
-// TestDestroyOnFail: a failing smoke test with destroy_on_fail tears the stack
-// down in the same job, and the job still fails.
+// TestStackDirThroughTheWorkspace: with stack_dir set (local state), provision
+// persists the directory without its provider plugins, and the later jobs
+// attach it and use it.
+func TestStackDirThroughTheWorkspace(t *testing.T) {
+	f := newFixture(t)
+	jobs := exampleJobs(t, f.orb, "full_pipeline")
+	local := map[string]any{"stack_dir": "graviton-cd-stack"}
+	for _, job := range []string{"provision", "deploy", "destroy"} {
+		inv := jobs[job]
+		inv.Params = maps.Clone(inv.Params)
+		maps.Copy(inv.Params, local)
+		if job == "provision" {
+			inv.Params["state_backend"] = "local"
+		}
+		if _, _, err := f.runJob(inv); err != nil {
+			t.Fatalf("%s: %v", job, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.workspace, "graviton-cd-stack", "terraform.tfstate")); err != nil {
+		t.Errorf("provision did not persist the state to the workspace: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.workspace, "graviton-cd-stack", ".terraform")); err == nil {
+		t.Errorf("provision persisted the provider plugins to the workspace")
+	}
+	calls := f.subcommandCalls()
+	wantEnv(t, calls[0], map[string]string{"GRAVITON_CD_DIR": "graviton-cd-stack", "GRAVITON_CD_STATE_BACKEND": "local"})
+	for _, c := range calls[1:] {
+		if !c.flag["stack present"] || c.env["GRAVITON_CD_STACK_DIR"] != "graviton-cd-stack" {
+			t.Errorf("%s did not find the stack directory from the workspace: %+v", c.args, c)
+		}
+	}
+}
+
+// TestDestroyOnFail: a failing smoke test with destroy_on_fail runs destroy
+// --only-if-ephemeral on the stack in the same job, and the job still fails.
 func TestDestroyOnFail(t *testing.T) {
 	f := newFixture(t, "FAKE_FAIL=smoke-test")
 	jobs := exampleJobs(t, f.orb, "full_pipeline")
@@ -281,25 +337,44 @@ func TestDestroyOnFail(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "graviton-cd smoke-test") {
 		t.Fatalf("smoke-test job error = %v, want the smoke-test step's failure", err)
 	}
-	for _, name := range []string{"Configure AWS credentials for destroy", "Destroy the stack after a failure"} {
-		if s := res.Step(name); s == nil || !s.Ran || s.Err != nil {
-			t.Errorf("step %q = %+v, want it run and passed", name, s)
-		}
+	if s := res.Step("Destroy the stack after a failure, if it is ephemeral"); s == nil || !s.Ran || s.Err != nil {
+		t.Errorf("destroy-on-fail step = %+v, want it run and passed", s)
 	}
 	if s := res.Step("store_test_results"); s == nil {
 		t.Error("store_test_results missing after a failure")
 	}
 	calls := f.subcommandCalls()
-	last := calls[len(calls)-1]
-	if last.args != "destroy" || !last.flag["stack present"] {
-		t.Errorf("last call = %+v, want destroy of the attached stack", last)
+	wantEnv(t, calls[len(calls)-1], map[string]string{
+		"GRAVITON_CD_NAME": "shop-ci", "GRAVITON_CD_ONLY_IF_EPHEMERAL": "true", "GRAVITON_CD_REGION": "us-east-1",
+		"GRAVITON_CD_STACK_DIR": "<unset>",
+	})
+	if last := calls[len(calls)-1]; last.args != "destroy" {
+		t.Errorf("last call = %+v, want destroy", last)
 	}
+
+	t.Run("provision's own failure destroys from its stack directory", func(t *testing.T) {
+		f := newFixture(t, "FAKE_FAIL=provision")
+		res, _, err := f.runJob(jobs["provision"])
+		if err == nil {
+			t.Fatal("provision passed")
+		}
+		if s := res.Step("Destroy the stack after a failure, if it is ephemeral"); s == nil || !s.Ran || s.Err != nil {
+			t.Errorf("destroy-on-fail step = %+v, want it run and passed", s)
+		}
+		calls := f.subcommandCalls()
+		wantEnv(t, calls[len(calls)-1], map[string]string{
+			"GRAVITON_CD_STACK_DIR": ".graviton-cd/stack", "GRAVITON_CD_ONLY_IF_EPHEMERAL": "true",
+		})
+	})
 }
 
-// TestOIDCExample: role_arn makes every AWS job assume the role with the
-// job's OIDC token, and keys a context might also set are not used.
+// TestOIDCExample: role_arn (from a context variable) makes every AWS job
+// assume the role with a token file in a private directory, and keys a
+// context might also set are not used.
 func TestOIDCExample(t *testing.T) {
-	f := newFixture(t, "CIRCLE_OIDC_TOKEN_V2=eyJ.oidc-marker.sig", "AWS_ACCESS_KEY_ID=AKIASTALE", "AWS_SECRET_ACCESS_KEY=stale-secret")
+	token := testJWT("oidc-marker")
+	f := newFixture(t, "CIRCLE_OIDC_TOKEN_V2="+token, "AWS_ACCESS_KEY_ID=AKIASTALE", "AWS_SECRET_ACCESS_KEY=stale-secret",
+		"GRAVITON_CD_ROLE_ARN=arn:aws:iam::123456789012:role/graviton-cd-ci")
 	jobs := exampleJobs(t, f.orb, "oidc_auth")
 	for _, job := range []string{"provision", "deploy"} {
 		res, _, err := f.runJob(jobs[job])
@@ -316,27 +391,94 @@ func TestOIDCExample(t *testing.T) {
 			"AWS_ROLE_ARN":          "arn:aws:iam::123456789012:role/graviton-cd-ci",
 			"AWS_ACCESS_KEY_ID":     "<unset>",
 			"AWS_SECRET_ACCESS_KEY": "<unset>",
+			"GRAVITON_CD_NAME":      "shop",
 		})
-		tok, err := os.ReadFile(c.env["AWS_WEB_IDENTITY_TOKEN_FILE"])
-		if err != nil || string(tok) != "eyJ.oidc-marker.sig" {
-			t.Errorf("%s: token file %q holds %q (%v)", c.args, c.env["AWS_WEB_IDENTITY_TOKEN_FILE"], tok, err)
+		file := c.env["AWS_WEB_IDENTITY_TOKEN_FILE"]
+		tok, err := os.ReadFile(file)
+		if err != nil || string(tok) != token {
+			t.Errorf("%s: token file %q holds %q (%v)", c.args, file, tok, err)
 		}
+		if fi, err := os.Stat(filepath.Dir(file)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: token directory %s: %v, want mode 0700", c.args, filepath.Dir(file), fi)
+		}
+	}
+	if calls[0].env["AWS_WEB_IDENTITY_TOKEN_FILE"] == calls[1].env["AWS_WEB_IDENTITY_TOKEN_FILE"] {
+		t.Error("two jobs share one token file")
 	}
 	wantEnv(t, calls[0], map[string]string{
 		"GRAVITON_CD_STATE_BACKEND": "s3", "GRAVITON_CD_STATE_BUCKET": "acme-graviton-cd-state",
-		"GRAVITON_CD_STATE_KEY": "shop/terraform.tfstate", "GRAVITON_CD_NAME": "shop",
+		"GRAVITON_CD_STATE_KEY": "shop/terraform.tfstate", "GRAVITON_CD_ROLE_SESSION_DURATION": "7200s",
 	})
+	wantEnv(t, calls[1], map[string]string{
+		"GRAVITON_CD_STATE_BUCKET": "acme-graviton-cd-state", "GRAVITON_CD_STATE_KEY": "shop/terraform.tfstate",
+	})
+}
+
+// TestPromotionExample runs the promotion example with the fake binary: each
+// environment's jobs name its own stack and assume its own role, the approval
+// is not an orb job, production has no destroy-on-fail and shares a
+// serial-group.
+func TestPromotionExample(t *testing.T) {
+	f := newFixture(t, "CIRCLE_OIDC_TOKEN_V2="+testJWT("promotion"))
+	invs, err := f.orb.ExampleJobs("multi_environment_promotion", pipelineValues)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, inv := range invs {
+		names = append(names, inv.Name)
+		res, _, err := f.runJob(inv)
+		if err != nil {
+			t.Fatalf("%s: %v", inv.Name, err)
+		}
+		if strings.HasSuffix(inv.Name, "-production") && res.Step("Destroy the stack after a failure, if it is ephemeral") != nil {
+			t.Errorf("%s has a destroy-on-fail step", inv.Name)
+		}
+	}
+	want := "provision-qa,deploy-qa,smoke-test-qa,provision-staging,deploy-staging,smoke-test-staging," +
+		"provision-production,deploy-production,smoke-test-production"
+	if got := strings.Join(names, ","); got != want {
+		t.Errorf("jobs = %s, want %s", got, want)
+	}
+	accounts := map[string]string{"shop-qa": "111111111111", "shop-staging": "222222222222", "shop-prod": "333333333333"}
+	calls := f.subcommandCalls()
+	if len(calls) != 9 {
+		t.Fatalf("calls = %d, want 9", len(calls))
+	}
+	for i, c := range calls {
+		env := []string{"shop-qa", "shop-staging", "shop-prod"}[i/3]
+		wantEnv(t, c, map[string]string{
+			"GRAVITON_CD_NAME": env, "GRAVITON_CD_STACK_DIR": "<unset>", "GRAVITON_CD_ONLY_IF_EPHEMERAL": "<unset>",
+		})
+		if !strings.HasPrefix(c.env["AWS_ROLE_ARN"], "arn:aws:iam::"+accounts[env]+":role/") {
+			t.Errorf("%s of %s assumed %s", c.args, env, c.env["AWS_ROLE_ARN"])
+		}
+	}
+	for _, i := range []int{0, 3, 6} {
+		wantEnv(t, calls[i], map[string]string{"GRAVITON_CD_EPHEMERAL": "false"}) // long-lived stacks
+	}
+	b, err := os.ReadFile(filepath.Join(srcDir, "examples", "multi_environment_promotion.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "serial-group: << pipeline.project.slug >>/production"); n != 3 {
+		t.Errorf("%d production jobs in the serial-group, want 3", n)
+	}
+	if _, usage, _ := strings.Cut(string(b), "\nusage:"); strings.Contains(usage, "destroy_on_fail") {
+		t.Error("the promotion example sets destroy_on_fail")
+	}
 }
 
 // TestNoSecretInOutput runs the AWS jobs with marker secrets, by key and by
 // OIDC, and finds none of them in anything the orb's steps print.
 func TestNoSecretInOutput(t *testing.T) {
-	markers := []string{"AKIAMARKERKEYID", "marker-secret-access-key", "eyJ.marker-oidc-token.sig"}
+	markers := []string{"AKIAMARKERKEYID", "marker-secret-access-key", testJWT("marker-oidc-token-sig")}
 	for _, example := range []string{"full_pipeline", "oidc_auth"} {
 		t.Run(example, func(t *testing.T) {
 			f := newFixture(t,
 				"AWS_ACCESS_KEY_ID="+markers[0], "AWS_SECRET_ACCESS_KEY="+markers[1],
-				"CIRCLE_OIDC_TOKEN_V2="+markers[2], "FAKE_FAIL=deploy")
+				"CIRCLE_OIDC_TOKEN_V2="+markers[2], "FAKE_FAIL=deploy",
+				"GRAVITON_CD_ROLE_ARN=arn:aws:iam::123456789012:role/graviton-cd-ci")
 			jobs := exampleJobs(t, f.orb, example)
 			for _, job := range []string{"provision", "deploy"} {
 				f.runJob(jobs[job]) // deploy fails on purpose: the failure path prints too
@@ -353,7 +495,7 @@ func TestNoSecretInOutput(t *testing.T) {
 // TestEphemeralBranchExample: the pre-step names the stack after the branch
 // through BASH_ENV, and the state key follows the branch.
 func TestEphemeralBranchExample(t *testing.T) {
-	f := newFixture(t, "CIRCLE_OIDC_TOKEN_V2=token-123456", "CIRCLE_BRANCH=Feature/Login-Page_2")
+	f := newFixture(t, "CIRCLE_OIDC_TOKEN_V2="+testJWT("branch"), "CIRCLE_BRANCH=Feature/Login-Page_2")
 	jobs := exampleJobs(t, f.orb, "ephemeral_branch_environment")
 	for _, job := range []string{"provision", "deploy", "smoke-test", "destroy"} {
 		if _, _, err := f.runJob(jobs[job]); err != nil {
@@ -362,10 +504,13 @@ func TestEphemeralBranchExample(t *testing.T) {
 	}
 	calls := f.subcommandCalls()
 	wantEnv(t, calls[0], map[string]string{
-		"GRAVITON_CD_NAME":      "br-feature-login-pa",
-		"GRAVITON_CD_STATE_KEY": "review/Feature/Login-Page_2/terraform.tfstate",
+		"GRAVITON_CD_EPHEMERAL": "true",
 		"GRAVITON_CD_TAGS":      "environment=review,branch=Feature/Login-Page_2",
 	})
+	for _, c := range calls {
+		// The pre-step names the stack in every job: no workspace carries it.
+		wantEnv(t, c, map[string]string{"GRAVITON_CD_NAME": "br-feature-login-pa", "GRAVITON_CD_STACK_DIR": "<unset>"})
+	}
 	if got := calls[len(calls)-1].args; got != "destroy" {
 		t.Errorf("last call %q, want destroy", got)
 	}
@@ -448,7 +593,7 @@ func TestRunExample(t *testing.T) {
 		if err == nil || len(runs) != 2 || runs[1].Err == nil {
 			t.Fatalf("runs = %d, err = %v; want provision, then deploy failing", len(runs), err)
 		}
-		if s := runs[1].Result.Step("Destroy the stack after a failure"); s == nil || !s.Ran {
+		if s := runs[1].Result.Step("Destroy the stack after a failure, if it is ephemeral"); s == nil || !s.Ran {
 			t.Errorf("deploy's destroy-on-fail step = %+v, want it run", s)
 		}
 	})

@@ -9,6 +9,8 @@ isolate() {
   export HOME="${BATS_TEST_TMPDIR}/home"
   mkdir -p "$HOME"
   unset XDG_CACHE_HOME ORB_CACHE_DIR GRAVITON_CD_BIN
+  export TMPDIR="${BATS_TEST_TMPDIR}/tmp"
+  mkdir -p "$TMPDIR"
   export BASH_ENV="${BATS_TEST_TMPDIR}/bash_env"
   : >"$BASH_ENV"
   SHIMS="${BATS_TEST_TMPDIR}/shims"
