@@ -53,6 +53,11 @@ const (
 // RenderRootModule renders main.tf for p. The output is terraform-fmt
 // canonical and identical for identical input.
 func RenderRootModule(p config.Provision) ([]byte, error) {
+	if p.State.Kind == config.BackendS3 && p.State.Bucket == "" {
+		// The stack lifecycle names the default bucket once it knows the
+		// account; a module without one would fail at terraform init.
+		return nil, fmt.Errorf("render stack %s: the S3 state backend has no bucket yet", p.Name)
+	}
 	r := renderer{p: p, f: hclwrite.NewEmptyFile()}
 	sections := []func(*hclwrite.Body){
 		r.terraformBlock,

@@ -33,6 +33,8 @@ func validated(t *testing.T, edit func(*config.ProvisionInput)) config.Provision
 		DesiredCount: 1, CPU: config.DefaultCPU, Memory: config.DefaultMemory,
 		HealthCheckPath: config.DefaultHealthCheckPath, LogRetentionDays: config.DefaultLogRetentionDays,
 		Tags: "team=web,env=test", Timeout: time.Hour,
+		// The lifecycle names the default state bucket before it renders.
+		StateBucket: "graviton-cd-state-123456789012-us-east-1",
 	}
 	if edit != nil {
 		edit(&in)
@@ -70,7 +72,10 @@ func TestRenderRootModuleGolden(t *testing.T) {
 			in.ContainerPort = 8080
 			in.HealthCheckPath = "/healthz"
 		}},
-		{"bridge", func(in *config.ProvisionInput) { in.NetworkMode = "bridge" }},
+		{"bridge", func(in *config.ProvisionInput) {
+			in.NetworkMode = "bridge"
+			in.StateBackend, in.StateBucket = "local", "" // a throwaway stack's state in its directory
+		}},
 		{"emulator-s3-state", func(in *config.ProvisionInput) {
 			in.EndpointURL = "http://127.0.0.1:5055"
 			in.StateBackend = "s3"
