@@ -165,10 +165,16 @@ mirror_for_cli() {
 	local want=registry.terraform.io
 	case "$(cli_version)" in OpenTofu*) want=registry.opentofu.org ;; esac
 	if [ -d "$mirror/$want/hashicorp/aws" ]; then cli_mirror=$mirror; return; fi
+	# Real directories with the files hard-linked (copied across file systems):
+	# OpenTofu 1.12 does not follow a symlinked provider directory in a mirror.
+	local platform_dir version_dir d
+	platform_dir=$(dirname "$provider")
+	version_dir=$(basename "$(dirname "$platform_dir")")
 	cli_mirror="$cache/mirror-view"
 	rm -rf "$cli_mirror"
-	mkdir -p "$cli_mirror/$want/hashicorp"
-	ln -s "$(dirname "$(dirname "$(dirname "$provider")")")" "$cli_mirror/$want/hashicorp/aws"
+	d="$cli_mirror/$want/hashicorp/aws/$version_dir/$(basename "$platform_dir")"
+	mkdir -p "$d"
+	cp -l "$platform_dir"/* "$d"/ 2>/dev/null || cp "$platform_dir"/* "$d"/
 }
 
 # The CLI's version line: the first line that names the product. A CLI config file
