@@ -18,10 +18,12 @@ func provisionCommand() *ucli.Command {
 		Name:  "provision",
 		Usage: "render and apply the Terraform root module for an ECS cluster on Graviton EC2",
 		Description: "Renders <dir>/main.tf (VPC or existing subnets, launch template, ASG, capacity provider, ECS cluster,\n" +
-			"service behind an ALB, IAM, logs), runs terraform init, plan and apply, and writes <dir>/outputs.json\n" +
-			"for deploy, smoke-test and destroy (--stack-dir <dir>). Nothing is written when an input is bad (exit 2).\n\n" +
-			"awsvpc (default) gives each task its own ENI: a t4g.small carries one task per instance (it has\n" +
-			"two ENIs, one for the instance); size --max-size or --instance-type for --desired-count.",
+			"service behind an ALB, IAM, logs), runs terraform init, plan and apply, and writes <dir>/outputs.json.\n" +
+			"State lives in S3 by default (bucket graviton-cd-state-<account>-<region>, created on first use), so\n" +
+			"deploy, smoke-test, status and destroy find the stack by --name alone. Nothing is written when an\n" +
+			"input is bad (exit 2); a name already taken outside the stack's state is refused before anything runs.\n\n" +
+			"awsvpc (default) gives each task its own ENI: a t4g.small (3 ENIs, one for the instance) carries two\n" +
+			"tasks; provision checks that --max-size instances fit --desired-count plus one for a rolling deploy.",
 		Flags: append(provisionFlags(),
 			&ucli.StringFlag{Name: "stack-dir", Usage: "the same as --dir", EnvVars: envVars("stack-dir")},
 			&ucli.BoolFlag{Name: "ephemeral", Usage: "record that the stack is throwaway (review app, per-branch stack): only such a stack may be destroyed by destroy --only-if-ephemeral", EnvVars: envVars("ephemeral")},

@@ -15,6 +15,8 @@ const (
 	KindLaunchTemplate      = "launch-template"
 	KindAutoScalingGroup    = "autoscaling-group"
 	KindECSCapacityProvider = "capacity-provider"
+	KindSecurityGroup       = "security-group" // unique within its VPC
+	KindECSService          = "ecs-service"    // unique within its cluster
 )
 
 // NamedResource is one resource of the rendered module that has a fixed,
@@ -29,7 +31,14 @@ type NamedResource struct {
 // creates under a fixed name. A test keeps the list in step with the module.
 func NamedResources(p config.Provision) []NamedResource {
 	n := p.Names()
-	return []NamedResource{
+	groups := []NamedResource{
+		{"aws_security_group.alb", KindSecurityGroup, p.Name + "-alb"},
+		{"aws_security_group.instances", KindSecurityGroup, p.Name + "-instances"},
+	}
+	if p.NetworkMode != config.NetworkModeBridge {
+		groups = append(groups, NamedResource{"aws_security_group.tasks", KindSecurityGroup, p.Name + "-tasks"})
+	}
+	return append(groups, []NamedResource{
 		{"aws_iam_role.instance", KindIAMRole, n.InstanceRole},
 		{"aws_iam_role.task_execution", KindIAMRole, n.TaskExecutionRole},
 		{"aws_iam_instance_profile.instance", KindIAMInstanceProfile, n.InstanceProfile},
@@ -40,5 +49,6 @@ func NamedResources(p config.Provision) []NamedResource {
 		{"aws_ecs_capacity_provider.this", KindECSCapacityProvider, n.CapacityProvider},
 		{"aws_lb.this", KindLoadBalancer, n.LoadBalancer},
 		{"aws_lb_target_group.app", KindTargetGroup, n.TargetGroup},
-	}
+		{"aws_ecs_service.app", KindECSService, n.Service},
+	}...)
 }

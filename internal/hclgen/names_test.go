@@ -24,6 +24,8 @@ func TestNamedResourcesExact(t *testing.T) {
 		"aws_launch_template":       KindLaunchTemplate,
 		"aws_autoscaling_group":     KindAutoScalingGroup,
 		"aws_ecs_capacity_provider": KindECSCapacityProvider,
+		"aws_security_group":        KindSecurityGroup,
+		"aws_ecs_service":           KindECSService,
 	}
 	for _, tc := range []struct {
 		name string
@@ -31,6 +33,7 @@ func TestNamedResourcesExact(t *testing.T) {
 	}{
 		{"new-vpc", nil},
 		{"private-subnets", func(in *config.ProvisionInput) { in.PrivateSubnets = true }},
+		{"bridge", func(in *config.ProvisionInput) { in.NetworkMode = "bridge" }},
 		{"existing", func(in *config.ProvisionInput) {
 			in.Name, in.Region = "other", "eu-west-1"
 			in.VPCID, in.SubnetIDs = "vpc-0123456789abcdef0", "subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2"

@@ -79,9 +79,9 @@ var (
 
 func (c *Checker) lookup(ctx context.Context, r hclgen.NamedResource, in Input) (found, error) {
 	switch r.Kind {
-	case KindSecurityGroup:
+	case hclgen.KindSecurityGroup:
 		return c.securityGroup(ctx, r.Name, in.VPCID)
-	case KindECSService:
+	case hclgen.KindECSService:
 		return c.service(ctx, r.Name, clusterOf(in.Resources))
 	case hclgen.KindECSCluster:
 		return c.cluster(ctx, r.Name)

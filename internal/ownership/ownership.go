@@ -27,15 +27,6 @@ import (
 	"github.com/graviton-cd/graviton-cd/internal/hclgen"
 )
 
-// Kinds of fixed-name resources that hclgen.NamedResources does not list
-// (yet): the module's security groups are named, unique within their VPC, and
-// its ECS service is named, unique within its cluster. The checker knows how
-// to look them up.
-const (
-	KindSecurityGroup = "security-group"
-	KindECSService    = "ecs-service"
-)
-
 // Import is an orphan of this stack to import before the plan.
 type Import struct {
 	hclgen.NamedResource
@@ -183,7 +174,7 @@ func importID(kind string, f found, providerMajor int) string {
 	switch kind {
 	case hclgen.KindLoadBalancer, hclgen.KindTargetGroup:
 		return f.arn
-	case hclgen.KindLaunchTemplate, KindSecurityGroup:
+	case hclgen.KindLaunchTemplate, hclgen.KindSecurityGroup:
 		return f.id
 	case hclgen.KindECSCapacityProvider:
 		if providerMajor != 0 && providerMajor < 6 {

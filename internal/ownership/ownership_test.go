@@ -362,18 +362,25 @@ func (w *world) checker() *Checker {
 func stackResources(t *testing.T) []hclgen.NamedResource {
 	t.Helper()
 	rs := hclgen.NamedResources(config.Provision{Name: "demo", Region: "us-east-1"})
-	if len(rs) != 10 {
-		t.Fatalf("hclgen.NamedResources lists %d resources, this test knows 10", len(rs))
+	if len(rs) != 14 {
+		t.Fatalf("hclgen.NamedResources lists %d resources, this test knows 14", len(rs))
 	}
 	return rs
 }
 
-// put creates every named resource of rs in w with tags.
+// put creates every named resource of rs in w with tags; security groups go
+// into givenVPC, the stack's own.
 func (w *world) put(rs []hclgen.NamedResource, tags map[string]string) {
 	for _, r := range rs {
 		w.byKind(r.Kind)[r.Name] = tags
+		if r.Kind == hclgen.KindSecurityGroup {
+			w.groupVPC[r.Name] = givenVPC
+		}
 	}
 }
+
+// givenVPC is the existing VPC the stack is given in these tests.
+const givenVPC = "vpc-given"
 
 func (w *world) byKind(kind string) map[string]map[string]string {
 	return map[string]map[string]map[string]string{
@@ -382,7 +389,7 @@ func (w *world) byKind(kind string) map[string]map[string]string {
 		hclgen.KindLoadBalancer: w.loadBalancers, hclgen.KindTargetGroup: w.targetGroups,
 		hclgen.KindLogGroup: w.logGroups, hclgen.KindLaunchTemplate: w.launchTemplates,
 		hclgen.KindAutoScalingGroup: w.groups,
-		KindSecurityGroup:           w.securityGroups, KindECSService: w.services,
+		hclgen.KindSecurityGroup:    w.securityGroups, hclgen.KindECSService: w.services,
 	}[kind]
 }
 
@@ -404,7 +411,7 @@ func TestCheckImportsOrphansOfThisStack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld()
 			w.put(rs, ours())
-			res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID, ProviderMajor: tc.major})
+			res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID, VPCID: givenVPC, ProviderMajor: tc.major})
 			if err != nil || res.Err() != nil {
 				t.Fatalf("Check = %v, %v", err, res.Err())
 			}
@@ -420,6 +427,10 @@ func TestCheckImportsOrphansOfThisStack(t *testing.T) {
 					want[r.Address] = arnBase + "targetgroup/" + r.Name + "/2"
 				case hclgen.KindECSCapacityProvider:
 					want[r.Address] = tc.wantProvider
+				case hclgen.KindSecurityGroup:
+					want[r.Address] = "sg-0" + r.Name
+				case hclgen.KindECSService:
+					want[r.Address] = "demo/" + r.Name // cluster/service
 				default:
 					want[r.Address] = r.Name
 				}
@@ -453,7 +464,7 @@ func TestCheckRefusesCollisions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld()
 			w.put(rs, tc.tags)
-			res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: tc.stackID})
+			res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: tc.stackID, VPCID: givenVPC})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -511,7 +522,7 @@ func TestCheckMixedAndEdgeCases(t *testing.T) {
 		t.Errorf("collisions = %q, want %q", collisions, want)
 	}
 	for _, c := range w.calls {
-		if strings.Contains(c, "demo-alb") || strings.HasPrefix(c, "ListRoleTags demo-ecs-instance") {
+		if c == "DescribeLoadBalancers demo-alb" || strings.HasPrefix(c, "ListRoleTags demo-us-east-1-ecs-instance") {
 			t.Errorf("looked up %q, which the state holds", c)
 		}
 	}
@@ -579,16 +590,16 @@ func TestGuardBeforePlan(t *testing.T) {
 	}
 }
 
-// TestCheckSecurityGroupsAndService covers the two kinds hclgen does not list
-// yet: a group is a collision only inside the stack's own VPC, and a service
+// TestCheckSecurityGroupsAndService covers the kinds unique within a
+// container rather than an account: a group is a collision only inside the stack's own VPC, and a service
 // is imported as cluster/service.
 func TestCheckSecurityGroupsAndService(t *testing.T) {
 	rs := []hclgen.NamedResource{
 		{Address: "aws_ecs_cluster.this", Kind: hclgen.KindECSCluster, Name: "demo"},
-		{Address: "aws_security_group.tasks", Kind: KindSecurityGroup, Name: "demo-tasks"},
-		{Address: "aws_security_group.alb", Kind: KindSecurityGroup, Name: "demo-alb"},
-		{Address: "aws_security_group.instances", Kind: KindSecurityGroup, Name: "demo-instances"},
-		{Address: "aws_ecs_service.app", Kind: KindECSService, Name: "demo"},
+		{Address: "aws_security_group.tasks", Kind: hclgen.KindSecurityGroup, Name: "demo-tasks"},
+		{Address: "aws_security_group.alb", Kind: hclgen.KindSecurityGroup, Name: "demo-alb"},
+		{Address: "aws_security_group.instances", Kind: hclgen.KindSecurityGroup, Name: "demo-instances"},
+		{Address: "aws_ecs_service.app", Kind: hclgen.KindECSService, Name: "demo"},
 	}
 	w := newWorld()
 	w.clusters["demo"] = ours()

@@ -126,7 +126,7 @@ func Destroy(ctx context.Context, deps Deps, req DestroyRequest) (DestroyResult,
 	if err != nil {
 		return res, err
 	}
-	res.StackID, res.Ephemeral = outs[outputStackID], outs[outputEphemeral] == "true"
+	res.StackID, res.Ephemeral = outs[hclgen.OutputStackID], outs[hclgen.OutputEphemeral] == "true"
 	if found {
 		res.StackID, res.Ephemeral = rec.StackID, rec.Ephemeral
 	}

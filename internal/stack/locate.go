@@ -19,6 +19,7 @@ import (
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/hclgen"
 )
 
 // Ref names a stack for the steps after provision: by name, region and
@@ -231,7 +232,7 @@ func Find(ctx context.Context, deps Deps, ref Ref) (Found, error) {
 	if f.Outputs.StackName != "" && f.Outputs.StackName != ref.Name {
 		return f, config.Usagef("name", "%s holds stack %q, not %q: check --state-key", f.Where, f.Outputs.StackName, ref.Name)
 	}
-	f.StackID, f.Ephemeral = outs[outputStackID], outs[outputEphemeral] == "true"
+	f.StackID, f.Ephemeral = outs[hclgen.OutputStackID], outs[hclgen.OutputEphemeral] == "true"
 	if rec, ok, err := st.readRecord(ctx); err != nil {
 		return f, err
 	} else if ok {
@@ -240,13 +241,6 @@ func Find(ctx context.Context, deps Deps, ref Ref) (Found, error) {
 	}
 	return f, nil
 }
-
-// Outputs of the rendered module that describe the stack itself (the
-// contract with hclgen): its identity, and "true" or "false".
-const (
-	outputStackID   = "stack_id"
-	outputEphemeral = "ephemeral"
-)
 
 // StateOutputs returns the root module's string outputs of a raw state.
 func StateOutputs(raw []byte) (map[string]string, error) {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/graviton-cd/graviton-cd/internal/hclgen"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 )
@@ -74,7 +75,7 @@ func TestStateOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := OutputsFrom(m)
-	if o.StackName != "demo" || o.URL != "http://demo-alb.example" || m[outputEphemeral] != "true" {
+	if o.StackName != "demo" || o.URL != "http://demo-alb.example" || m[hclgen.OutputEphemeral] != "true" {
 		t.Errorf("outputs %+v from %v", o, m)
 	}
 	if _, ok := m["ports"]; ok {
