@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -192,11 +193,12 @@ type runEnv struct {
 }
 
 func newRunEnv(c *ucli.Context) (*runEnv, error) {
-	out := lookupString(c, "output")
+	// An empty value counts as not given, as for every subcommand flag.
+	out := cmp.Or(lookupString(c, "output"), "text")
 	if out != "text" && out != "json" {
 		return nil, config.Usagef("output", "%q is not a format: use text or json", out)
 	}
-	level := lookupString(c, "log-level")
+	level := cmp.Or(lookupString(c, "log-level"), "info")
 	if level != "info" && level != "debug" {
 		return nil, config.Usagef("log-level", "%q is not a log level: use info or debug", level)
 	}

@@ -21,7 +21,7 @@ func iamPolicyCommand() *ucli.Command {
 		Usage: "print the least-privilege IAM policy (JSON) the CI role needs for provision, deploy and destroy",
 		Description: "Prints an IAM policy document on stdout; it is JSON whatever --output says. Each action is there\n" +
 			"because graviton-cd or the Terraform AWS provider calls it (the reasons are in internal/iampolicy).\n" +
-			"smoke-test makes no AWS call and needs no permissions.\n\n" +
+			"smoke-test needs only to read the stack's state, to find it by --name; with --url it needs nothing.\n\n" +
 			"Give --name, --account-id and --region to narrow the IAM roles, instance profile, load balancer,\n" +
 			"Auto Scaling group and log group to one stack; without them the ARNs match any graviton-cd stack.\n" +
 			"A separate role per job is tighter still, for example:\n\n" +
@@ -68,7 +68,7 @@ func iamPolicyCommand() *ucli.Command {
 				return config.Usagef("", "%s", err)
 			}
 			if slices.Contains(steps, iampolicy.SmokeTest) || len(steps) == 0 {
-				env.log.Printf("smoke-test makes no AWS call: it needs no permissions")
+				env.log.Printf("smoke-test reads only the stack's state (to find it by --name); with --url it needs no permissions")
 			}
 			b, err := iampolicy.Policy(opts).JSON()
 			if err != nil {

@@ -63,7 +63,7 @@ func provisionFlags() []ucli.Flag {
 		return &ucli.BoolFlag{Name: name, Usage: usage, EnvVars: envVars(name)}
 	}
 	return []ucli.Flag{
-		str("name", "", "stack name: 1-20 lowercase letters, digits, hyphens, starting with a letter; prefixes every resource and the graviton-cd:stack tag"),
+		str("name", "", "stack name: 3-20 lowercase letters, digits, hyphens, starting with a letter; prefixes every resource and the graviton-cd:stack tag"),
 		str("dir", "", "stack directory, a cache of the rendered module, plan and outputs.json (and the state with --state-backend local); default graviton-cd-stack/<name>"),
 		str("instance-type", config.DefaultInstanceType, "Graviton (arm64) EC2 instance type"),
 		num("min-size", 1, "minimum instances in the Auto Scaling group"),

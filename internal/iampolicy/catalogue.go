@@ -10,6 +10,7 @@ const (
 	depl                  // graviton-cd deploy
 	dest                  // graviton-cd destroy (terraform destroy, clean-up, leftover check)
 	stat                  // graviton-cd status (read only)
+	smok                  // graviton-cd smoke-test --name: finds the stack's URL in its state
 
 	// Terraform refreshes every resource before it plans, so its reads are
 	// needed by provision and destroy alike.
@@ -39,6 +40,8 @@ func needOf(steps []Step) need {
 			n |= dest
 		case Status:
 			n |= stat
+		case SmokeTest:
+			n |= smok
 		}
 	}
 	return n
@@ -67,7 +70,7 @@ func catalogue() []grant {
 			sid:       "Identity",
 			resources: anyResource,
 			actions: []action{
-				{"sts:GetCallerIdentity", tfRead | depl | stat, "provider: learns the account ID for ARNs and checks the credentials at start-up; tool: names the default state bucket graviton-cd-state-<account>-<region>"},
+				{"sts:GetCallerIdentity", tfRead | depl | stat | smok, "provider: learns the account ID for ARNs and checks the credentials at start-up; tool: names the default state bucket graviton-cd-state-<account>-<region>"},
 			},
 		},
 		{
@@ -444,7 +447,7 @@ func catalogue() []grant {
 				return []string{"arn:" + s.partition + ":s3:::" + s.bucket}
 			},
 			actions: []action{
-				{"s3:ListBucket", tfRead | depl | stat, "terraform S3 backend: lists the state's key (and workspaces) at init; tool: checks that the state bucket exists (HeadBucket)"},
+				{"s3:ListBucket", tfRead | depl | stat | smok, "terraform S3 backend: lists the state's key (and workspaces) at init; tool: checks that the state bucket exists (HeadBucket)"},
 			},
 		},
 		{
@@ -478,7 +481,7 @@ func catalogue() []grant {
 				}
 			},
 			actions: []action{
-				{"s3:GetObject", tfRead | depl | stat, "terraform S3 backend: reads the state and checks the .tflock lockfile; tool: reads the state's outputs and the stack record (stack.json) to find a stack by --name"},
+				{"s3:GetObject", tfRead | depl | stat | smok, "terraform S3 backend: reads the state and checks the .tflock lockfile; tool: reads the state's outputs and the stack record (stack.json) to find a stack by --name"},
 				{"s3:PutObject", tfRead, "terraform S3 backend: writes the state, and creates the .tflock lockfile (use_lockfile); tool: writes the stack record before the first apply"},
 			},
 		},

@@ -26,7 +26,7 @@ type Step string
 const (
 	Provision Step = "provision"
 	Deploy    Step = "deploy"
-	SmokeTest Step = "smoke-test" // calls no AWS API: it only makes HTTP requests to the service
+	SmokeTest Step = "smoke-test" // HTTP to the service; with --name it reads the stack's URL from its state
 	Destroy   Step = "destroy"
 	Status    Step = "status" // read only: the service, its tasks and targets
 )
@@ -84,7 +84,7 @@ func (e *FieldError) Error() string { return e.Msg }
 func (o Options) Validate() error {
 	switch {
 	case o.Stack != "" && (!stackRE.MatchString(o.Stack) || strings.HasSuffix(o.Stack, "-")):
-		return &FieldError{"stack", fmt.Sprintf("%q is not a stack name: use the --name given to provision (1-20 lowercase letters, digits and hyphens, starting with a letter)", o.Stack)}
+		return &FieldError{"stack", fmt.Sprintf("%q is not a stack name: use the --name given to provision (3-20 lowercase letters, digits and hyphens, starting with a letter)", o.Stack)}
 	case o.AccountID != "" && !accountRE.MatchString(o.AccountID):
 		return &FieldError{"account-id", fmt.Sprintf("%q is not an AWS account ID: use the 12 digits, for example 123456789012", o.AccountID)}
 	case o.Region != "" && !regionRE.MatchString(o.Region):
@@ -129,8 +129,8 @@ func (d Document) JSON() ([]byte, error) {
 }
 
 // Policy returns the policy for o. It assumes o is valid (see Validate).
-// With only smoke-test selected the statement list is empty: smoke-test
-// makes no AWS call.
+// With only smoke-test selected the policy reads the state (to find the
+// stack by --name) and nothing else; smoke-test --url needs no AWS access.
 func Policy(o Options) Document {
 	steps := o.Steps
 	if len(steps) == 0 {
