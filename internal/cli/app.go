@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
+	"github.com/xrash/smetrics"
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/buildinfo"
@@ -49,9 +50,10 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var notFound error
 	app := newApp(stdout, stderr)
 	app.CommandNotFound = func(c *ucli.Context, name string) {
-		notFound = config.Usagef("", "unknown command %q: run graviton-cd --help to list provision, deploy, smoke-test, destroy, status, iam-policy, version", name)
+		notFound = config.Usagef("", "unknown command %q: %srun graviton-cd --help to list %s", name,
+			didYouMean(commandNames(app), name, ""), strings.Join(commandNames(app), ", "))
 	}
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, helpAsFlag(args))
 	if err == nil {
 		err = notFound
 	}
@@ -107,11 +109,76 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 // badFlagValue matches the flag package's "invalid value" parse errors.
 var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -([\w-]+): `)
 
+// unknownFlag matches the flag package's error for a flag nobody defined.
+var unknownFlag = regexp.MustCompile(`^flag provided but not defined: -+([\w-]+)`)
+
+// didYouMean is "did you mean <prefix>X? " for the candidate closest to what
+// was typed, or "" when none is close. Closeness is Jaro-Winkler similarity (the
+// measure urfave/cli's own suggestions use), with a floor so that a word
+// unlike every candidate gets no suggestion rather than a random one.
+func didYouMean(candidates []string, typed, prefix string) string {
+	best, score := "", 0.0
+	for _, c := range candidates {
+		if s := smetrics.JaroWinkler(c, typed, 0.7, 4); s > score {
+			best, score = c, s
+		}
+	}
+	if score < 0.8 {
+		return ""
+	}
+	return "did you mean " + prefix + best + "? "
+}
+
+// commandNames are the app's subcommands, in their order.
+func commandNames(app *ucli.App) []string {
+	var names []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+// flagNames are the names of the flags the command in c takes.
+func flagNames(c *ucli.Context) []string {
+	var flags []ucli.Flag
+	if c != nil && c.Command != nil {
+		flags = c.Command.Flags
+	}
+	if c != nil && c.App != nil {
+		flags = append(flags, c.App.Flags...)
+	}
+	var names []string
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// helpAsFlag turns "graviton-cd help deploy" into "graviton-cd deploy --help",
+// and a bare "graviton-cd help" into "graviton-cd --help".
+func helpAsFlag(args []string) []string {
+	if len(args) < 2 || args[1] != "help" {
+		return args
+	}
+	out := []string{args[0]}
+	if len(args) > 2 {
+		out = append(out, args[2])
+	}
+	return append(out, "--help")
+}
+
 // onUsageError turns the flag parser's terse errors into ones that say what a
 // right value looks like.
 func onUsageError(c *ucli.Context, err error, _ bool) error {
 	m := badFlagValue.FindStringSubmatch(err.Error())
 	if m == nil {
+		if u := unknownFlag.FindStringSubmatch(err.Error()); u != nil {
+			return config.Usagef("", "unknown flag --%s: %ssee --help", u[1], didYouMean(flagNames(c), u[1], "--"))
+		}
 		return &config.UsageError{Msg: err.Error() + " (see --help)"}
 	}
 	value, name := m[1], m[2]

@@ -94,3 +94,34 @@ func TestRedactMasksSecrets(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestMisspellingsGetSuggestions(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"deplyo"}, `unknown command "deplyo": did you mean deploy? run graviton-cd --help`},
+		{[]string{"stauts"}, `unknown command "stauts": did you mean status?`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate": run graviton-cd --help`},
+		{[]string{"deploy", "--imgae", "x"}, "unknown flag --imgae: did you mean --image? see --help"},
+		{[]string{"provision", "--instnce-type", "t4g.small"}, "unknown flag --instnce-type: did you mean --instance-type?"},
+		{[]string{"destroy", "--zzzz"}, "unknown flag --zzzz: see --help"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != ExitUsage || stdout != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestHelpSubcommand(t *testing.T) {
+	code, stdout, stderr := run(t, "help", "deploy")
+	if code != ExitOK || !strings.Contains(stdout+stderr, "graviton-cd deploy -") {
+		t.Errorf("help deploy: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := run(t, "help", "nope"); code != ExitUsage || !strings.Contains(stderr, `unknown command "nope"`) {
+		t.Errorf("help nope: exit %d, %s", code, stderr)
+	}
+}
