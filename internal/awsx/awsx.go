@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
 )
@@ -51,12 +52,24 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 			o.Duration = d
 		}))
 	}
+	// The SDK's own log lines (such as its IMDSv1 fallback warning) would
+	// reach the CI log in their own format; what matters comes back as errors.
+	opts = append(opts, awsconfig.WithLogger(logging.Nop{}))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, config.Usagef("", "load AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err)
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, config.Usagef("region", "no AWS region: pass --region or set AWS_REGION (for example us-east-1)")
+	}
+	// Credentials are checked before any AWS call, so that their absence is
+	// bad configuration (exit 2) rather than a failed call whose message
+	// reads like a missing permission.
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if ctx.Err() != nil {
+			return aws.Config{}, ctx.Err()
+		}
+		return aws.Config{}, config.Usagef("", "no usable AWS credentials (%v): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE (the orb's role_arn does this through CircleCI OIDC)", err)
 	}
 	return cfg, nil
 }

@@ -46,6 +46,8 @@ func TestLoadRegion(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			isolate(t)
+			t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 			if tc.profileCfg != "" {
 				f := filepath.Join(t.TempDir(), "config")
 				if err := os.WriteFile(f, []byte(tc.profileCfg), 0o600); err != nil {
@@ -196,6 +198,21 @@ func TestLoadWebIdentitySessionDuration(t *testing.T) {
 		t.Setenv(SessionDurationEnv, bad)
 		if _, err := Load(t.Context(), Options{}); err == nil {
 			t.Errorf("%s=%q loaded, want a usage error", SessionDurationEnv, bad)
+		}
+	}
+}
+
+// TestLoadWithoutCredentials: no credentials anywhere is bad configuration
+// (exit 2) that names the variables to set, found before any AWS call.
+func TestLoadWithoutCredentials(t *testing.T) {
+	isolate(t)
+	_, err := Load(t.Context(), Options{Region: "us-east-1"})
+	if !config.IsUsage(err) {
+		t.Fatalf("want a usage error, got %v", err)
+	}
+	for _, want := range []string{"no usable AWS credentials", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
 }
