@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/graviton-cd/graviton-cd/internal/leftover"
@@ -200,31 +199,42 @@ func testS3StateLock(t *testing.T, tools localstack.Tools) {
 	}
 }
 
-// testDestroyAfterHalfFailedProvision: provision fails part way (a role
-// with the stack's name already exists), and destroy --stack-dir still
-// removes everything that was created, although outputs.json was never written.
+// testDestroyAfterHalfFailedProvision: provision stops part way (its job is
+// cancelled while the load balancer is being created; state in S3, the
+// default), and destroy --stack-dir still removes everything that was
+// created, although outputs.json was never written. This is what the orb's
+// destroy_on_fail does after a cancelled or failed provision. (A squatting
+// resource no longer fails an apply half way: provision refuses it before
+// anything is created, see the ownership tests.)
 func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
-	ctx := t.Context()
 	name := localstack.UniqueName(t, "hf")
-	iamc := iam.NewFromConfig(localstack.AWSConfig(t))
-	squatter := name + "-" + localstack.Region + "-task-execution" // IAM names carry the region (config.Provision.Names)
-	if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{
-		RoleName:                 aws.String(squatter),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = iamc.DeleteRole(context.Background(), &iam.DeleteRoleInput{RoleName: aws.String(squatter)})
-	})
-
 	dir := filepath.Join(t.TempDir(), "stack")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stderr := &signalWriter{marker: "aws_lb.this: Creating...", seen: make(chan struct{})}
+	done := make(chan int, 1)
 	start := time.Now()
-	code, _, stderr := run(t, "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary)
-	if code != ExitFailed || !strings.Contains(stderr, "EntityAlreadyExists") {
-		t.Fatalf("provision: exit %d, want %d with EntityAlreadyExists\n%s", code, ExitFailed, localstack.Tail(stderr))
+	go func() {
+		done <- RunIO(ctx, []string{"graviton-cd", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary}, io.Discard, stderr)
+	}()
+	select {
+	case <-stderr.seen:
+	case code := <-done:
+		t.Fatalf("provision ended (exit %d) before the load balancer was being created\n%s", code, localstack.Tail(stderr.String()))
+	case <-time.After(10 * time.Minute):
+		t.Fatal("the load balancer was never created")
 	}
-	t.Logf("half-failed provision: %s", time.Since(start).Round(time.Second))
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(terraform.GracefulStop + 30*time.Second):
+		t.Fatal("provision did not stop after the interrupt")
+	}
+	if code != ExitFailed {
+		t.Fatalf("cancelled provision: exit %d, want %d\n%s", code, ExitFailed, localstack.Tail(stderr.String()))
+	}
+	t.Logf("half-done provision: %s", time.Since(start).Round(time.Second))
 	if _, err := os.Stat(filepath.Join(dir, stack.OutputsFile)); !os.IsNotExist(err) {
 		t.Fatal("a failed provision wrote outputs.json")
 	}
@@ -237,10 +247,6 @@ func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	t.Logf("destroy of %d resources left by the failed provision: %s", destroyed.Destroyed, time.Since(start).Round(time.Second))
 	if destroyed.Destroyed == 0 || len(destroyed.Leftovers) != 0 {
 		t.Errorf("destroy result = %+v", destroyed)
-	}
-	// The role that was there before is not the stack's: destroy left it alone.
-	if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(squatter)}); err != nil {
-		t.Errorf("destroy removed a role the stack did not create: %v", err)
 	}
 }
 

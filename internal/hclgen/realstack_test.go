@@ -42,6 +42,7 @@ func TestRenderedModuleOnLocalStack(t *testing.T) {
 		t.Helper()
 		p := validated(t, func(in *config.ProvisionInput) {
 			in.Name, in.EndpointURL, in.PrivateSubnets, in.ContainerPort = name, moto, true, port
+			in.StateBackend, in.StateBucket = "local", "" // terraform runs here directly, no lifecycle
 		})
 		p.StackID = "realstack-" + name
 		src := mustRender(t, p)
@@ -239,6 +240,7 @@ func TestExistingVPCPlanOnLocalStack(t *testing.T) {
 	p := validated(t, func(in *config.ProvisionInput) {
 		in.Name, in.EndpointURL = localstack.UniqueName(t, "rs"), moto
 		in.VPCID, in.SubnetIDs, in.ALBSubnetIDs = vpcID, privA+","+privB, pubA+","+pubB
+		in.StateBackend, in.StateBucket = "local", "" // terraform runs here directly, no lifecycle
 	})
 	if err := preflight.CheckSubnets(ctx, api, p.ALBSubnetIDs, p.SubnetIDs); err != nil {
 		t.Fatalf("subnet preflight: %v", err)

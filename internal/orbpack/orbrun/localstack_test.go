@@ -24,8 +24,9 @@ import (
 // the mirror, moto as AWS (state in moto's S3), and an app on 127.0.0.1.
 // What the local stack cannot do is bridged from the outside, never by
 // changing the orb:
-//   - moto runs no tasks and no rollouts, so deploy stops after UpdateService
-//     (GRAVITON_CD_NO_WAIT in the job's environment, which the orb passes on);
+//   - moto runs no tasks and no rollouts, so deploy jobs run with no_wait
+//     (stop after UpdateService) and without rollback_on_failure, which
+//     needs a followed deployment and is refused with no_wait;
 //   - the image is not pulled, so its architecture is not checked;
 //   - there is no CircleCI OIDC: role_arn is cleared and moto's keys are used;
 //   - the app runs here on 127.0.0.1 and smoke-test reaches it through
@@ -69,7 +70,6 @@ func newLocalRun(t *testing.T) *localRun {
 			"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 			"TF_CLI_CONFIG_FILE=" + tools.CLIConfigFile, "CHECKPOINT_DISABLE=1",
 			"GRAVITON_CD_TERRAFORM_BINARY=" + tools.Binary,
-			"GRAVITON_CD_NO_WAIT=true",
 		},
 	}
 }
@@ -95,6 +95,9 @@ func (l *localRun) run(i int, inv Invocation, args map[string]any) (*Result, str
 	l.t.Helper()
 	args["binary_path"] = l.bin
 	args["role_arn"] = ""
+	if inv.Job == "deploy" {
+		args["no_wait"], args["rollback_on_failure"] = true, false
+	}
 	base := filepath.Join(l.root, fmt.Sprintf("%02d-%s", i+1, inv.Name))
 	dir, home := filepath.Join(base, "project"), filepath.Join(base, "home")
 	for _, d := range []string{dir, home} {
