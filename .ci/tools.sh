@@ -117,7 +117,11 @@ build_provider() {
 # registry); any other version in a mirror is the fallback before a build.
 find_mirror() {
 	local candidates=() m want
-	[ -n "${GRAVITON_CD_PROVIDER_MIRROR:-}" ] && candidates+=("$GRAVITON_CD_PROVIDER_MIRROR")
+	# A mirror named explicitly wins with whatever version it holds.
+	if [ -n "${GRAVITON_CD_PROVIDER_MIRROR:-}" ]; then
+		provider=$(provider_in "$GRAVITON_CD_PROVIDER_MIRROR")
+		if [ -n "$provider" ]; then mirror=$GRAVITON_CD_PROVIDER_MIRROR; log "AWS provider from GRAVITON_CD_PROVIDER_MIRROR: $provider"; return; fi
+	fi
 	[ -z "${GRAVITON_CD_NO_SYSTEM_TOOLS:-}" ] && candidates+=(/opt/tf-plugins)
 	candidates+=("$cache/provider-mirror")
 	for want in "$AWS_PROVIDER_VERSION" ""; do
