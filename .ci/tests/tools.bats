@@ -140,3 +140,19 @@ GO
   [[ "$output" == *"GRAVITON_CD_NO_BUILD is set: not building OpenTofu"* ]]
   no_call "go build\|go install"
 }
+
+@test "GRAVITON_CD_PROVIDER_MIRROR wins with its own version over the pinned one in the cache" {
+  run bash "$TOOLS"
+  [ "$status" -eq 0 ]
+  local old="${BATS_TEST_TMPDIR}/image-mirror/registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64"
+  mkdir -p "$old"
+  printf p >"${old}/terraform-provider-aws_v5.100.0_x5"
+  export GRAVITON_CD_PROVIDER_MIRROR="${BATS_TEST_TMPDIR}/image-mirror"
+  : >"$CALLS"
+  run bash "$TOOLS"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"AWS provider from GRAVITON_CD_PROVIDER_MIRROR"* ]]
+  grep -qx "GRAVITON_CD_TEST_PROVIDER_VERSION=5.100.0" "${GRAVITON_CD_CACHE}/local-stack.env"
+  no_call "go build\|go install"
+}
