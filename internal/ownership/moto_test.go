@@ -2,6 +2,7 @@ package ownership
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,7 +32,11 @@ func TestCheckAgainstMoto(t *testing.T) {
 	cfg := localstack.AWSConfig(t)
 	ctx := t.Context()
 	name := localstack.UniqueName(t, "own")
-	rs := hclgen.NamedResources(config.Provision{Name: name, Region: localstack.Region})
+	// Security groups and the service are unique only within a VPC and a
+	// cluster; TestCheckSecurityGroupsAndService holds their lookups with fakes.
+	rs := slices.DeleteFunc(hclgen.NamedResources(config.Provision{Name: name, Region: localstack.Region}), func(r hclgen.NamedResource) bool {
+		return r.Kind == hclgen.KindSecurityGroup || r.Kind == hclgen.KindECSService
+	})
 	tags := map[string]string{config.StackTagKey: name, config.StackIDTagKey: ourID}
 	createAll(t, ctx, cfg, rs, tags)
 
