@@ -70,7 +70,9 @@ func TestAppSettingsRefused(t *testing.T) {
 		msg  string
 	}{
 		{"ssm arn malformed", func(in *ProvisionInput) { in.Secrets = []string{"X=arn:aws:ssm:us-east-1:123456789012:parameter"} }, "secret", "not an SSM parameter ARN"},
-		{"secrets manager arn malformed", func(in *ProvisionInput) { in.Secrets = []string{"X=arn:aws:secretsmanager:us-east-1:123456789012:secret:"} }, "secret", "not a Secrets Manager secret ARN"},
+		{"secrets manager arn malformed", func(in *ProvisionInput) {
+			in.Secrets = []string{"X=arn:aws:secretsmanager:us-east-1:123456789012:secret:"}
+		}, "secret", "not a Secrets Manager secret ARN"},
 		{"kms arn malformed", func(in *ProvisionInput) {
 			in.Secrets, in.SecretsKMSKeyARN = []string{"X=" + testSSM}, "arn:aws:kms:us-east-1:123456789012:key/nope"
 		}, "secrets-kms-key-arn", "not a KMS key ARN"},
