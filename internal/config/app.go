@@ -95,8 +95,14 @@ type accountARN struct {
 func (p *Provision) checkApp(in ProvisionInput) error {
 	var accounts []accountARN
 	checks := []func() error{
-		func() (err error) { p.Env, err = parseEnv(in.Env); return err },
-		func() (err error) { p.Secrets, accounts, err = p.parseSecrets(in.Secrets, accounts); return err },
+		func() (err error) { p.Env, err = ParseEnv(in.Env); return err },
+		func() (err error) {
+			p.Secrets, err = ParseSecrets(in.Secrets, p.Region, p.Env)
+			for _, s := range p.Secrets {
+				accounts = append(accounts, accountARN{"secret", s.Resource, mustAccount(s.Resource)})
+			}
+			return err
+		},
 		func() error {
 			a, err := p.checkKMSKey(in.SecretsKMSKeyARN)
 			if a != nil {
@@ -122,10 +128,10 @@ func (p *Provision) checkApp(in ProvisionInput) error {
 	return firstError(checks)
 }
 
-// parseEnv parses KEY=VALUE items. A repeatable flag's value is split at
+// ParseEnv parses --env KEY=VALUE items, sorted by name. A repeatable flag's value is split at
 // commas (--env A=1,B=2 gives two); a piece without "=" continues the
 // previous value, so --env GREETING=hello,world keeps its comma.
-func parseEnv(items []string) ([]EnvVar, error) {
+func ParseEnv(items []string) ([]EnvVar, error) {
 	var joined []string
 	for _, it := range nonEmpty(items) {
 		if !strings.Contains(it, "=") && len(joined) > 0 {
@@ -160,34 +166,40 @@ func parseEnv(items []string) ([]EnvVar, error) {
 	return env, nil
 }
 
-// parseSecrets parses NAME=ARN items: SSM parameter or Secrets Manager
-// secret ARNs in the stack's region. It never sees a secret's value.
-func (p *Provision) parseSecrets(items []string, accounts []accountARN) ([]Secret, []accountARN, error) {
+// ParseSecrets parses --secret NAME=ARN items, sorted by name: SSM
+// parameter or Secrets Manager secret ARNs in region, all of one account,
+// named apart from the environment variables env. It never sees a value.
+func ParseSecrets(items []string, region string, env []EnvVar) ([]Secret, error) {
+	p := &Provision{Region: region}
 	seen := map[string]bool{}
-	for _, e := range p.Env {
+	for _, e := range env {
 		seen[e.Name] = true
 	}
+	var accounts []accountARN
 	var secrets []Secret
 	for _, it := range nonEmpty(items) {
 		name, ref, ok := strings.Cut(it, "=")
 		switch {
 		case !ok || name == "":
-			return nil, nil, Usagef("secret", "%q is not NAME=ARN: give the variable name and the ARN of an SSM parameter or Secrets Manager secret (for example --secret DB_PASSWORD=arn:aws:ssm:%s:123456789012:parameter/app/db-password); never the value", redactedItem(it), p.regionOr("us-east-1"))
+			return nil, Usagef("secret", "%q is not NAME=ARN: give the variable name and the ARN of an SSM parameter or Secrets Manager secret (for example --secret DB_PASSWORD=arn:aws:ssm:%s:123456789012:parameter/app/db-password); never the value", redactedItem(it), p.regionOr("us-east-1"))
 		case !envNameRE.MatchString(name):
-			return nil, nil, Usagef("secret", "%q is not a variable name: use letters, digits and underscores, not starting with a digit (for example DB_PASSWORD)", name)
+			return nil, Usagef("secret", "%q is not a variable name: use letters, digits and underscores, not starting with a digit (for example DB_PASSWORD)", name)
 		case seen[name]:
-			return nil, nil, Usagef("secret", "%s is given twice (as --env or --secret): give each variable once", name)
+			return nil, Usagef("secret", "%s is given twice (as --env or --secret): give each variable once", name)
 		}
 		s, err := p.checkSecretARN(name, ref)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		seen[name] = true
 		secrets = append(secrets, s)
 		accounts = append(accounts, accountARN{"secret", s.Resource, mustAccount(s.Resource)})
 	}
+	if err := sameAccount(accounts); err != nil {
+		return nil, err
+	}
 	sort.Slice(secrets, func(i, j int) bool { return secrets[i].Name < secrets[j].Name })
-	return secrets, accounts, nil
+	return secrets, nil
 }
 
 // nonEmpty drops blank items: an orb passes an unused parameter as "".
