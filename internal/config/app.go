@@ -42,10 +42,13 @@ const (
 	maxTaskCount     = 100
 )
 
-// TLSPolicy is the HTTPS listener's security policy: TLS 1.3 and 1.2 with
-// forward-secret ciphers only, the policy the Elastic Load Balancing guide
-// ("Security policies for your Application Load Balancer") recommends.
-const TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+// TLSPolicy is the HTTPS listener's security policy: TLS 1.3, and TLS 1.2
+// with forward-secret AES-GCM ciphers only, with post-quantum hybrid key
+// exchange. The Elastic Load Balancing guide ("Security policies for your
+// Application Load Balancer") names it the console's default, the current
+// recommendation; the CLI, CloudFormation and an HTTPS listener without a
+// policy still get ELBSecurityPolicy-2016-08 (TLS 1.0).
+const TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 
 var (
 	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
