@@ -59,7 +59,7 @@ var (
 	kmsResourceRE  = regexp.MustCompile(`^key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 	acmResourceRE  = regexp.MustCompile(`^certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	iamPolicyResRE = regexp.MustCompile(`^policy/([\x21-\x7e]*/)?[A-Za-z0-9+=,.@_-]{1,128}$`)
-	hostedZoneRE   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	hostedZoneRE   = regexp.MustCompile(`^[A-Z0-9]{1,32}$`) // AWS IDs start with Z; moto's do not
 	dnsLabelRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 

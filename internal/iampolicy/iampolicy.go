@@ -76,7 +76,7 @@ var (
 	bucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	// A managed policy ARN: no wildcard can widen what may be attached.
 	policyARNRE  = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+$`)
-	hostedZoneRE = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	hostedZoneRE = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 )
 
 // FieldError names the option that is wrong, so the CLI can name its flag.
