@@ -127,6 +127,7 @@ func (p *Provision) checkApp(in ProvisionInput) error {
 		func() error { return sameAccount(accounts) },
 		func() error { p.EnableExec = in.EnableExec; return nil },
 		func() error { return p.checkAutoScaling(in) },
+		p.checkMaxCountFits,
 	}
 	return firstError(checks)
 }
@@ -451,3 +452,31 @@ func (p Provision) HTTPS() bool { return p.CertificateARN != "" }
 // TaskRole reports whether tasks get a role of their own: for the policies
 // the user names, or for ECS Exec.
 func (p Provision) TaskRole() bool { return len(p.TaskRolePolicyARNs) > 0 || p.EnableExec }
+
+// checkMaxCountFits holds --max-count to what --max-size instances hold, as
+// checkFit does for --desired-count: auto scaling asks for tasks that ECS
+// managed scaling can place, or they wait PENDING for ever.
+func (p *Provision) checkMaxCountFits() error {
+	if !p.AutoScaling() {
+		return nil
+	}
+	spec, ok := LookupInstanceSpec(p.InstanceType)
+	if !ok {
+		return nil // checkFit has refused it already
+	}
+	slots, limit := spec.taskSlots(p.NetworkMode, p.CPU, p.Memory)
+	need := p.MaxCount + deployExtraTaskSlots
+	if have := p.MaxSize * slots; have < need {
+		fix := []string{}
+		if n := (need + slots - 1) / slots; n <= maxInstances {
+			fix = append(fix, fmt.Sprintf("--max-size %d", n))
+		}
+		if t := p.suggestType(need); t != "" {
+			fix = append(fix, "--instance-type "+t)
+		}
+		fix = append(fix, fmt.Sprintf("--max-count %d", max(have-deployExtraTaskSlots, p.DesiredCount)))
+		return Usagef("max-count", "%d tasks need %d task slots during a deploy; %d × %s give %d (%d %s tasks of %d CPU units and %d MiB each, limited by %s): use %s",
+			p.MaxCount, need, p.MaxSize, p.InstanceType, have, slots, p.NetworkMode, p.CPU, p.Memory, limit, strings.Join(fix, " or "))
+	}
+	return nil
+}

@@ -96,6 +96,7 @@ func TestAppSettingsRefused(t *testing.T) {
 		}, "certificate-arn", "in account 210987654321"},
 		{"max-count below desired-count", func(in *ProvisionInput) { in.DesiredCount, in.MaxCount = 3, 2 }, "max-count", "below --desired-count 3"},
 		{"max-count too big", func(in *ProvisionInput) { in.MaxCount = 101 }, "max-count", "1-100"},
+		{"max-count beyond max-size", func(in *ProvisionInput) { in.MaxCount = 10 }, "max-count", "use --max-size 6 or"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
