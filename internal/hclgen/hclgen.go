@@ -914,7 +914,7 @@ func (r renderer) service(root *hclwrite.Body) {
 	ignore := "[task_definition, desired_count, capacity_provider_strategy]"
 	if r.emulator() {
 		// moto does not store these; without this a second plan shows drift.
-		ignore = "[task_definition, desired_count, capacity_provider_strategy, availability_zone_rebalancing, enable_ecs_managed_tags, health_check_grace_period_seconds]"
+		ignore = "[task_definition, desired_count, capacity_provider_strategy, availability_zone_rebalancing, enable_ecs_managed_tags, enable_execute_command, health_check_grace_period_seconds]"
 	}
 	set(block(svc, "lifecycle"), "ignore_changes", expr(ignore))
 	r.serviceAutoScaling(root)
