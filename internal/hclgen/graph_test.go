@@ -146,9 +146,23 @@ func (g depGraph) orderRules() []orderRule {
 	// role's policy, through the instance profile.
 	instanceNeeds := append(g.resources("aws_route_table_association", "aws_route_table", "aws_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_iam_instance_profile"),
 		g.resources("aws_iam_role_policy_attachment")...)
-	instanceNeeds = slices.DeleteFunc(instanceNeeds, func(s string) bool { return s == "aws_iam_role_policy_attachment.task_execution" })
-	// The service's tasks also need the execution role's policy.
-	serviceNeeds := append(slices.Clone(instanceNeeds), "aws_iam_role_policy_attachment.task_execution")
+	taskNeeds := append([]string{"aws_iam_role_policy_attachment.task_execution", "aws_iam_role_policy_attachment.task"}, g.resources("aws_iam_role_policy")...)
+	instanceNeeds = slices.DeleteFunc(instanceNeeds, func(s string) bool { return slices.Contains(taskNeeds, s) })
+	// The service's tasks also need the execution role's policies (image
+	// pulls, logs, secrets) and the task role's (the app's own calls, ECS
+	// Exec) until they stop.
+	serviceNeeds := slices.Clone(instanceNeeds)
+	for _, n := range taskNeeds {
+		if _, ok := g.edges[n]; ok {
+			serviceNeeds = append(serviceNeeds, n)
+		}
+	}
+	// The listener that forwards to the target group: HTTPS when the
+	// module has it (HTTP then only redirects).
+	forwarding := "aws_lb_listener.http"
+	if _, ok := g.edges["aws_lb_listener.https"]; ok {
+		forwarding = "aws_lb_listener.https"
+	}
 	rules := []orderRule{
 		{"the capacity (Auto Scaling group, capacity provider, its cluster association) must be gone before the instances' routes and IAM policy, and launch after them",
 			[]string{"aws_autoscaling_group.this", "aws_ecs_capacity_provider.this", "aws_ecs_cluster_capacity_providers.this"}, instanceNeeds},
@@ -157,7 +171,7 @@ func (g depGraph) orderRules() []orderRule {
 		{"the capacity provider must be associated with the cluster before a service uses it, and ECS refuses to detach it while the service's tasks use it",
 			[]string{"aws_ecs_service.app"}, []string{"aws_ecs_cluster_capacity_providers.this"}},
 		{"a target group must be attached to the load balancer (by the listener) before a service uses it",
-			[]string{"aws_ecs_service.app"}, []string{"aws_lb_listener.http"}},
+			[]string{"aws_ecs_service.app"}, []string{forwarding}},
 	}
 	if igw := g.resources("aws_internet_gateway"); len(igw) > 0 {
 		rules = append(rules, orderRule{"an internet-facing load balancer needs its subnets' route to the internet gateway, which cannot be detached while the load balancer's addresses are mapped",

@@ -901,8 +901,16 @@ func (r renderer) service(root *hclwrite.Body) {
 	// only after the service and its tasks are gone (the aws_ecs_service
 	// documentation warns of a service stuck in DRAINING otherwise).
 	needs := []string{r.listener(), "aws_ecs_cluster_capacity_providers.this", "aws_iam_role_policy_attachment.task_execution"}
+	// Running tasks read secrets with the execution role's inline policy
+	// and make the app's calls (and ECS Exec) with the task role's.
 	if len(r.p.Secrets) > 0 {
 		needs = append(needs, "aws_iam_role_policy.task_execution_secrets")
+	}
+	if len(r.p.TaskRolePolicyARNs) > 0 {
+		needs = append(needs, "aws_iam_role_policy_attachment.task")
+	}
+	if r.p.EnableExec {
+		needs = append(needs, "aws_iam_role_policy.task_exec")
 	}
 	set(svc, "depends_on", refList(needs...))
 	svc.AppendNewline()
