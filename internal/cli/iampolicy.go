@@ -32,8 +32,8 @@ func iamPolicyCommand() *ucli.Command {
 			"Not included: the role's trust policy (CircleCI OIDC: sts:AssumeRoleWithWebIdentity), kms:Decrypt and\n" +
 			"kms:GenerateDataKey for a state bucket encrypted with a customer-managed KMS key, and iam:PassRole\n" +
 			"for a task role of your own that a deployed task definition names (provision's own task role is in).\n" +
-			"Give provision's --task-role-policy-arn and --hosted-zone-id here too: only then may the role attach\n" +
-			"those policies to the task role, and change records in that zone.",
+			"Give provision's --task-role-policy-arn, --hosted-zone-id and --max-count here too: only then may the\n" +
+			"role attach those policies to the task role, change records in that zone, and set up auto scaling.",
 		Flags: []ucli.Flag{
 			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status (default: all)"),
 			str("name", "stack name given to provision; scopes the stack's resources (default: any stack)"),
@@ -41,6 +41,7 @@ func iamPolicyCommand() *ucli.Command {
 			str("state-backend", "s3 (default) or local: with local state the policy has no S3 statements"),
 			&ucli.StringSliceFlag{Name: "task-role-policy-arn", Usage: "provision's --task-role-policy-arn: the policies the role may attach to the stack's task role; repeatable", EnvVars: envVars("task-role-policy-arn")},
 			str("hosted-zone-id", "provision's --hosted-zone-id: the zone whose alias record the role may change"),
+			&ucli.IntFlag{Name: "max-count", Usage: "provision's --max-count: above 0 adds service auto scaling (Application Auto Scaling and its CloudWatch alarms)", EnvVars: envVars("max-count")},
 			str("state-bucket", "S3 bucket of the Terraform state (provision --state-bucket; default graviton-cd-state-<account>-<region>, which provision may create)"),
 			str("state-key", "object key of the state in --state-bucket (default graviton-cd/<name>/terraform.tfstate)"),
 		},
@@ -57,6 +58,7 @@ func iamPolicyCommand() *ucli.Command {
 				Steps: steps, Stack: c.String("name"), AccountID: c.String("account-id"), Region: env.region,
 				StateBucket: c.String("state-bucket"), StateKey: c.String("state-key"),
 				TaskRolePolicyARNs: c.StringSlice("task-role-policy-arn"), HostedZoneID: c.String("hosted-zone-id"),
+				AutoScaling: c.Int("max-count") > 0,
 			}
 			switch c.String("state-backend") {
 			case "", config.BackendS3:

@@ -403,13 +403,15 @@ func catalogue() []grant {
 			},
 		},
 		{
-			// Service auto scaling (--max-count). Scalable targets and
+			// Service auto scaling (--max-count, given here too as iam-policy
+			// --max-count). Scalable targets and
 			// policies have generated ARNs and the Describe calls take no
 			// resource: Resource "*". Target tracking's alarms are created
 			// by Application Auto Scaling's service-linked role, and the
 			// caller needs to be allowed them too (Application Auto Scaling
 			// User Guide, "Identity-based policy examples").
 			sid:       "ApplicationAutoScaling",
+			only:      func(s scope) bool { return s.autoScaling },
 			resources: anyResource,
 			actions: []action{
 				{"application-autoscaling:RegisterScalableTarget", prov, "provider: aws_appautoscaling_target"},

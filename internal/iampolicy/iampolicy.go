@@ -67,6 +67,9 @@ type Options struct {
 	// HostedZoneID is provision's --hosted-zone-id: the only zone whose
 	// records the CI role may change (none without it).
 	HostedZoneID string
+	// AutoScaling adds what service auto scaling needs (provision
+	// --max-count): Application Auto Scaling and its alarms.
+	AutoScaling bool
 }
 
 var (
@@ -247,6 +250,7 @@ type scope struct {
 	bucket, stateKey                  string
 	taskRolePolicies                  []string
 	hostedZone                        string
+	autoScaling                       bool
 }
 
 func newScope(o Options) scope {
@@ -258,7 +262,7 @@ func newScope(o Options) scope {
 	s.taskRolePolicies = slices.Clone(o.TaskRolePolicyARNs)
 	slices.Sort(s.taskRolePolicies)
 	s.taskRolePolicies = slices.Compact(s.taskRolePolicies)
-	s.hostedZone = o.HostedZoneID
+	s.hostedZone, s.autoScaling = o.HostedZoneID, o.AutoScaling
 	s.stateKey = o.StateKey
 	if s.stateKey == "" {
 		s.stateKey = config.DefaultStateKey(s.stack) // provision's default

@@ -520,7 +520,7 @@ func TestAppStatementsOnlyWhenNamed(t *testing.T) {
 	}
 	base := Options{Stack: "demo", AccountID: "123456789012", Region: "us-east-1"}
 	plain := Policy(base)
-	for _, sid := range []string{"IAMAttachTaskRolePolicies", "Route53AliasRecord", "Route53Changes"} {
+	for _, sid := range []string{"IAMAttachTaskRolePolicies", "Route53AliasRecord", "Route53Changes", "ApplicationAutoScaling"} {
 		if find(plain, sid) != nil {
 			t.Errorf("%s without the option that names its resources", sid)
 		}
@@ -528,6 +528,7 @@ func TestAppStatementsOnlyWhenNamed(t *testing.T) {
 	withApp := base
 	withApp.TaskRolePolicyARNs = []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::123456789012:policy/app", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}
 	withApp.HostedZoneID = "Z0123456789ABCDEFGHIJ"
+	withApp.AutoScaling = true
 	if err := withApp.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -541,6 +542,9 @@ func TestAppStatementsOnlyWhenNamed(t *testing.T) {
 	}
 	if !slices.Equal(att.Resource, []string{"arn:aws:iam::123456789012:role/demo-us-east-1-task"}) {
 		t.Errorf("attach resources = %v", att.Resource)
+	}
+	if aas := find(d, "ApplicationAutoScaling"); aas == nil || !slices.Contains(aas.Action, "application-autoscaling:PutScalingPolicy") {
+		t.Errorf("ApplicationAutoScaling = %+v", aas)
 	}
 	r53 := find(d, "Route53AliasRecord")
 	if r53 == nil || !slices.Equal(r53.Resource, []string{"arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"}) {
