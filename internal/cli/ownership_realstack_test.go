@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/leftover"
@@ -48,7 +52,7 @@ func TestOwnershipRealStack(t *testing.T) {
 		run  func(*testing.T, string)
 	}{
 		{"killed-mid-create-then-import", func(t *testing.T, tf string) { testKilledMidCreateThenImport(t, tf, killWhileCreatingLB) }},
-		{"killed-while-network-built-then-import", func(t *testing.T, tf string) { testKilledMidCreateThenImport(t, tf, killOnceSubnetsExist) }},
+		{"killed-while-network-built-s3-state-then-import", func(t *testing.T, tf string) { testKilledMidCreateThenImport(t, tf, killOnceSubnetsExist) }},
 		{"foreign-cluster-refused", testForeignClusterRefused},
 	}
 	for _, tc := range cases {
@@ -95,6 +99,13 @@ type killPoint struct {
 	// orphan waits until AWS holds the resource the kill must orphan and
 	// returns its address and ID ("" when it never appeared).
 	orphan func(t *testing.T, cfg aws.Config, name string) (addr, id string)
+	// s3State puts the stack's state in S3 (the default backend) and raises
+	// TF_STATE_PERSIST_INTERVAL for the run that is killed. Terraform's
+	// local backend writes state after every resource, so there only what
+	// is in flight is lost; with S3 state both CLIs write at most every
+	// 20 s, and the raised interval makes "killed before the next write"
+	// certain on a machine of any speed. The kill also leaves the S3 lock.
+	s3State bool
 }
 
 // killWhileCreatingLB kills while terraform creates the load balancer, once
@@ -114,10 +125,11 @@ var killWhileCreatingLB = killPoint{
 }
 
 // killOnceSubnetsExist kills as soon as the second public subnet is created,
-// seconds into the apply: before either CLI writes state, so the VPC, the
-// subnets and whatever else completed are orphaned.
+// with S3 state: before either CLI writes state, so the VPC, the subnets and
+// whatever else completed are orphaned.
 var killOnceSubnetsExist = killPoint{
-	line: "aws_subnet.public[1]: Creation complete",
+	s3State: true,
+	line:    "aws_subnet.public[1]: Creation complete",
 	orphan: func(t *testing.T, cfg aws.Config, name string) (string, string) {
 		out, err := ec2.NewFromConfig(cfg).DescribeSubnets(t.Context(), &ec2.DescribeSubnetsInput{
 			Filters: []ec2types.Filter{{Name: aws.String("tag:Name"), Values: []string{name + "-public-1"}}}})
@@ -135,7 +147,8 @@ var killOnceSubnetsExist = killPoint{
 // runner or an OOM kill would, at the kill point: AWS holds a resource the
 // state does not. The rerun imports it and every other resource the kill
 // orphaned (and names each), converges without creating a second VPC or
-// load balancer, and a third run plans nothing.
+// load balancer, and a third run plans nothing. A VPC under the stack's
+// name without its identity, or with another stack's, is left alone.
 //
 // Terraform writes state at most every 20 s during an apply and OpenTofu
 // 1.12 (local state) not at all before the end: a kill loses everything
@@ -148,8 +161,36 @@ func testKilledMidCreateThenImport(t *testing.T, tf string, at killPoint) {
 	ctx := t.Context()
 	name := localstack.UniqueName(t, "kl")
 	dir := filepath.Join(t.TempDir(), "stack")
-	statePath := filepath.Join(dir, "terraform.tfstate")
-	args := []string{"provision", "--name", name, "--dir", dir, "--terraform-binary", tf, "--state-backend", "local"}
+	args := []string{"provision", "--name", name, "--dir", dir, "--terraform-binary", tf}
+	readState := func() ([]byte, error) {
+		raw, err := os.ReadFile(filepath.Join(dir, "terraform.tfstate"))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil // no state yet
+		}
+		return raw, err
+	}
+	if at.s3State {
+		bucket := name + "-state"
+		s3c := s3.NewFromConfig(localstack.AWSConfig(t), func(o *s3.Options) { o.UsePathStyle = true })
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--state-backend", "s3", "--state-bucket", bucket)
+		readState = func() ([]byte, error) {
+			out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("graviton-cd/" + name + "/terraform.tfstate")})
+			var nsk *s3types.NoSuchKey
+			if errors.As(err, &nsk) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			defer out.Body.Close()
+			return io.ReadAll(out.Body)
+		}
+	} else {
+		args = append(args, "--state-backend", "local")
+	}
 	t.Cleanup(func() {
 		// t.Context is cancelled by now: the clean-up gets its own.
 		var stderr strings.Builder
@@ -160,6 +201,9 @@ func testKilledMidCreateThenImport(t *testing.T, tf string, at killPoint) {
 
 	bin := buildBinary(t)
 	cmd := exec.Command(bin, args...)
+	if at.s3State {
+		cmd.Env = append(os.Environ(), "TF_STATE_PERSIST_INTERVAL=3600")
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -203,11 +247,11 @@ func testKilledMidCreateThenImport(t *testing.T, tf string, at killPoint) {
 	if orphanID == "" {
 		t.Fatalf("%s never appeared in AWS\n%s", orphanAddr, localstack.Tail(log.String()))
 	}
-	raw, err := os.ReadFile(statePath)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	raw, err := readState()
+	if err != nil {
 		t.Fatal(err)
 	}
-	addrs, err := stack.ManagedAddresses(raw) // no file: no state yet
+	addrs, err := stack.ManagedAddresses(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,12 +272,35 @@ func testKilledMidCreateThenImport(t *testing.T, tf string, at killPoint) {
 		}
 	}
 	slices.Sort(orphans)
+	// A VPC under the same Name without the stack's identity, and one with
+	// another stack's: neither may be taken for the orphan.
+	ec2c := ec2.NewFromConfig(cfg)
+	for i, tags := range []map[string]string{{"Name": name}, {"Name": name, config.StackIDTagKey: settings.StackID + "-other"}} {
+		spec := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeVpc}
+		for k, v := range tags {
+			spec.Tags = append(spec.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		out, err := ec2c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(fmt.Sprintf("10.%d.0.0/16", 100+i)), TagSpecifications: []ec2types.TagSpecification{spec}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _, _ = ec2c.DeleteVpc(context.Background(), &ec2.DeleteVpcInput{VpcId: out.Vpc.VpcId}) })
+	}
 	t.Logf("state after the kill holds %d resources, not %s; %d network resources orphaned", len(addrs), orphanAddr, len(orphans))
 
 	// Rerun: the orphans are imported, named in the output, and the apply converges.
 	start := time.Now()
 	var res stack.ProvisionResult
 	code, out := runJSON(t, &res, args...)
+	if at.s3State && code == ExitFailed {
+		// The kill left the S3 lock: the rerun says how to release it.
+		m := regexp.MustCompile(`--force-unlock ([0-9a-f-]+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("rerun after the kill: exit %d without a lock to release\n%s", code, localstack.Tail(out))
+		}
+		t.Logf("rerun after the kill: the state is locked (%s); rerunning with --force-unlock", m[1])
+		code, out = runJSON(t, &res, append(args, "--force-unlock", m[1])...)
+	}
 	if code != ExitOK {
 		t.Fatalf("rerun after the kill: exit %d\n%s", code, localstack.Tail(out))
 	}
