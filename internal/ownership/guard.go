@@ -22,8 +22,9 @@ type Guard struct {
 }
 
 // BeforePlan checks the resources of p against AWS. inState maps the
-// addresses the state holds to their IDs. A collision is a *config.UsageError (exit 2,
-// before anything is created); each orphan of this stack is returned, to be
+// addresses the state holds to their IDs. A collision is a
+// *config.UsageError (exit 2, before anything is created); more than one
+// resource in AWS for one address is an error (exit 1); each orphan of this stack is returned, to be
 // written as an import block (internal/stack logs each one). p.Dir holds the lock file of the init that just ran: it says which
 // provider version (and so which import ID form) to use.
 func (g Guard) BeforePlan(ctx context.Context, p config.Provision, inState map[string]string) ([]Import, error) {

@@ -154,8 +154,8 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 // every provision so that an import never outlives the run that needed it.
 const importsFile = "imports.tf"
 
-// runBeforePlan calls deps.BeforePlan with the addresses and IDs in state, and writes
-// the imports it asks for as import blocks beside main.tf.
+// runBeforePlan calls deps.BeforePlan with the addresses and IDs in state,
+// and writes the imports it asks for as import blocks beside main.tf.
 func runBeforePlan(ctx context.Context, deps Deps, r *terraform.Exec, p config.Provision) error {
 	path := filepath.Join(p.Dir, importsFile)
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
