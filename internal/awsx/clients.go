@@ -132,6 +132,7 @@ type EC2 struct {
 	describeLaunchTemplates  op[*ec2.DescribeLaunchTemplatesInput, *ec2.DescribeLaunchTemplatesOutput, *ec2.Options]
 	describeInstances        op[*ec2.DescribeInstancesInput, *ec2.DescribeInstancesOutput, *ec2.Options]
 	describeNatGateways      op[*ec2.DescribeNatGatewaysInput, *ec2.DescribeNatGatewaysOutput, *ec2.Options]
+	describeAddresses        op[*ec2.DescribeAddressesInput, *ec2.DescribeAddressesOutput, *ec2.Options]
 	terminateInstances       op[*ec2.TerminateInstancesInput, *ec2.TerminateInstancesOutput, *ec2.Options]
 }
 
@@ -147,6 +148,7 @@ func NewEC2(cfg aws.Config, optFns ...func(*ec2.Options)) EC2 {
 		describeLaunchTemplates:  c.DescribeLaunchTemplates,
 		describeInstances:        c.DescribeInstances,
 		describeNatGateways:      c.DescribeNatGateways,
+		describeAddresses:        c.DescribeAddresses,
 		terminateInstances:       c.TerminateInstances,
 	}
 }
@@ -191,6 +193,11 @@ func (x EC2) DescribeNatGateways(ctx context.Context, in *ec2.DescribeNatGateway
 	return x.describeNatGateways(ctx, in, o...)
 }
 
+// DescribeAddresses calls ec2:DescribeAddresses.
+func (x EC2) DescribeAddresses(ctx context.Context, in *ec2.DescribeAddressesInput, o ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error) {
+	return x.describeAddresses(ctx, in, o...)
+}
+
 // TerminateInstances calls ec2:TerminateInstances.
 func (x EC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
 	return x.terminateInstances(ctx, in, o...)
@@ -222,6 +229,7 @@ type ELB struct {
 	describeTargetGroups  op[*elbv2.DescribeTargetGroupsInput, *elbv2.DescribeTargetGroupsOutput, *elbv2.Options]
 	describeTags          op[*elbv2.DescribeTagsInput, *elbv2.DescribeTagsOutput, *elbv2.Options]
 	describeTargetHealth  op[*elbv2.DescribeTargetHealthInput, *elbv2.DescribeTargetHealthOutput, *elbv2.Options]
+	describeListeners     op[*elbv2.DescribeListenersInput, *elbv2.DescribeListenersOutput, *elbv2.Options]
 }
 
 // NewELB returns the ELBv2 operations of a client made from cfg.
@@ -232,6 +240,7 @@ func NewELB(cfg aws.Config, optFns ...func(*elbv2.Options)) ELB {
 		describeTargetGroups:  c.DescribeTargetGroups,
 		describeTags:          c.DescribeTags,
 		describeTargetHealth:  c.DescribeTargetHealth,
+		describeListeners:     c.DescribeListeners,
 	}
 }
 
@@ -253,6 +262,11 @@ func (x ELB) DescribeTags(ctx context.Context, in *elbv2.DescribeTagsInput, o ..
 // DescribeTargetHealth calls elasticloadbalancing:DescribeTargetHealth.
 func (x ELB) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, o ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
 	return x.describeTargetHealth(ctx, in, o...)
+}
+
+// DescribeListeners calls elasticloadbalancing:DescribeListeners.
+func (x ELB) DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, o ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error) {
+	return x.describeListeners(ctx, in, o...)
 }
 
 // IAM is the IAM client cut down to the leftover check's lookups.

@@ -149,7 +149,7 @@ func stringFlagDefaults() map[string]string {
 
 // checkOwnership is provision's BeforePlan: names outside the state that are
 // not the stack's stop it (exit 2); its own orphans are imported.
-func checkOwnership(ctx context.Context, p config.Provision, inState []string) ([]stack.Import, error) {
+func checkOwnership(ctx context.Context, p config.Provision, inState map[string]string) ([]stack.Import, error) {
 	found, err := ownership.Guard{}.BeforePlan(ctx, p, inState)
 	imports := make([]stack.Import, len(found))
 	for i, im := range found {
