@@ -57,10 +57,10 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	opts = append(opts, awsconfig.WithLogger(logging.Nop{}))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return aws.Config{}, config.Usagef("", "load AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err)
+		return aws.Config{}, &CredentialsError{Err: config.Usagef("", "load AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err)}
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, config.Usagef("region", "no AWS region: pass --region or set AWS_REGION (for example us-east-1)")
+		return aws.Config{}, &RegionError{Err: config.Usagef("region", "no AWS region: pass --region or set AWS_REGION (for example us-east-1)")}
 	}
 	// Credentials are checked before any AWS call, so that their absence is
 	// bad configuration (exit 2) rather than a failed call whose message
@@ -69,10 +69,28 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		if ctx.Err() != nil {
 			return aws.Config{}, ctx.Err()
 		}
-		return aws.Config{}, config.Usagef("", "no usable AWS credentials (%v): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE (the orb's role_arn does this through CircleCI OIDC)", err)
+		return aws.Config{}, &CredentialsError{Err: config.Usagef("", "no usable AWS credentials (%v): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE (the orb's role_arn does this through CircleCI OIDC)", err)}
 	}
 	return cfg, nil
 }
+
+// CredentialsError says no usable credentials (or no readable profile) were
+// found; it unwraps to a *config.UsageError (exit 2).
+type CredentialsError struct{ Err error }
+
+func (e *CredentialsError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the usage error.
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// RegionError says no AWS region was given or configured; it unwraps to a
+// *config.UsageError (exit 2).
+type RegionError struct{ Err error }
+
+func (e *RegionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the usage error.
+func (e *RegionError) Unwrap() error { return e.Err }
 
 // Region validates a region name's shape without calling AWS.
 func Region(r string) error {

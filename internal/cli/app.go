@@ -6,7 +6,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +47,15 @@ func Run(ctx context.Context, args []string) int {
 // returns the process exit code.
 func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var notFound error
-	app := newApp(stdout, stderr)
+	// With --output json, stdout holds the envelope alone: help text goes to stderr.
+	out := &outcome{json: jsonRequested(args), stdout: stdout}
+	appOut := stdout
+	if out.json {
+		appOut = stderr
+	}
+	app := newApp(appOut, stderr)
+	app.Metadata = map[string]any{outcomeKey: out}
+	out.command = commandIn(helpAsFlag(args), commandNames(app))
 	app.CommandNotFound = func(c *ucli.Context, name string) {
 		notFound = config.Usagef("", "unknown command %q: %srun graviton-cd --help to list %s", name,
 			didYouMean(commandNames(app), name, ""), strings.Join(commandNames(app), ", "))
@@ -57,11 +64,17 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = notFound
 	}
-	if err == nil {
-		return ExitOK
+	code, mask := ExitOK, loadSecrets().mask
+	if err != nil {
+		code = exitCode(err)
+		fmt.Fprintf(stderr, "graviton-cd: error: %s\n", mask(err.Error()))
 	}
-	fmt.Fprintf(stderr, "graviton-cd: error: %s\n", loadSecrets().mask(err.Error()))
-	return exitCode(err)
+	if out.json {
+		if perr := out.print(out.envelope(err, code, mask)); perr != nil {
+			fmt.Fprintf(stderr, "graviton-cd: error: print result: %v\n", perr)
+		}
+	}
+	return code
 }
 
 func exitCode(err error) int {
@@ -257,6 +270,7 @@ type runEnv struct {
 	json    bool
 	region  string
 	secrets secrets // what stdout and log mask; mask them in files too
+	outcome *outcome
 }
 
 func newRunEnv(c *ucli.Context) (*runEnv, error) {
@@ -275,25 +289,32 @@ func newRunEnv(c *ucli.Context) (*runEnv, error) {
 	}
 	sec := loadSecrets()
 	stderr := redactingWriter{c.App.ErrWriter, sec}
+	o := outcomeOf(c.App.Metadata, c.App.Writer)
+	o.json, o.command = out == "json", c.Command.Name
 	return &runEnv{
-		stdout:  redactingWriter{c.App.Writer, sec},
+		stdout:  redactingWriter{o.stdout, sec},
 		log:     progress.New(stderr, nil, level == "debug"),
 		json:    out == "json",
 		region:  region,
 		secrets: sec,
+		outcome: o,
 	}, nil
 }
 
-// result prints the final summary: one line of text, or a JSON object.
+// result prints the final summary: one line of text, or with --output json
+// keeps v for the envelope RunIO prints (envelope.go).
 func (e *runEnv) result(text string, v any) error {
 	if !e.json {
 		_, err := fmt.Fprintln(e.stdout, text)
 		return err
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	e.setResult(v)
+	return nil
 }
+
+// setResult keeps v as the envelope's result, for a command that failed
+// after learning something worth reporting (it prints no text summary).
+func (e *runEnv) setResult(v any) { e.outcome.result = v }
 
 func versionCommand() *ucli.Command {
 	return &ucli.Command{
@@ -305,7 +326,7 @@ func versionCommand() *ucli.Command {
 				return err
 			}
 			return env.result(fmt.Sprintf("graviton-cd %s (commit %s, built %s)", buildinfo.Version, buildinfo.Commit, buildinfo.Date),
-				map[string]string{"version": buildinfo.Version, "commit": buildinfo.Commit, "date": buildinfo.Date})
+				newVersionResult())
 		},
 	}
 }

@@ -102,11 +102,11 @@ func destroy(ctx context.Context, env *runEnv, req stack.DestroyRequest, deps st
 	res, err := stack.Destroy(ctx, deps, req)
 	var le *stack.LeftoversError
 	var no *stack.NotOwnedError
-	if (errors.As(err, &le) || errors.As(err, &no)) && env.json {
-		_ = env.result("", res)
+	if errors.As(err, &le) || errors.As(err, &no) {
+		env.setResult(newDestroyResult(res))
 	}
 	if err != nil {
 		return err
 	}
-	return env.result(res.Text(), res)
+	return env.result(res.Text(), newDestroyResult(res))
 }

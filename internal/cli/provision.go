@@ -165,5 +165,5 @@ func provision(ctx context.Context, env *runEnv, p config.Provision, deps stack.
 	if err != nil {
 		return err
 	}
-	return env.result(res.Text(), res)
+	return env.result(res.Text(), newProvisionResult(res))
 }
