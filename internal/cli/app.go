@@ -271,6 +271,7 @@ type runEnv struct {
 	region  string
 	secrets secrets // what stdout and log mask; mask them in files too
 	outcome *outcome
+	aws     *sharedAWSConfig // the one AWS configuration of the run (awsconfig.go)
 }
 
 func newRunEnv(c *ucli.Context) (*runEnv, error) {
@@ -298,6 +299,7 @@ func newRunEnv(c *ucli.Context) (*runEnv, error) {
 		region:  region,
 		secrets: sec,
 		outcome: o,
+		aws:     &sharedAWSConfig{},
 	}, nil
 }
 

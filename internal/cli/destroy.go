@@ -98,7 +98,7 @@ func destroyTarget(c *ucli.Context, env *runEnv) (stack.DestroyRequest, error) {
 // destroy runs stack.Destroy and prints its result; with --output json
 // also when it failed after finding what it reports.
 func destroy(ctx context.Context, env *runEnv, req stack.DestroyRequest, deps stack.Deps) error {
-	deps.Log = env.log
+	deps.Log, deps.AWS = env.log, env.aws.Load
 	res, err := stack.Destroy(ctx, deps, req)
 	var le *stack.LeftoversError
 	var no *stack.NotOwnedError

@@ -35,7 +35,7 @@ func statusCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := awsx.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
+			cfg, err := env.aws.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
 			if err != nil {
 				return err
 			}
