@@ -110,6 +110,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			statusCommand(),
 			iamPolicyCommand(),
 			versionCommand(),
+			doctorCommand(),
 		},
 	}
 	for _, c := range app.Commands {

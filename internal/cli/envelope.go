@@ -30,6 +30,7 @@ import (
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/config"
+	"github.com/graviton-cd/graviton-cd/internal/doctor"
 	"github.com/graviton-cd/graviton-cd/internal/ecsdeploy"
 	"github.com/graviton-cd/graviton-cd/internal/imagecheck"
 	"github.com/graviton-cd/graviton-cd/internal/smoketest"
@@ -100,7 +101,7 @@ func errorKind(err error, code int) ErrorKind {
 		notSteady   *stack.NotSteadyError
 		leftovers   *stack.LeftoversError
 		notOwned    *stack.NotOwnedError
-		checks      *checksFailedError
+		checks      *doctor.FailedError
 		exitErr     *exec.ExitError
 		noBinary    *tfexec.ErrNoSuitableBinary
 		apiErr      smithy.APIError
@@ -162,11 +163,6 @@ func isNotFound(err error) bool {
 	var u *config.UsageError
 	return errors.As(err, &u) && u.Flag == "name" && strings.HasPrefix(u.Msg, "no stack ")
 }
-
-// checksFailedError is a command's own checks failing (doctor).
-type checksFailedError struct{ msg string }
-
-func (e *checksFailedError) Error() string { return e.msg }
 
 // outcome collects what RunIO prints as the envelope: which command ran and
 // its result. One lives in the app's Metadata for the length of a run.
