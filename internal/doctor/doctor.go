@@ -137,8 +137,8 @@ type Input struct {
 	Stack     string           // --name, to narrow the simulated resources like iam-policy does
 	STS       STSAPI
 	IAM       IAMAPI
-	HTTP      *http.Client                     // endpoint probes; nil: a client with a 5s timeout
-	Endpoints []Endpoint                       // the endpoints to probe (see Endpoints)
+	HTTP      *http.Client // endpoint probes; nil: a client with a 5s timeout
+	Endpoints []Endpoint   // the endpoints to probe (see Endpoints)
 	Terraform func(ctx context.Context) (*Terraform, []Check)
 }
 
