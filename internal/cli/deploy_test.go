@@ -257,7 +257,7 @@ func TestDeployNoWaitAgainstMoto(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	var res map[string]any
-	if err := json.Unmarshal([]byte(out), &res); err != nil || res["result"] != "started" || res["service_updated"] != true {
+	if err := json.Unmarshal(resultOf(t, out), &res); err != nil || res["result"] != "started" || res["service_updated"] != true {
 		t.Fatalf("summary %s (%v)", out, err)
 	}
 	svc, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{"web"}})
