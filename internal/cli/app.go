@@ -174,13 +174,15 @@ func flagNames(c *ucli.Context) []string {
 
 // helpAsFlag turns "graviton-cd help deploy" into "graviton-cd deploy --help",
 // and a bare "graviton-cd help" into "graviton-cd --help".
+// Global flags may come first ("graviton-cd --output json help deploy").
 func helpAsFlag(args []string) []string {
-	if len(args) < 2 || args[1] != "help" {
+	i := firstWord(args)
+	if i < 0 || args[i] != "help" {
 		return args
 	}
-	out := []string{args[0]}
-	if len(args) > 2 {
-		out = append(out, args[2])
+	out := slices.Clone(args[:i])
+	if len(args) > i+1 {
+		out = append(out, args[i+1])
 	}
 	return append(out, "--help")
 }

@@ -237,20 +237,25 @@ func jsonRequested(args []string) bool {
 // is not a flag or a global flag's value. It is "" when there is none or it
 // is not one of names.
 func commandIn(args []string, names []string) string {
+	if i := firstWord(args); i >= 0 && slices.Contains(names, args[i]) {
+		return args[i]
+	}
+	return ""
+}
+
+// firstWord is the index of the first argument that is neither a flag nor
+// a global flag's value, or -1.
+func firstWord(args []string) int {
 	valued := map[string]bool{"region": true, "output": true, "log-level": true}
 	for i := 1; i < len(args); i++ {
 		a := args[i]
-		if strings.HasPrefix(a, "-") {
-			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-			if valued[name] && !hasValue {
-				i++
-			}
-			continue
+		if !strings.HasPrefix(a, "-") {
+			return i
 		}
-		if slices.Contains(names, a) {
-			return a
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if valued[name] && !hasValue {
+			i++
 		}
-		return ""
 	}
-	return ""
+	return -1
 }
