@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -58,14 +59,8 @@ func TestOutputMatchesSchema(t *testing.T) {
 			return deployArgs(srv, append([]string{"--cluster", "demo", "--service", "web", "--image", "example.com/web:2"}, extra...)...)
 		}
 	}
-	statusOf := func(t *testing.T) []string {
-		srv := deployServer(t, ecsfake.Options{Rollouts: [][]ecsfake.Frame{completedAtOnce}})
-		dir := t.TempDir()
-		out := `{"stack_name":"demo","region":"us-east-1","cluster_name":"demo","service_name":"web","container_name":"app"}`
-		if err := os.WriteFile(filepath.Join(dir, "outputs.json"), []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return []string{"status", "--stack-dir", dir, "--endpoint-url", srv.URL, "--region", "us-east-1"}
+	statusOf := func(serviceStatus string) func(t *testing.T) []string {
+		return func(t *testing.T) []string { return statusArgs(t, serviceStatus) }
 	}
 	smoke := func(path string) func(*testing.T) []string {
 		return func(t *testing.T) []string {
@@ -138,7 +133,8 @@ func TestOutputMatchesSchema(t *testing.T) {
 			return []string{"destroy", "--stack-dir", t.TempDir()}
 		}},
 
-		{name: "status", command: "status", code: -1, setup: statusOf},
+		{name: "status steady", command: "status", code: ExitOK, setup: statusOf("")},
+		{name: "status not steady", command: "status", code: ExitFailed, kind: KindNotSteady, setup: statusOf("DRAINING")},
 		{name: "status without a stack", command: "status", code: ExitUsage, kind: KindUsage, setup: args("status")},
 
 		{name: "iam-policy", command: "iam-policy", code: ExitOK, setup: args("iam-policy", "--for", "deploy")},
@@ -192,11 +188,54 @@ func TestOutputMatchesSchema(t *testing.T) {
 			if code == ExitOK && tc.command != "" && !strings.HasPrefix(tc.name, "help") && bytes.Equal(result, []byte("null")) {
 				t.Errorf("a success without a result")
 			}
+			var whole any
+			if err := json.Unmarshal([]byte(stdout), &whole); err != nil {
+				t.Fatal(err)
+			}
+			if path := emptyString(whole, ""); path != "" {
+				t.Errorf("%s is \"\": an absent value is null", path)
+			}
 			if testing.Verbose() {
 				t.Logf("%s", stdout)
 			}
 		})
 	}
+}
+
+// statusArgs runs status on an ECS fake whose service has serviceStatus
+// ("" is ACTIVE).
+func statusArgs(t *testing.T, serviceStatus string) []string {
+	t.Helper()
+	srv := deployServer(t, ecsfake.Options{ServiceStatus: serviceStatus})
+	dir := t.TempDir()
+	out := `{"stack_name":"demo","region":"us-east-1","cluster_name":"demo","service_name":"web","container_name":"app"}`
+	if err := os.WriteFile(filepath.Join(dir, "outputs.json"), []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"status", "--stack-dir", dir, "--endpoint-url", srv.URL, "--region", "us-east-1"}
+}
+
+// emptyString returns the path of the first "" in v, or "".
+func emptyString(v any, path string) string {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return cmp.Or(path, ".")
+		}
+	case []any:
+		for i, e := range x {
+			if p := emptyString(e, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if p := emptyString(e, path+"."+k); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func ptrString(p *string) string {
