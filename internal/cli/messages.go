@@ -23,7 +23,9 @@ func userMessage(err error) string {
 	if !errors.As(err, &op) {
 		return msg
 	}
-	msg = strings.Replace(msg, op.Error(), operationMessage(op), 1)
+	// The caller's own words may already say where to look.
+	hint := !strings.Contains(strings.Replace(msg, op.Error(), "", 1), "AWS_ENDPOINT_URL")
+	msg = strings.Replace(msg, op.Error(), operationMessage(op, hint), 1)
 	var api smithy.APIError
 	if !errors.As(err, &api) || !strings.Contains(api.ErrorCode(), "AccessDenied") && !strings.Contains(api.ErrorCode(), "Unauthorized") {
 		msg = roleHint.ReplaceAllString(msg, "")
@@ -34,8 +36,16 @@ func userMessage(err error) string {
 // roleHint is the " (the role needs ecs:X)" a failed call's error carries.
 var roleHint = regexp.MustCompile(` \(the role needs [^)]*\)`)
 
-func operationMessage(op *smithy.OperationError) string {
+// operationMessage says what went wrong with the call, and with hint where
+// to look.
+func operationMessage(op *smithy.OperationError, hint bool) string {
 	call := op.ServiceID + " " + op.OperationName
+	where := func(s string) string {
+		if !hint {
+			return ""
+		}
+		return s
+	}
 	var (
 		api  smithy.APIError
 		resp *awshttp.ResponseError
@@ -46,11 +56,11 @@ func operationMessage(op *smithy.OperationError) string {
 	case errors.As(op.Err, &api):
 		return fmt.Sprintf("%s: %s: %s", call, api.ErrorCode(), api.ErrorMessage())
 	case errors.As(op.Err, &dns):
-		return fmt.Sprintf("%s: no answer: the endpoint's name %s does not resolve (check the region and AWS_ENDPOINT_URL)", call, dns.Name)
+		return fmt.Sprintf("%s: no answer: the endpoint's name %s does not resolve%s", call, dns.Name, where(" (check the region and AWS_ENDPOINT_URL)"))
 	case errors.As(op.Err, &nerr):
-		return fmt.Sprintf("%s: no answer from %s: %v (check the network and AWS_ENDPOINT_URL)", call, nerr.Addr, nerr.Err)
+		return fmt.Sprintf("%s: no answer from %s: %v%s", call, nerr.Addr, nerr.Err, where(" (check the network and AWS_ENDPOINT_URL)"))
 	case errors.As(op.Err, &resp):
-		return fmt.Sprintf("%s: the endpoint answered HTTP %d, not as AWS does (check AWS_ENDPOINT_URL)", call, resp.HTTPStatusCode())
+		return fmt.Sprintf("%s: the endpoint answered HTTP %d, not as AWS does%s", call, resp.HTTPStatusCode(), where(" (check AWS_ENDPOINT_URL)"))
 	}
 	return call + " failed"
 }

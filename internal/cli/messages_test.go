@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,6 +56,11 @@ func TestUserMessageOfSDKErrors(t *testing.T) {
 			wrapped := fmt.Errorf("describe service web: %w (the role needs ecs:DescribeServices)", err)
 			if got := userMessage(wrapped); got != tc.want {
 				t.Errorf("message\n  %s\nwant\n  %s", got, tc.want)
+			}
+			// When the caller's words already say where to look, no second hint.
+			own := fmt.Errorf("describe service web: %w (no answer after 6 tries: check AWS_ENDPOINT_URL)", err)
+			if got := userMessage(own); strings.Count(got, "AWS_ENDPOINT_URL") != 1 {
+				t.Errorf("two hints: %s", got)
 			}
 			if got := userMessage(errors.New("plain")); got != "plain" {
 				t.Errorf("a plain error changed: %s", got)
