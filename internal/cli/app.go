@@ -63,13 +63,13 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = notFound
 	}
-	code, mask := ExitOK, loadSecrets().mask
+	code, sec := ExitOK, loadSecrets()
 	if err != nil {
 		code = exitCode(err)
-		fmt.Fprintf(stderr, "graviton-cd: error: %s\n", mask(userMessage(err)))
+		fmt.Fprintf(stderr, "graviton-cd: error: %s\n", sec.mask(userMessage(err)))
 	}
 	if out.json {
-		if perr := out.print(out.envelope(err, code, mask)); perr != nil {
+		if perr := out.print(out.envelope(err, code, sec.mask), sec); perr != nil {
 			fmt.Fprintf(stderr, "graviton-cd: error: print result: %v\n", perr)
 		}
 	}
@@ -235,7 +235,7 @@ func onUsageError(c *ucli.Context, err error, _ bool) error {
 func globalFlags(app bool) []ucli.Flag {
 	flags := []*ucli.StringFlag{
 		{Name: "region", Usage: "AWS region; overrides AWS_REGION and the profile"},
-		{Name: "output", Value: "text", Usage: "result format on stdout: text or json"},
+		{Name: "output", Value: "text", Usage: "result format on stdout: text, or json (one object on every exit, docs/json-output.md)"},
 		{Name: "log-level", Value: "info", Usage: "info or debug"},
 	}
 	out := make([]ucli.Flag, len(flags))

@@ -16,6 +16,7 @@ package cli
 // classifies the error; add a kind there when the command's errors need one.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -205,11 +206,26 @@ func (o *outcome) envelope(err error, code int, mask func(string) string) Envelo
 	return env
 }
 
-// print writes the envelope as one indented JSON object.
-func (o *outcome) print(e Envelope) error {
-	enc := json.NewEncoder(o.stdout)
+// print writes the envelope as one indented JSON object, every secret
+// masked, as it is written in JSON too (a secret with a quote in it).
+func (o *outcome) print(e Envelope, sec secrets) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(e)
+	if err := enc.Encode(e); err != nil {
+		return err
+	}
+	s := b.String()
+	for _, v := range sec {
+		for _, f := range secretForms(v) {
+			if q, err := json.Marshal(f); err == nil {
+				s = strings.ReplaceAll(s, string(q[1:len(q)-1]), "***")
+			}
+		}
+	}
+	_, err := io.WriteString(o.stdout, sec.mask(s))
+	return err
 }
 
 // jsonRequested reads --output from the raw arguments (and then
