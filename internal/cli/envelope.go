@@ -183,8 +183,9 @@ type outcome struct {
 
 const outcomeKey = "graviton-cd/outcome"
 
-// outcomeOf returns the run's outcome; a context made outside RunIO (tests
-// that drive one command) gets a fresh one that prints on the app's Writer.
+// outcomeOf returns the run's outcome. Every run goes through RunIO, which
+// prints it; an app made without one (newApp alone) gets a fresh outcome
+// that nothing prints.
 func outcomeOf(md map[string]any, w io.Writer) *outcome {
 	if o, ok := md[outcomeKey].(*outcome); ok {
 		return o
@@ -200,8 +201,6 @@ func (o *outcome) envelope(err error, code int, mask func(string) string) Envelo
 	}
 	if err != nil {
 		env.Error = &EnvelopeError{Kind: errorKind(err, code), Message: mask(userMessage(err))}
-	} else if code != ExitOK {
-		env.Error = &EnvelopeError{Kind: KindFailed, Message: "failed"}
 	}
 	return env
 }
