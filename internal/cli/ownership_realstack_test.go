@@ -290,7 +290,7 @@ func testKilledMidCreateThenImport(t *testing.T, tf string, at killPoint) {
 
 	// Rerun: the orphans are imported, named in the output, and the apply converges.
 	start := time.Now()
-	var res stack.ProvisionResult
+	var res provisionResult
 	code, out := runJSON(t, &res, args...)
 	if at.s3State && code == ExitFailed {
 		// The kill left the S3 lock: the rerun says how to release it.
@@ -332,7 +332,7 @@ func testKilledMidCreateThenImport(t *testing.T, tf string, at killPoint) {
 	}
 
 	// Third run: nothing to do.
-	var again stack.ProvisionResult
+	var again provisionResult
 	code, out = runJSON(t, &again, args...)
 	if code != ExitOK || again.Plan == nil || again.Plan.Import+again.Plan.Add+again.Plan.Change+again.Plan.Destroy != 0 {
 		b, _ := json.Marshal(again.Plan)
