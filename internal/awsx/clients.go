@@ -269,23 +269,38 @@ func (x ELB) DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersI
 	return x.describeListeners(ctx, in, o...)
 }
 
-// IAM is the IAM client cut down to the leftover check's lookups.
+// IAM is the IAM client cut down to the leftover check's lookups and
+// doctor's permission check.
 type IAM struct {
-	listRoles            op[*iam.ListRolesInput, *iam.ListRolesOutput, *iam.Options]
-	listRoleTags         op[*iam.ListRoleTagsInput, *iam.ListRoleTagsOutput, *iam.Options]
-	listInstanceProfiles op[*iam.ListInstanceProfilesInput, *iam.ListInstanceProfilesOutput, *iam.Options]
-	getInstanceProfile   op[*iam.GetInstanceProfileInput, *iam.GetInstanceProfileOutput, *iam.Options]
+	listRoles               op[*iam.ListRolesInput, *iam.ListRolesOutput, *iam.Options]
+	listRoleTags            op[*iam.ListRoleTagsInput, *iam.ListRoleTagsOutput, *iam.Options]
+	listInstanceProfiles    op[*iam.ListInstanceProfilesInput, *iam.ListInstanceProfilesOutput, *iam.Options]
+	getInstanceProfile      op[*iam.GetInstanceProfileInput, *iam.GetInstanceProfileOutput, *iam.Options]
+	getRole                 op[*iam.GetRoleInput, *iam.GetRoleOutput, *iam.Options]
+	simulatePrincipalPolicy op[*iam.SimulatePrincipalPolicyInput, *iam.SimulatePrincipalPolicyOutput, *iam.Options]
 }
 
 // NewIAM returns the IAM operations of a client made from cfg.
 func NewIAM(cfg aws.Config, optFns ...func(*iam.Options)) IAM {
 	c := iam.NewFromConfig(cfg, optFns...)
 	return IAM{
-		listRoles:            c.ListRoles,
-		listRoleTags:         c.ListRoleTags,
-		listInstanceProfiles: c.ListInstanceProfiles,
-		getInstanceProfile:   c.GetInstanceProfile,
+		listRoles:               c.ListRoles,
+		listRoleTags:            c.ListRoleTags,
+		listInstanceProfiles:    c.ListInstanceProfiles,
+		getInstanceProfile:      c.GetInstanceProfile,
+		getRole:                 c.GetRole,
+		simulatePrincipalPolicy: c.SimulatePrincipalPolicy,
 	}
+}
+
+// GetRole calls iam:GetRole.
+func (x IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, o ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	return x.getRole(ctx, in, o...)
+}
+
+// SimulatePrincipalPolicy calls iam:SimulatePrincipalPolicy.
+func (x IAM) SimulatePrincipalPolicy(ctx context.Context, in *iam.SimulatePrincipalPolicyInput, o ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error) {
+	return x.simulatePrincipalPolicy(ctx, in, o...)
 }
 
 // ListRoles calls iam:ListRoles.

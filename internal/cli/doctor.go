@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/graviton-cd/graviton-cd/internal/awsx"
@@ -68,7 +67,7 @@ func doctorCommand() *ucli.Command {
 			home, _ := os.UserHomeDir()
 			rep := doctor.Run(c.Context, doctor.Input{
 				Config: cfg, Steps: steps, Stack: c.String("name"),
-				STS: awsx.NewSTS(cfg), IAM: iam.NewFromConfig(cfg),
+				STS: awsx.NewSTS(cfg), IAM: awsx.NewIAM(cfg),
 				Endpoints: doctor.Endpoints(c.Context, cfg, steps),
 				Terraform: func(ctx context.Context) (*doctor.Terraform, []doctor.Check) {
 					return doctor.CheckTerraform(ctx, doctor.TerraformOptions{
