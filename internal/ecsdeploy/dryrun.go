@@ -18,7 +18,8 @@ type DeployPlan struct {
 	// CurrentTaskDefinitionARN is the revision the service runs.
 	CurrentTaskDefinitionARN string
 	// Register is the revision Deploy would register; nil when it would
-	// register none (--force-new-deployment without --image).
+	// register none (--force-new-deployment without --image). With the
+	// image the service runs already it is a copy of the current revision.
 	Register *ecs.RegisterTaskDefinitionInput
 	// Container is the container that would get the image.
 	Container string
@@ -35,7 +36,7 @@ type DeployPlan struct {
 
 // Changes says whether deploying would change anything.
 func (p DeployPlan) Changes() bool {
-	return len(p.Diff) > 0 || len(p.ServiceDiff) > 0 || p.ForceNewDeployment
+	return p.Register != nil || len(p.ServiceDiff) > 0 || p.ForceNewDeployment
 }
 
 // PlanDeploy computes what Deploy(r) would register and change, and changes
@@ -85,9 +86,8 @@ func (d *Deployer) PlanDeploy(ctx context.Context, r Request) (DeployPlan, error
 	if err != nil {
 		return p, err
 	}
-	if len(p.Diff) == 0 {
-		p.Register = nil // the same image: deploy would register nothing new worth having
-	}
+	// The same image still registers a revision (identical but for its
+	// number) and starts a deployment of it, as Deploy does: Diff is empty.
 	return p, nil
 }
 

@@ -164,11 +164,13 @@ func TestPlanDeployCallsOnlyDescribe(t *testing.T) {
 	}
 }
 
-func TestPlanDeploySameImageChangesNothing(t *testing.T) {
+// The same image: Deploy still registers a copy and rolls it out, so the
+// plan says so, with an empty diff.
+func TestPlanDeploySameImage(t *testing.T) {
 	h := newHarness(t, ecsfake.Options{})
 	p, err := h.d.PlanDeploy(context.Background(), Request{Cluster: "demo", Service: "web", Container: "app", Image: "example.com/web:1", Timeout: time.Minute})
-	if err != nil || p.Changes() || len(p.Diff) != 0 {
-		t.Fatalf("err %v, diff %q; want no change", err, p.Diff)
+	if err != nil || !p.Changes() || p.Register == nil || len(p.Diff) != 0 {
+		t.Fatalf("err %v, register %v, diff %q; want a registration with no diff", err, p.Register != nil, p.Diff)
 	}
 }
 

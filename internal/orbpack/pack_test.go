@@ -51,7 +51,7 @@ func TestPackedOrbHasEveryComponent(t *testing.T) {
 	}
 	want := map[string][]string{
 		"jobs":      {"deploy", "destroy", "provision", "smoke-test"},
-		"commands":  {"deploy", "destroy", "install", "provision", "smoke-test"},
+		"commands":  {"deploy", "destroy", "install", "logs", "provision", "rollback", "run-task", "smoke-test"},
 		"executors": {"arm", "default"},
 		"examples":  {"deploy_existing_cluster", "ephemeral_branch_environment", "full_pipeline", "multi_environment_promotion", "oidc_auth"},
 	}
