@@ -6,7 +6,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +47,15 @@ func Run(ctx context.Context, args []string) int {
 // returns the process exit code.
 func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var notFound error
-	app := newApp(stdout, stderr)
+	// With --output json, stdout holds the envelope alone: help text goes to stderr.
+	out := &outcome{json: jsonRequested(args), stdout: stdout}
+	appOut := stdout
+	if out.json {
+		appOut = stderr
+	}
+	app := newApp(appOut, stderr)
+	app.Metadata = map[string]any{outcomeKey: out}
+	out.command = commandIn(helpAsFlag(args), commandNames(app))
 	app.CommandNotFound = func(c *ucli.Context, name string) {
 		notFound = config.Usagef("", "unknown command %q: %srun graviton-cd --help to list %s", name,
 			didYouMean(commandNames(app), name, ""), strings.Join(commandNames(app), ", "))
@@ -57,11 +64,17 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = notFound
 	}
-	if err == nil {
-		return ExitOK
+	code, mask := ExitOK, loadSecrets().mask
+	if err != nil {
+		code = exitCode(err)
+		fmt.Fprintf(stderr, "graviton-cd: error: %s\n", mask(err.Error()))
 	}
-	fmt.Fprintf(stderr, "graviton-cd: error: %s\n", loadSecrets().mask(err.Error()))
-	return exitCode(err)
+	if out.json {
+		if perr := out.print(out.envelope(err, code, mask)); perr != nil {
+			fmt.Fprintf(stderr, "graviton-cd: error: print result: %v\n", perr)
+		}
+	}
+	return code
 }
 
 func exitCode(err error) int {
@@ -100,6 +113,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			runTaskCommand(),
 			iamPolicyCommand(),
 			versionCommand(),
+			doctorCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -163,13 +177,15 @@ func flagNames(c *ucli.Context) []string {
 
 // helpAsFlag turns "graviton-cd help deploy" into "graviton-cd deploy --help",
 // and a bare "graviton-cd help" into "graviton-cd --help".
+// Global flags may come first ("graviton-cd --output json help deploy").
 func helpAsFlag(args []string) []string {
-	if len(args) < 2 || args[1] != "help" {
+	i := firstWord(args)
+	if i < 0 || args[i] != "help" {
 		return args
 	}
-	out := []string{args[0]}
-	if len(args) > 2 {
-		out = append(out, args[2])
+	out := slices.Clone(args[:i])
+	if len(args) > i+1 {
+		out = append(out, args[i+1])
 	}
 	return append(out, "--help")
 }
@@ -260,6 +276,8 @@ type runEnv struct {
 	json    bool
 	region  string
 	secrets secrets // what stdout and log mask; mask them in files too
+	outcome *outcome
+	aws     *sharedAWSConfig // the one AWS configuration of the run (awsconfig.go)
 }
 
 func newRunEnv(c *ucli.Context) (*runEnv, error) {
@@ -278,25 +296,33 @@ func newRunEnv(c *ucli.Context) (*runEnv, error) {
 	}
 	sec := loadSecrets()
 	stderr := redactingWriter{c.App.ErrWriter, sec}
+	o := outcomeOf(c.App.Metadata, c.App.Writer)
+	o.json, o.command = out == "json", c.Command.Name
 	return &runEnv{
-		stdout:  redactingWriter{c.App.Writer, sec},
+		stdout:  redactingWriter{o.stdout, sec},
 		log:     progress.New(stderr, nil, level == "debug"),
 		json:    out == "json",
 		region:  region,
 		secrets: sec,
+		outcome: o,
+		aws:     &sharedAWSConfig{},
 	}, nil
 }
 
-// result prints the final summary: one line of text, or a JSON object.
+// result prints the final summary: one line of text, or with --output json
+// keeps v for the envelope RunIO prints (envelope.go).
 func (e *runEnv) result(text string, v any) error {
 	if !e.json {
 		_, err := fmt.Fprintln(e.stdout, text)
 		return err
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	e.setResult(v)
+	return nil
 }
+
+// setResult keeps v as the envelope's result, for a command that failed
+// after learning something worth reporting (it prints no text summary).
+func (e *runEnv) setResult(v any) { e.outcome.result = v }
 
 func versionCommand() *ucli.Command {
 	return &ucli.Command{
@@ -308,7 +334,7 @@ func versionCommand() *ucli.Command {
 				return err
 			}
 			return env.result(fmt.Sprintf("graviton-cd %s (commit %s, built %s)", buildinfo.Version, buildinfo.Commit, buildinfo.Date),
-				map[string]string{"version": buildinfo.Version, "commit": buildinfo.Commit, "date": buildinfo.Date})
+				newVersionResult())
 		},
 	}
 }

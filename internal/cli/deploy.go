@@ -61,7 +61,7 @@ func deployCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := awsx.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
+			cfg, err := env.aws.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
 			if err != nil {
 				return err
 			}
@@ -156,15 +156,14 @@ func newDeployer(cfg aws.Config, env *runEnv) *ecsdeploy.Deployer {
 type deployResult struct {
 	Cluster                   string  `json:"cluster"`
 	Service                   string  `json:"service"`
-	DeploymentID              string  `json:"deployment_id"`
-	TaskDefinitionARN         string  `json:"task_definition_arn"`
-	PreviousTaskDefinitionARN string  `json:"previous_task_definition_arn"`
-	Image                     string  `json:"image,omitempty"`
+	DeploymentID              *string `json:"deployment_id"`
+	TaskDefinitionARN         *string `json:"task_definition_arn"`
+	PreviousTaskDefinitionARN *string `json:"previous_task_definition_arn"`
+	Image                     *string `json:"image"`
 	Result                    string  `json:"result"`
-	RollbackDeploymentID      string  `json:"rollback_deployment_id,omitempty"`
+	RollbackDeploymentID      *string `json:"rollback_deployment_id"`
 	ServiceUpdated            bool    `json:"service_updated"`
 	DurationSeconds           float64 `json:"duration_seconds"`
-	Error                     string  `json:"error,omitempty"`
 }
 
 // runDeploy deploys and prints the summary. A usage error prints none:
@@ -178,13 +177,10 @@ func runDeploy(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ecsd
 		env.log.Printf("interrupted: the service keeps whatever ECS is doing; check it before deploying again")
 	}
 	out := deployResult{
-		Cluster: res.Cluster, Service: res.Service, DeploymentID: res.DeploymentID,
-		TaskDefinitionARN: res.TaskDefinitionARN, PreviousTaskDefinitionARN: res.PreviousTaskDefinitionARN,
-		Image: res.Image, Result: res.Outcome, RollbackDeploymentID: res.RollbackDeploymentID, ServiceUpdated: res.ServiceUpdated,
+		Cluster: res.Cluster, Service: res.Service, DeploymentID: nullable(res.DeploymentID),
+		TaskDefinitionARN: nullable(res.TaskDefinitionARN), PreviousTaskDefinitionARN: nullable(res.PreviousTaskDefinitionARN),
+		Image: nullable(res.Image), Result: res.Outcome, RollbackDeploymentID: nullable(res.RollbackDeploymentID), ServiceUpdated: res.ServiceUpdated,
 		DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
-	}
-	if err != nil {
-		out.Error = env.secrets.mask(err.Error())
 	}
 	if perr := env.result(deploySummary(res), out); perr != nil {
 		env.log.Printf("print result: %v", perr)

@@ -74,6 +74,10 @@ func iamPolicyCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
+			if env.json {
+				env.setResult(iamPolicyResult{Policy: b})
+				return nil
+			}
 			if _, err := env.stdout.Write(b); err != nil {
 				return fmt.Errorf("write IAM policy: %w", err)
 			}

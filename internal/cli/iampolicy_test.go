@@ -66,7 +66,15 @@ func TestIAMPolicyPrintsJSON(t *testing.T) {
 				t.Fatalf("exit %d\n%s", code, stderr)
 			}
 			var doc iampolicy.Document
-			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			raw := []byte(out)
+			if slices.Contains(args, "json") {
+				var r iamPolicyResult
+				if err := json.Unmarshal(resultOf(t, out), &r); err != nil {
+					t.Fatal(err)
+				}
+				raw = r.Policy
+			}
+			if err := json.Unmarshal(raw, &doc); err != nil {
 				t.Fatalf("stdout is not JSON (%v):\n%s", err, out)
 			}
 			if doc.Version != "2012-10-17" {

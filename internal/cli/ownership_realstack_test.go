@@ -194,7 +194,7 @@ func testKilledMidCreateThenImport(t *testing.T, tf string) {
 
 	// Rerun: the orphan is imported, named in the output, and the apply converges.
 	start := time.Now()
-	var res stack.ProvisionResult
+	var res provisionResult
 	code, out := runJSON(t, &res, args...)
 	if code != ExitOK {
 		t.Fatalf("rerun after the kill: exit %d\n%s", code, localstack.Tail(out))
@@ -216,7 +216,7 @@ func testKilledMidCreateThenImport(t *testing.T, tf string) {
 	}
 
 	// Third run: nothing to do.
-	var again stack.ProvisionResult
+	var again provisionResult
 	code, out = runJSON(t, &again, args...)
 	if code != ExitOK || again.Plan == nil || again.Plan.Import+again.Plan.Add+again.Plan.Change+again.Plan.Destroy != 0 {
 		b, _ := json.Marshal(again.Plan)
