@@ -36,7 +36,7 @@ func runDeployDryRun(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, re
 	}
 	out := dryRunResult{
 		DryRun: true, Cluster: p.Cluster, Service: p.Service, CurrentTaskDefinitionARN: p.CurrentTaskDefinitionARN,
-		WouldRegister: p.Register != nil, Container: orNil(p.Container), Image: orNil(req.Image),
+		WouldRegister: p.Register != nil, Container: nullable(p.Container), Image: nullable(req.Image),
 		DesiredCount: p.DesiredCount, ForceNewDeployment: p.ForceNewDeployment, Changes: p.Changes(),
 		Diff: append([]string{}, p.Diff...), ServiceDiff: append([]string{}, p.ServiceDiff...),
 	}

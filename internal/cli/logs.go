@@ -41,12 +41,21 @@ func logsCommand() *ucli.Command {
 
 // logsResult is the --output json result of logs.
 type logsResult struct {
-	LogGroup string         `json:"log_group"`
-	Since    string         `json:"since"`
-	Task     *string        `json:"task"`
-	Filter   *string        `json:"filter"`
-	Count    int            `json:"count"`
-	Events   []cwlogs.Event `json:"events"`
+	LogGroup string     `json:"log_group"`
+	Since    string     `json:"since"`
+	Task     *string    `json:"task"`
+	Filter   *string    `json:"filter"`
+	Count    int        `json:"count"`
+	Events   []logEvent `json:"events"`
+}
+
+// logEvent is one event of logsResult.
+type logEvent struct {
+	ID        string  `json:"id"`
+	Timestamp string  `json:"timestamp"` // RFC 3339, UTC
+	LogStream string  `json:"log_stream"`
+	TaskID    *string `json:"task_id"` // null for a stream without the awslogs shape
+	Message   string  `json:"message"`
 }
 
 // parseSince reads --since: a duration back from now, or an RFC 3339 time.
@@ -109,7 +118,7 @@ func runLogs(c *ucli.Context) error {
 	if group == "" && (t.Cluster == "" || t.Service == "") {
 		return config.Usagef("log-group", "logs needs a log group: pass --name <stack> (with --region), --stack-dir, --log-group, or --cluster and --service")
 	}
-	cfg, err := awsx.Load(c.Context, awsx.Options{Region: t.Region, EndpointURL: t.Endpoint})
+	cfg, err := env.aws.Load(c.Context, awsx.Options{Region: t.Region, EndpointURL: t.Endpoint})
 	if err != nil {
 		return err
 	}
@@ -160,23 +169,25 @@ func printLogs(ctx context.Context, env *runEnv, reader *cwlogs.Reader, q cwlogs
 	if err != nil {
 		return logsError(err)
 	}
-	res := logsResult{LogGroup: q.LogGroup, Since: q.Since.UTC().Format(time.RFC3339), Events: []cwlogs.Event{}}
+	res := logsResult{LogGroup: q.LogGroup, Since: q.Since.UTC().Format(time.RFC3339), Events: []logEvent{}}
 	if task != "" {
 		res.Task = &task
 	}
 	if q.Filter != "" {
 		res.Filter = &q.Filter
 	}
+	var kept []cwlogs.Event
 	for _, e := range events {
 		if keep(e) {
-			res.Events = append(res.Events, e)
+			kept = append(kept, e)
+			res.Events = append(res.Events, logEvent{ID: e.ID, Timestamp: *timeUTC(e.Time), LogStream: e.Stream, TaskID: nullable(e.Task), Message: e.Message})
 		}
 	}
 	res.Count = len(res.Events)
 	if env.json {
 		return env.result("", res)
 	}
-	for _, e := range res.Events {
+	for _, e := range kept {
 		if _, err := fmt.Fprintln(env.stdout, logLine(e)); err != nil {
 			return err
 		}

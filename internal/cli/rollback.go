@@ -42,7 +42,7 @@ func rollbackCommand() *ucli.Command {
 			if err := req.Validate(); err != nil {
 				return err
 			}
-			cfg, err := awsx.Load(c.Context, awsx.Options{Region: t.Region, EndpointURL: t.Endpoint})
+			cfg, err := env.aws.Load(c.Context, awsx.Options{Region: t.Region, EndpointURL: t.Endpoint})
 			if err != nil {
 				return err
 			}
@@ -51,7 +51,8 @@ func rollbackCommand() *ucli.Command {
 	}
 }
 
-// rollbackResult is the --output json result of rollback.
+// rollbackResult is the --output json result of rollback; the envelope
+// carries the error.
 type rollbackResult struct {
 	Cluster               string  `json:"cluster"`
 	Service               string  `json:"service"`
@@ -61,15 +62,6 @@ type rollbackResult struct {
 	DeploymentID          *string `json:"deployment_id"`
 	ServiceUpdated        bool    `json:"service_updated"`
 	DurationSeconds       float64 `json:"duration_seconds"`
-	Error                 *string `json:"error"`
-}
-
-// orNil is s, or nil when it is empty: absent fields are null in results.
-func orNil(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func runRollback(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ecsdeploy.RollbackRequest) error {
@@ -82,12 +74,9 @@ func runRollback(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ec
 	}
 	out := rollbackResult{
 		Cluster: res.Cluster, Service: res.Service, Result: res.Outcome,
-		FromTaskDefinitionARN: orNil(res.PreviousTaskDefinitionARN), ToTaskDefinitionARN: orNil(res.TaskDefinitionARN),
-		DeploymentID: orNil(res.DeploymentID), ServiceUpdated: res.ServiceUpdated,
+		FromTaskDefinitionARN: nullable(res.PreviousTaskDefinitionARN), ToTaskDefinitionARN: nullable(res.TaskDefinitionARN),
+		DeploymentID: nullable(res.DeploymentID), ServiceUpdated: res.ServiceUpdated,
 		DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
-	}
-	if err != nil {
-		out.Error = orNil(env.secrets.mask(err.Error()))
 	}
 	if perr := env.result(rollbackSummary(res), out); perr != nil {
 		env.log.Printf("print result: %v", perr)

@@ -52,7 +52,7 @@ func runTaskCommand() *ucli.Command {
 				return err
 			}
 			req.Cluster, req.Service, req.Container = t.Cluster, t.Service, t.Container
-			cfg, err := awsx.Load(c.Context, awsx.Options{Region: t.Region, EndpointURL: t.Endpoint})
+			cfg, err := env.aws.Load(c.Context, awsx.Options{Region: t.Region, EndpointURL: t.Endpoint})
 			if err != nil {
 				return err
 			}
@@ -144,7 +144,8 @@ func shellWords(s string) ([]string, error) {
 	return words, nil
 }
 
-// runTaskResult is the --output json result of run-task.
+// runTaskResult is the --output json result of run-task; the envelope
+// carries the error.
 type runTaskResult struct {
 	Cluster           string   `json:"cluster"`
 	Result            string   `json:"result"`
@@ -159,7 +160,6 @@ type runTaskResult struct {
 	LogGroup          *string  `json:"log_group"`
 	LogLines          []string `json:"log_lines"`
 	DurationSeconds   float64  `json:"duration_seconds"`
-	Error             *string  `json:"error"`
 }
 
 func runOneOff(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, logs *cwlogs.Reader, req ecsdeploy.TaskRequest, logLines int) error {
@@ -168,17 +168,14 @@ func runOneOff(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, logs *cw
 		return err
 	}
 	out := runTaskResult{
-		Cluster: res.Cluster, Result: res.Outcome, TaskARN: orNil(res.TaskARN), TaskID: orNil(res.TaskID),
-		TaskDefinitionARN: orNil(res.TaskDefinitionARN), Container: orNil(res.Container), ExitCode: res.ExitCode,
-		StopCode: orNil(res.StopCode), StoppedReason: orNil(res.StoppedReason), ContainerReason: orNil(res.ContainerReason),
-		LogGroup: orNil(res.LogGroup), LogLines: []string{}, DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
+		Cluster: res.Cluster, Result: res.Outcome, TaskARN: nullable(res.TaskARN), TaskID: nullable(res.TaskID),
+		TaskDefinitionARN: nullable(res.TaskDefinitionARN), Container: nullable(res.Container), ExitCode: res.ExitCode,
+		StopCode: nullable(res.StopCode), StoppedReason: nullable(res.StoppedReason), ContainerReason: nullable(res.ContainerReason),
+		LogGroup: nullable(res.LogGroup), LogLines: []string{}, DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
 	}
 	stopped := res.Outcome == ecsdeploy.TaskSucceeded || res.Outcome == ecsdeploy.TaskFailed || res.Outcome == ecsdeploy.TaskTimedOut
 	if stopped && res.TaskID != "" && logLines > 0 {
 		out.LogLines = taskLogTail(ctx, env, logs, res, logLines)
-	}
-	if err != nil {
-		out.Error = orNil(env.secrets.mask(err.Error()))
 	}
 	if perr := env.result(runTaskSummary(res), out); perr != nil {
 		env.log.Printf("print result: %v", perr)

@@ -52,11 +52,11 @@ type Query struct {
 
 // Event is one log event.
 type Event struct {
-	ID      string    `json:"id"`
-	Time    time.Time `json:"timestamp"`
-	Stream  string    `json:"log_stream"`
-	Task    string    `json:"task_id"`
-	Message string    `json:"message"`
+	ID      string
+	Time    time.Time
+	Stream  string
+	Task    string // from the stream name; empty when it has no awslogs shape
+	Message string
 }
 
 // TaskOfStream returns the task ID in an awslogs stream name
