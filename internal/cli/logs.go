@@ -139,7 +139,7 @@ func runLogs(c *ucli.Context) error {
 			q.StreamPrefix = cwlogs.TaskStreamPrefix(prefix, t.Container, task)
 		}
 	}
-	reader := &cwlogs.Reader{API: awsx.NewLogs(cfg), Clock: ecsdeploy.WallClock{}, PollInterval: c.Duration("poll-interval")}
+	reader := &cwlogs.Reader{API: awsx.NewLogs(cfg), Clock: ecsdeploy.WallClock{}, PollInterval: c.Duration("poll-interval"), Retryable: ecsdeploy.Retryable}
 	return printLogs(c.Context, env, reader, q, task, follow)
 }
 

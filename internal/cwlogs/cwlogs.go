@@ -103,6 +103,10 @@ type Reader struct {
 	Clock        Clock
 	PollInterval time.Duration // zero means DefaultPollInterval
 	Lookback     time.Duration // zero means DefaultLookback
+	// Retryable says which read errors a follow outlasts (throttling, 5xx,
+	// a dropped connection) by trying again at the next poll; nil means
+	// none, and any error ends the follow.
+	Retryable func(error) bool
 }
 
 // Fetch returns every event q matches, oldest first, reading all pages.
@@ -172,10 +176,10 @@ func (r *Reader) Follow(ctx context.Context, q Query, emit func(Event) error) er
 	since := q.Since
 	for {
 		events, err := r.fetch(ctx, q, since)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil && (r.Retryable == nil || !r.Retryable(err)):
 			return err
 		}
 		newest := time.Time{}

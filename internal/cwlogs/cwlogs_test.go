@@ -164,3 +164,49 @@ func TestTaskOfStream(t *testing.T) {
 		}
 	}
 }
+
+// A follow outlasts a throttled or failing read when the reader says it is
+// retryable, and ends on one it does not.
+func TestFollowOutlastsRetryableErrors(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		retryable func(error) bool
+		wantEnd   bool // the follow ends with the read error
+	}{
+		{"retryable", func(error) bool { return true }, false},
+		{"not retryable", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := cwlogsfake.New(t, "/ecs/demo")
+			srv.Put("/ecs/demo", "app/app/t1", t0.Add(time.Second), "one")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			clock := &scriptedClock{Clock: ecsfake.NewClock(t0), cancel: cancel}
+			clock.steps = []func(){
+				func() { srv.FailNext(1, 500, "ServiceUnavailableException") },
+				func() { srv.Put("/ecs/demo", "app/app/t1", t0.Add(2*time.Second), "two") },
+				func() {},
+			}
+			// The SDK's own retries are off, so that the follow sees the failure.
+			api := cloudwatchlogs.New(cloudwatchlogs.Options{
+				Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
+				Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+			})
+			r := &cwlogs.Reader{API: api, Clock: clock, Retryable: c.retryable}
+			var got []string
+			err := r.Follow(ctx, cwlogs.Query{LogGroup: "/ecs/demo", Since: t0}, func(e cwlogs.Event) error {
+				got = append(got, e.Message)
+				return nil
+			})
+			if c.wantEnd {
+				if err == nil || errors.Is(err, context.Canceled) {
+					t.Fatalf("follow ended with %v, want the read error", err)
+				}
+				return
+			}
+			if !errors.Is(err, context.Canceled) || fmt.Sprint(got) != "[one two]" {
+				t.Errorf("follow ended with %v after %v, want [one two] and the interrupt", err, got)
+			}
+		})
+	}
+}

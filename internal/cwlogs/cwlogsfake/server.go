@@ -35,9 +35,25 @@ type Server struct {
 	PageSize int
 
 	mu       sync.Mutex
+	failures []failure // answered instead of the next calls, in order
 	groups   map[string][]event
 	requests []map[string]any
 	nextID   int
+}
+
+type failure struct {
+	status int
+	typ    string
+}
+
+// FailNext makes the next n FilterLogEvents calls fail with an HTTP status
+// and an error __type, such as 400 ThrottlingException or 500 ServiceUnavailableException.
+func (s *Server) FailNext(n, status int, typ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures = append(s.failures, failure{status, typ})
+	}
 }
 
 type event struct {
@@ -107,6 +123,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(target, targetPrefix)
 	if op != "FilterLogEvents" {
 		writeError(w, 400, "UnknownOperationException", "cwlogsfake does not implement "+op)
+		return
+	}
+	s.mu.Lock()
+	var fail *failure
+	if len(s.failures) > 0 {
+		fail = &s.failures[0]
+		s.failures = s.failures[1:]
+	}
+	s.mu.Unlock()
+	if fail != nil {
+		writeError(w, fail.status, fail.typ, "scripted failure")
 		return
 	}
 	out, typ, msg := s.filterLogEvents(in)
