@@ -165,7 +165,7 @@ func (d *Deployer) rollbackTarget(ctx context.Context, deadline time.Time, curre
 			return nil, err
 		}
 		if f != "" && f != family {
-			return nil, config.Usagef("to", "%s is a revision of family %s, but service runs family %s: pass a revision of %s", to, f, family, family)
+			return nil, config.Usagef("to", "%s is a revision of family %s, but the service runs family %s: pass a revision of %s", to, f, family, family)
 		}
 		arn = revisionARN(current, rev)
 	} else {
