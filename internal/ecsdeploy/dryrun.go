@@ -165,41 +165,61 @@ func camel(k string) string {
 // unifiedDiff returns the hunks of a line diff of a and b (longest common
 // subsequence), each line prefixed by " ", "-" or "+", hunks headed by
 // "@@ -l,n +l,n @@" as diff -u does.
+//
+// The common head and tail are matched first and the table is built for the
+// lines between only: a deploy changes an image line or two, so a task
+// definition of thousands of lines (many containers, long environments)
+// costs a table of a few cells rather than lines².
 func unifiedDiff(a, b []string, context int) []string {
-	n, m := len(a), len(b)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
 	type op struct {
 		kind byte
 		text string
 		ai   int // line index in a (for ' ' and '-')
 		bi   int // line index in b (for ' ' and '+')
 	}
-	var ops []op
+	head := 0
+	for head < len(a) && head < len(b) && a[head] == b[head] {
+		head++
+	}
+	tail := 0
+	for tail < len(a)-head && tail < len(b)-head && a[len(a)-1-tail] == b[len(b)-1-tail] {
+		tail++
+	}
+	ma, mb := a[head:len(a)-tail], b[head:len(b)-tail]
+	n, m := len(ma), len(mb)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if ma[i] == mb[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	ops := make([]op, 0, len(a)+len(b))
+	for k := 0; k < head; k++ {
+		ops = append(ops, op{' ', a[k], k, k})
+	}
 	i, j := 0, 0
 	for i < n || j < m {
 		switch {
-		case i < n && j < m && a[i] == b[j]:
-			ops = append(ops, op{' ', a[i], i, j})
+		case i < n && j < m && ma[i] == mb[j]:
+			ops = append(ops, op{' ', ma[i], head + i, head + j})
 			i, j = i+1, j+1
 		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, op{'-', a[i], i, j})
+			ops = append(ops, op{'-', ma[i], head + i, head + j})
 			i++
 		default:
-			ops = append(ops, op{'+', b[j], i, j})
+			ops = append(ops, op{'+', mb[j], head + i, head + j})
 			j++
 		}
+	}
+	for k := 0; k < tail; k++ {
+		ops = append(ops, op{' ', a[len(a)-tail+k], len(a) - tail + k, len(b) - tail + k})
 	}
 	var out []string
 	for k := 0; k < len(ops); {

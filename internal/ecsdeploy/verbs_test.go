@@ -2,11 +2,15 @@ package ecsdeploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/ecsdeploy/ecsfake"
@@ -304,5 +308,63 @@ func TestRunOneOffTaskDefinitionOverride(t *testing.T) {
 	res, err := h.runTask(t, TaskRequest{TaskDefinition: "web-worker", Container: "app"})
 	if err != nil || res.TaskDefinitionARN != tdARN+"web-worker:2" {
 		t.Fatalf("err %v, ran %s, want the family's latest web-worker:2", err, res.TaskDefinitionARN)
+	}
+}
+
+// A diff's hunks are the same whatever the common head and tail, and an
+// insertion or deletion at either end is shown.
+func TestUnifiedDiffEdges(t *testing.T) {
+	cases := []struct {
+		name string
+		a, b string
+		want string
+	}{
+		{"same", "a b c", "a b c", ""},
+		{"insert at end", "a b", "a b c", "@@ -1,2 +1,3 @@| a| b|+c"},
+		{"delete at start", "a b c", "b c", "@@ -1,3 +1,2 @@|-a| b| c"},
+		{"all changed", "a", "b", "@@ -1,1 +1,1 @@|-a|+b"},
+		{"repeated lines", "x a x", "x b x", "@@ -1,3 +1,3 @@| x|-a|+b| x"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := strings.Join(unifiedDiff(strings.Fields(c.a), strings.Fields(c.b), 3), "|")
+			if got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// BenchmarkDiffLargeTaskDefinition diffs a registration of 20 containers
+// with 200 environment variables each (about 17,000 JSON lines) whose one
+// image changes, as deploy --dry-run does.
+func BenchmarkDiffLargeTaskDefinition(b *testing.B) {
+	td := arm64TaskDef()
+	var defs []any
+	for c := range 20 {
+		var env []any
+		for i := range 200 {
+			env = append(env, map[string]any{"name": fmt.Sprintf("VAR_%d", i), "value": strings.Repeat("v", 20)})
+		}
+		defs = append(defs, map[string]any{"name": fmt.Sprintf("c%d", c), "image": "example.com/web:1", "essential": c == 0, "environment": env})
+	}
+	td["containerDefinitions"] = defs
+	raw, _ := json.Marshal(td)
+	var cur types.TaskDefinition
+	if err := json.Unmarshal(raw, &cur); err != nil {
+		b.Fatal(err)
+	}
+	// encoding/json leaves the SDK's enum and pointer fields as they came.
+	before, err := NewRevisionInput(&cur, nil, "c7", "example.com/web:1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	after, _ := NewRevisionInput(&cur, nil, "c7", "example.com/web:2")
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := DiffTaskDefinitions(before, after)
+		if err != nil || len(d) != 9 {
+			b.Fatalf("diff %d lines, %v", len(d), err)
+		}
 	}
 }
