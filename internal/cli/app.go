@@ -67,7 +67,7 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code, mask := ExitOK, loadSecrets().mask
 	if err != nil {
 		code = exitCode(err)
-		fmt.Fprintf(stderr, "graviton-cd: error: %s\n", mask(err.Error()))
+		fmt.Fprintf(stderr, "graviton-cd: error: %s\n", mask(userMessage(err)))
 	}
 	if out.json {
 		if perr := out.print(out.envelope(err, code, mask)); perr != nil {
@@ -124,7 +124,11 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 }
 
 // badFlagValue matches the flag package's "invalid value" parse errors.
-var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -([\w-]+): `)
+var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([\w-]+): `)
+
+// badEnvValue matches urfave/cli's error for a variable that does not parse
+// as its flag's type.
+var badEnvValue = regexp.MustCompile(`^could not parse "(.*)" as \w+ value from environment variable "(\w+)" for flag ([\w-]+): `)
 
 // unknownFlag matches the flag package's error for a flag nobody defined.
 var unknownFlag = regexp.MustCompile(`^flag provided but not defined: -+([\w-]+)`)
@@ -194,6 +198,10 @@ func helpAsFlag(args []string) []string {
 // right value looks like.
 func onUsageError(c *ucli.Context, err error, _ bool) error {
 	m := badFlagValue.FindStringSubmatch(err.Error())
+	from := ""
+	if e := badEnvValue.FindStringSubmatch(err.Error()); e != nil {
+		m, from = []string{e[0], e[1], e[3]}, " (from "+e[2]+")"
+	}
 	if m == nil {
 		if u := unknownFlag.FindStringSubmatch(err.Error()); u != nil {
 			return config.Usagef("", "unknown flag --%s: %ssee --help", u[1], didYouMean(flagNames(c), u[1], "--"))
@@ -222,7 +230,7 @@ func onUsageError(c *ucli.Context, err error, _ bool) error {
 			want = "use true or false (or give the flag alone for true)"
 		}
 	}
-	return config.Usagef(name, "%q is not a valid value: %s", value, want)
+	return config.Usagef(name, "%q%s is not a valid value: %s", value, from, want)
 }
 
 // Global flags are accepted before or after the subcommand. Only the app-level

@@ -119,6 +119,12 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 	if r.Cluster == "" || r.Service == "" {
 		return r, "", "", config.Usagef("", "deploy needs a service: pass --name <stack> (with --region), --stack-dir <provision's --dir>, or --cluster and --service")
 	}
+	if err := checkECSName("cluster", "cluster", r.Cluster); err != nil {
+		return r, "", "", err
+	}
+	if err := checkECSName("service", "service", r.Service); err != nil {
+		return r, "", "", err
+	}
 	if err := r.Validate(); err != nil {
 		return r, "", "", err
 	}

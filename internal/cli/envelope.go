@@ -204,7 +204,7 @@ func (o *outcome) envelope(err error, code int, mask func(string) string) Envelo
 		env.Command = &o.command
 	}
 	if err != nil {
-		env.Error = &EnvelopeError{Kind: errorKind(err, code), Message: mask(err.Error())}
+		env.Error = &EnvelopeError{Kind: errorKind(err, code), Message: mask(userMessage(err))}
 	} else if code != ExitOK {
 		env.Error = &EnvelopeError{Kind: KindFailed, Message: "failed"}
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -369,6 +370,39 @@ func TestSchemaListsEveryKindAndCommand(t *testing.T) {
 	for _, k := range ErrorKinds {
 		if !bytes.Contains(b, []byte(`"`+string(k)+`"`)) {
 			t.Errorf("error kind %s is not in the schema", k)
+		}
+	}
+}
+
+// TestJSONOutputDocExamplesMatchSchema validates every ```json example of
+// docs/json-output.md against the schema.
+func TestJSONOutputDocExamplesMatchSchema(t *testing.T) {
+	sch := compileOutputSchema(t)
+	b, err := os.ReadFile("../../docs/json-output.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```json\n(.*?)\n```").FindAllSubmatch(b, -1)
+	if len(blocks) < 9 {
+		t.Fatalf("%d JSON examples; want one per subcommand at least", len(blocks))
+	}
+	seen := map[string]bool{}
+	for i, m := range blocks {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(m[1]))
+		if err != nil {
+			t.Errorf("example %d is not JSON: %v", i+1, err)
+			continue
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("example %d does not match the schema: %v", i+1, err)
+		}
+		var e struct{ Command *string }
+		_ = json.Unmarshal(m[1], &e)
+		seen[ptrString(e.Command)] = true
+	}
+	for _, c := range commandNames(newApp(nil, nil)) {
+		if !seen[c] {
+			t.Errorf("no example of %s", c)
 		}
 	}
 }
