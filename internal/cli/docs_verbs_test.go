@@ -29,7 +29,7 @@ func docExamples(t *testing.T, path string) [][]string {
 		case strings.HasPrefix(line, "```"):
 			inSh = !inSh && line == "```sh"
 		case inSh && strings.HasPrefix(line, "graviton-cd "):
-			words, err := shellWords(line)
+			words, err := splitShellWords(line)
 			if err != nil {
 				t.Fatalf("%s: %q: %v", path, line, err)
 			}

@@ -70,7 +70,7 @@ func runTaskRequest(c *ucli.Context) (ecsdeploy.TaskRequest, error) {
 	case cmd != "" && len(args) > 0:
 		return r, config.Usagef("arg", "conflicts with --command: give the command one way")
 	case cmd != "":
-		words, err := shellWords(cmd)
+		words, err := splitShellWords(cmd)
 		if err != nil {
 			return r, config.Usagef("command", "%v: quote it as a shell would, or give each word with --arg", err)
 		}
@@ -87,11 +87,11 @@ func runTaskRequest(c *ucli.Context) (ecsdeploy.TaskRequest, error) {
 	return r, r.Validate()
 }
 
-// shellWords splits s as a POSIX shell splits words: blanks separate,
+// splitShellWords splits s as a POSIX shell splits words: blanks separate,
 // single quotes keep everything, double quotes keep all but \" \\ \$ \`,
 // and a backslash outside quotes escapes the next character. Nothing is
 // expanded: no variables, globs or command substitution.
-func shellWords(s string) ([]string, error) {
+func splitShellWords(s string) ([]string, error) {
 	var (
 		words []string
 		cur   strings.Builder

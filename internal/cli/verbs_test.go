@@ -363,14 +363,14 @@ func TestShellWords(t *testing.T) {
 		`x "" y`:                         {"x", "", "y"},
 	}
 	for in, want := range cases {
-		got, err := shellWords(in)
+		got, err := splitShellWords(in)
 		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("shellWords(%s) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("splitShellWords(%s) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{`'open`, `"open`, `trailing\`} {
-		if _, err := shellWords(bad); err == nil {
-			t.Errorf("shellWords(%s) accepted", bad)
+		if _, err := splitShellWords(bad); err == nil {
+			t.Errorf("splitShellWords(%s) accepted", bad)
 		}
 	}
 }
