@@ -31,6 +31,11 @@ func TestVerbsAgainstMoto(t *testing.T) {
 	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), Tags: motoTestTags}); err != nil {
 		t.Fatalf("create cluster: %v", err)
 	}
+	t.Cleanup(func() {
+		ctx := context.Background() // t.Context is cancelled by now
+		_, _ = client.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"), Force: aws.Bool(true)})
+		_, _ = client.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String(cluster)})
+	})
 	var arns []string
 	for _, image := range []string{"example.com/web:1", "example.com/web:2", "example.com/web:3"} {
 		td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
