@@ -6,7 +6,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -77,13 +76,13 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// exitCode is 2 for bad input and 1 for any other failure. An error that
+// carries an exit code of its own (terraform's *exec.ExitError, which exits
+// 2 for its own reasons) does not pass it through: 0, 1 and 2 are the
+// contract.
 func exitCode(err error) int {
 	if config.IsUsage(err) {
 		return ExitUsage
-	}
-	var ec ucli.ExitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
 	}
 	return ExitFailed
 }

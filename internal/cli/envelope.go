@@ -113,7 +113,7 @@ func errorKind(err error, code int) ErrorKind {
 	switch {
 	case errors.As(err, &creds):
 		return KindCredentials
-	case errors.As(err, &region):
+	case errors.As(err, &region), code == ExitUsage && isNoRegion(err):
 		return KindRegion
 	case errors.As(err, &notActive) && notActive.BadInput, code == ExitUsage && isNotFound(err):
 		return KindNotFound
@@ -160,6 +160,13 @@ func isDeploymentFailure(err error) bool {
 		na *imagecheck.NoArm64Error
 	)
 	return errors.As(err, &f) || errors.As(err, &rb) || errors.As(err, &sp) || errors.As(err, &vn) || errors.As(err, &na)
+}
+
+// isNoRegion reports config's "no AWS region" usage error (provision and
+// the stack flags check the region before loading the AWS configuration).
+func isNoRegion(err error) bool {
+	var u *config.UsageError
+	return errors.As(err, &u) && strings.HasPrefix(u.Msg, "no AWS region")
 }
 
 // isNotFound reports a usage error that says the stack named by --name does

@@ -138,6 +138,16 @@ func TestOutputMatchesSchema(t *testing.T) {
 		{name: "status steady", command: "status", code: ExitOK, setup: statusOf("")},
 		{name: "status not steady", command: "status", code: ExitFailed, kind: KindNotSteady, setup: statusOf("DRAINING")},
 		{name: "status without a stack", command: "status", code: ExitUsage, kind: KindUsage, setup: args("status")},
+		{name: "status without a region", command: "status", code: ExitUsage, kind: KindRegion, setup: func(t *testing.T) []string {
+			isolateAWS(t)
+			t.Setenv("AWS_REGION", "")
+			return []string{"status", "--name", "demo"}
+		}},
+		{name: "provision without a region", command: "provision", code: ExitUsage, kind: KindRegion, setup: func(t *testing.T) []string {
+			isolateAWS(t)
+			t.Setenv("AWS_REGION", "")
+			return []string{"provision", "--name", "demo", "--dir", filepath.Join(t.TempDir(), "s")}
+		}},
 
 		{name: "iam-policy", command: "iam-policy", code: ExitOK, setup: args("iam-policy", "--for", "deploy")},
 		{name: "iam-policy bad step", command: "iam-policy", code: ExitUsage, kind: KindUsage, setup: args("iam-policy", "--for", "deplyo")},
