@@ -46,6 +46,8 @@ type ECS struct {
 	listClusters              op[*ecs.ListClustersInput, *ecs.ListClustersOutput, *ecs.Options]
 	describeClusters          op[*ecs.DescribeClustersInput, *ecs.DescribeClustersOutput, *ecs.Options]
 	describeCapacityProviders op[*ecs.DescribeCapacityProvidersInput, *ecs.DescribeCapacityProvidersOutput, *ecs.Options]
+	runTask                   op[*ecs.RunTaskInput, *ecs.RunTaskOutput, *ecs.Options]
+	stopTask                  op[*ecs.StopTaskInput, *ecs.StopTaskOutput, *ecs.Options]
 }
 
 // NewECS returns the ECS operations of a client made from cfg.
@@ -63,6 +65,8 @@ func NewECS(cfg aws.Config, optFns ...func(*ecs.Options)) ECS {
 		listClusters:              c.ListClusters,
 		describeClusters:          c.DescribeClusters,
 		describeCapacityProviders: c.DescribeCapacityProviders,
+		runTask:                   c.RunTask,
+		stopTask:                  c.StopTask,
 	}
 }
 
@@ -119,6 +123,16 @@ func (x ECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput
 // DescribeCapacityProviders calls ecs:DescribeCapacityProviders.
 func (x ECS) DescribeCapacityProviders(ctx context.Context, in *ecs.DescribeCapacityProvidersInput, o ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error) {
 	return x.describeCapacityProviders(ctx, in, o...)
+}
+
+// RunTask calls ecs:RunTask.
+func (x ECS) RunTask(ctx context.Context, in *ecs.RunTaskInput, o ...func(*ecs.Options)) (*ecs.RunTaskOutput, error) {
+	return x.runTask(ctx, in, o...)
+}
+
+// StopTask calls ecs:StopTask.
+func (x ECS) StopTask(ctx context.Context, in *ecs.StopTaskInput, o ...func(*ecs.Options)) (*ecs.StopTaskOutput, error) {
+	return x.stopTask(ctx, in, o...)
 }
 
 // EC2 is the EC2 client cut down to the leftover check's lookups and the
@@ -329,6 +343,7 @@ type Logs struct {
 	getLogEvents        op[*cloudwatchlogs.GetLogEventsInput, *cloudwatchlogs.GetLogEventsOutput, *cloudwatchlogs.Options]
 	describeLogGroups   op[*cloudwatchlogs.DescribeLogGroupsInput, *cloudwatchlogs.DescribeLogGroupsOutput, *cloudwatchlogs.Options]
 	listTagsForResource op[*cloudwatchlogs.ListTagsForResourceInput, *cloudwatchlogs.ListTagsForResourceOutput, *cloudwatchlogs.Options]
+	filterLogEvents     op[*cloudwatchlogs.FilterLogEventsInput, *cloudwatchlogs.FilterLogEventsOutput, *cloudwatchlogs.Options]
 }
 
 // NewLogs returns the CloudWatch Logs operations of a client made from cfg.
@@ -338,6 +353,7 @@ func NewLogs(cfg aws.Config, optFns ...func(*cloudwatchlogs.Options)) Logs {
 		getLogEvents:        c.GetLogEvents,
 		describeLogGroups:   c.DescribeLogGroups,
 		listTagsForResource: c.ListTagsForResource,
+		filterLogEvents:     c.FilterLogEvents,
 	}
 }
 
@@ -354,6 +370,11 @@ func (x Logs) DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.Describe
 // ListTagsForResource calls logs:ListTagsForResource.
 func (x Logs) ListTagsForResource(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput, o ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error) {
 	return x.listTagsForResource(ctx, in, o...)
+}
+
+// FilterLogEvents calls logs:FilterLogEvents (graviton-cd logs, run-task).
+func (x Logs) FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, o ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	return x.filterLogEvents(ctx, in, o...)
 }
 
 // ECR is the ECR client cut down to fetching registry credentials.

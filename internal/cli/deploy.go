@@ -49,6 +49,7 @@ func deployCommand() *ucli.Command {
 			boolean("force-new-deployment", false, "start fresh tasks; without --image, of the current revision"),
 			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment", DefaultText: "keep it", EnvVars: envVars("desired-count")},
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
+			boolean("dry-run", false, "print the task definition diff deploy would register and change nothing (exit 0)"),
 			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
 		}, stackRefFlags(false)...),
 		Action: func(c *ucli.Context) error {
@@ -65,6 +66,9 @@ func deployCommand() *ucli.Command {
 				return err
 			}
 			d := newDeployer(cfg, env)
+			if c.Bool("dry-run") {
+				return runDeployDryRun(c.Context, env, d, req)
+			}
 			return runDeploy(c.Context, env, d, req)
 		},
 	}

@@ -79,6 +79,7 @@ const (
 	KindNotSteady        ErrorKind = "not_steady"        // status: the service is not steady
 	KindLeftovers        ErrorKind = "leftovers"         // destroy: resources tagged with the stack remain
 	KindNotOwned         ErrorKind = "not_owned"         // destroy: the state holds nothing, but tagged resources exist
+	KindTaskFailed       ErrorKind = "task_failed"       // run-task: the container exited non-zero or never ran
 	KindFailed           ErrorKind = "failed"            // any other failure (exit 1)
 )
 
@@ -86,7 +87,7 @@ const (
 var ErrorKinds = []ErrorKind{
 	KindUsage, KindCredentials, KindRegion, KindNotFound, KindAWS, KindTerraform, KindStateLocked,
 	KindDeploymentFailed, KindTimeout, KindInterrupted, KindChecksFailed, KindNotSteady,
-	KindLeftovers, KindNotOwned, KindFailed,
+	KindLeftovers, KindNotOwned, KindTaskFailed, KindFailed,
 }
 
 // errorKind classifies err, which made the command exit with code.
@@ -94,6 +95,8 @@ func errorKind(err error, code int) ErrorKind {
 	var (
 		interrupted *terraform.InterruptedError
 		timeout     *ecsdeploy.DeploymentTimeoutError
+		taskTimeout *ecsdeploy.TaskTimeoutError
+		taskFailed  *ecsdeploy.TaskFailedError
 		notActive   *ecsdeploy.ServiceNotActiveError
 		creds       *awsx.CredentialsError
 		region      *awsx.RegionError
@@ -122,8 +125,10 @@ func errorKind(err error, code int) ErrorKind {
 			return KindTimeout
 		}
 		return KindInterrupted
-	case errors.As(err, &timeout), errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &timeout), errors.As(err, &taskTimeout), errors.Is(err, context.DeadlineExceeded):
 		return KindTimeout
+	case errors.As(err, &taskFailed):
+		return KindTaskFailed
 	case errors.Is(err, context.Canceled):
 		return KindInterrupted
 	case errors.As(err, &lock):
@@ -166,10 +171,18 @@ func isNoRegion(err error) bool {
 }
 
 // isNotFound reports a usage error that says the stack named by --name does
-// not exist (stack.Find's "no stack ..." messages).
+// not exist (stack.Find's "no stack ..." messages), or the log group or task
+// definition revision named.
 func isNotFound(err error) bool {
 	var u *config.UsageError
-	return errors.As(err, &u) && u.Flag == "name" && strings.HasPrefix(u.Msg, "no stack ")
+	if !errors.As(err, &u) {
+		return false
+	}
+	// logs: the log group; rollback, run-task: the revision named.
+	if (u.Flag == "log-group" || u.Flag == "to" || u.Flag == "task-definition") && strings.Contains(u.Msg, " not found: ") {
+		return true
+	}
+	return u.Flag == "name" && strings.HasPrefix(u.Msg, "no stack ")
 }
 
 // outcome collects what RunIO prints as the envelope: which command ran and

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -162,6 +163,46 @@ func TestOutputMatchesSchema(t *testing.T) {
 			isolateAWS(t)
 			t.Setenv("AWS_REGION", "")
 			return []string{"doctor", "--for", "deploy"}
+		}},
+
+		{name: "logs", command: "logs", code: ExitOK, setup: func(t *testing.T) []string {
+			e := newVerbsEnv(t, ecsfake.Options{})
+			e.logs.Put("/ecs/web", "app/app/"+runTaskID, time.Now().Add(-time.Minute), "hello")
+			e.logs.Put("/ecs/web", "no-task-shape", time.Now().Add(-time.Minute), "from elsewhere")
+			return e.args("logs", "--stack-dir", e.dir)
+		}},
+		{name: "logs missing group", command: "logs", code: ExitUsage, kind: KindNotFound, setup: func(t *testing.T) []string {
+			return newVerbsEnv(t, ecsfake.Options{}).args("logs", "--log-group", "/ecs/nope")
+		}},
+		{name: "logs bad since", command: "logs", code: ExitUsage, kind: KindUsage, setup: args("logs", "--log-group", "/ecs/x", "--since", "yesterday")},
+		{name: "deploy dry run", command: "deploy", code: ExitOK, setup: func(t *testing.T) []string {
+			e := newVerbsEnv(t, ecsfake.Options{})
+			return e.args("deploy", "--stack-dir", e.dir, "--image", "example.com/web:2", "--check-image-arch=false", "--dry-run")
+		}},
+		{name: "rollback succeeded", command: "rollback", code: ExitOK, setup: func(t *testing.T) []string {
+			e := newVerbsEnv(t, threeRevisions(ecsfake.Options{Rollouts: [][]ecsfake.Frame{completedAtOnce}}))
+			return e.args("rollback", "--stack-dir", e.dir)
+		}},
+		{name: "rollback failed", command: "rollback", code: ExitFailed, kind: KindDeploymentFailed, setup: func(t *testing.T) []string {
+			e := newVerbsEnv(t, threeRevisions(ecsfake.Options{Rollouts: [][]ecsfake.Frame{failedRollout}}))
+			return e.args("rollback", "--stack-dir", e.dir)
+		}},
+		{name: "rollback missing revision", command: "rollback", code: ExitUsage, kind: KindNotFound, setup: func(t *testing.T) []string {
+			e := newVerbsEnv(t, threeRevisions(ecsfake.Options{}))
+			return e.args("rollback", "--stack-dir", e.dir, "--to", "99")
+		}},
+		{name: "run-task succeeded", command: "run-task", code: ExitOK, setup: func(t *testing.T) []string {
+			e := newVerbsEnv(t, ecsfake.Options{Tasks: []ecsfake.TaskScript{{ID: runTaskID}}})
+			e.logs.Put("/ecs/web", "app/app/"+runTaskID, time.Now(), "done")
+			return e.args("run-task", "--stack-dir", e.dir, "--command", "bin/migrate")
+		}},
+		{name: "run-task exit code 3", command: "run-task", code: ExitFailed, kind: KindTaskFailed, setup: func(t *testing.T) []string {
+			e := newVerbsEnv(t, ecsfake.Options{Tasks: []ecsfake.TaskScript{{ID: runTaskID, ExitCode: 3}}})
+			return e.args("run-task", "--stack-dir", e.dir)
+		}},
+		{name: "run-task timed out", command: "run-task", code: ExitFailed, kind: KindTimeout, setup: func(t *testing.T) []string {
+			e := newVerbsEnv(t, ecsfake.Options{Tasks: []ecsfake.TaskScript{{ID: runTaskID, Forever: true}}})
+			return e.args("run-task", "--stack-dir", e.dir, "--timeout", "1s")
 		}},
 
 		{name: "unknown command", command: "", code: ExitUsage, kind: KindUsage, setup: args("deplyo")},

@@ -33,7 +33,7 @@ func iamPolicyCommand() *ucli.Command {
 			"kms:GenerateDataKey for a state bucket encrypted with a customer-managed KMS key, and iam:PassRole\n" +
 			"for a task role of your own that a deployed task definition names.",
 		Flags: []ucli.Flag{
-			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status (default: all)"),
+			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status, logs, rollback, run-task (default: all)"),
 			str("name", "stack name given to provision; scopes the stack's resources (default: any stack)"),
 			str("account-id", "12-digit AWS account ID for the ARNs (default: any account)"),
 			str("state-backend", "s3 (default) or local: with local state the policy has no S3 statements"),

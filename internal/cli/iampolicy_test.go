@@ -138,7 +138,7 @@ func TestIAMPolicyBadInputExits2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown step", []string{"--for", "deploy,rollout"}, `--for: "rollout" is not a step: use provision, deploy, smoke-test, destroy or status`},
+		{"unknown step", []string{"--for", "deploy,rollout"}, `--for: "rollout" is not a step: use provision, deploy, smoke-test, destroy, status, logs, rollback or run-task`},
 		{"bad stack name", []string{"--name", "My_Stack"}, `--name: "My_Stack" is not a stack name`},
 		{"wildcard stack name", []string{"--name", "demo*"}, `--name: "demo*" is not a stack name`},
 		{"short account", []string{"--account-id", "1234"}, `--account-id: "1234" is not an AWS account ID`},
