@@ -49,6 +49,24 @@ type Options struct {
 	Missing bool
 	// ServiceStatus is the service's status at the start; empty means ACTIVE.
 	ServiceStatus string
+
+	// Deployment strategy settings (see strategy.go): Strategy is ROLLING,
+	// BLUE_GREEN, CANARY or LINEAR (empty: none reported, as rolling);
+	// StepMinutes is the canary interval or the linear step bake time.
+	Strategy                     string
+	BakeTimeMinutes, StepMinutes int
+	CanaryPercent, LinearPercent float64
+	Alarms                       []string // alarms the deployment watches
+	// DeploymentController is the service's controller type; empty is ECS.
+	DeploymentController string
+	// ServiceDeployments are played in order, one per UpdateService call,
+	// as the service deployment's timeline; an update beyond them stays
+	// PENDING for ever.
+	ServiceDeployments [][]SDFrame
+	// RollbackTakes is how long a StopServiceDeployment ROLLBACK takes to
+	// end (30 s when zero); RollbackFails ends it ROLLBACK_FAILED.
+	RollbackTakes time.Duration
+	RollbackFails bool
 }
 
 // Call is one request the server answered (or failed on purpose).
@@ -76,6 +94,8 @@ type Server struct {
 	logRequests []map[string]any
 	svc         *service
 	nextID      int
+	sds         []*svcDeployment // service deployments, oldest first
+	stops       []map[string]any // StopServiceDeployment requests
 }
 
 type service struct {
@@ -277,6 +297,7 @@ func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 		return reply{}, fault
 	}
 	s.advance()
+	s.advanceServiceDeployments()
 
 	var (
 		out    any
@@ -305,6 +326,8 @@ func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 		out = s.describeTasks(in)
 	case "GetLogEvents":
 		out, errTyp, errMsg = s.getLogEvents(in)
+	case "ListServiceDeployments", "DescribeServiceDeployments", "StopServiceDeployment":
+		out, errTyp, errMsg = s.serviceDeploymentOp(op, in)
 	default:
 		status, errTyp, errMsg = http.StatusBadRequest, "UnknownOperationException", "ecsfake does not implement "+op
 	}
@@ -444,7 +467,7 @@ func (s *Server) serviceJSON() map[string]any {
 		e := v.events[i]
 		evs = append(evs, map[string]any{"id": e.id, "message": e.msg, "createdAt": epoch(e.at)})
 	}
-	return map[string]any{
+	out := map[string]any{
 		"serviceName": s.opts.Service,
 		"serviceArn":  fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", region, account, s.opts.Cluster, s.opts.Service),
 		"clusterArn":  s.clusterArn(), "status": v.status, "taskDefinition": v.taskDef,
@@ -455,6 +478,8 @@ func (s *Server) serviceJSON() map[string]any {
 			"maximumPercent":           200, "minimumHealthyPercent": 100,
 		},
 	}
+	s.strategyJSON(out)
+	return out
 }
 
 func (s *Server) matchesService(name string) bool {
@@ -591,7 +616,9 @@ func (s *Server) updateService(in map[string]any) (any, string, string) {
 		v.frames = s.opts.Rollouts[v.updates]
 	}
 	v.updates++
+	s.startServiceDeployment(v.updates, v.newDep.id, now)
 	s.advance()
+	s.advanceServiceDeployments()
 	if s.svc == nil {
 		return nil, "ServiceNotFoundException", "Service not found."
 	}
