@@ -50,7 +50,7 @@ func deployCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment", DefaultText: "keep it", EnvVars: envVars("desired-count")},
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
 			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
-		}, stackRefFlags(false)...),
+		}, append(verifyFlags(), stackRefFlags(false)...)...),
 		Action: func(c *ucli.Context) error {
 			env, err := newRunEnv(c)
 			if err != nil {
@@ -78,7 +78,9 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		Image: c.String("image"), Timeout: c.Duration("timeout"),
 		RollbackOnFailure: c.Bool("rollback-on-failure"), CheckImageArch: c.Bool("check-image-arch"),
 		ForceNewDeployment: c.Bool("force-new-deployment"), NoWait: c.Bool("no-wait"),
+		TimeoutSet: c.IsSet("timeout"),
 	}
+	stackURL := "" // for --verify-*
 	region := env.region
 	if c.String("name") != "" && c.String("stack-dir") != "" {
 		return r, "", "", config.Usagef("name", "conflicts with --stack-dir: give one way to find the stack")
@@ -91,6 +93,9 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		r.Cluster = cmp.Or(r.Cluster, out.Cluster)
 		r.Service = cmp.Or(r.Service, out.Service)
 		r.Container = cmp.Or(r.Container, out.ContainerName)
+		if stackURL = out.URL; stackURL == "" && out.ALBDNSName != "" {
+			stackURL = "http://" + out.ALBDNSName
+		}
 		// The stack lives in its region: a profile's default must not send
 		// the deploy elsewhere. --region still wins.
 		region = cmp.Or(region, out.Region)
@@ -107,6 +112,7 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		r.Cluster = cmp.Or(r.Cluster, f.Outputs.Cluster)
 		r.Service = cmp.Or(r.Service, f.Outputs.Service)
 		r.Container = cmp.Or(r.Container, f.Outputs.ContainerName)
+		stackURL = f.Outputs.URL
 		region = cmp.Or(region, f.Outputs.Region, ref.Region)
 	}
 	if err := awsx.Region(region); err != nil {
@@ -116,6 +122,9 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		return r, "", "", config.Usagef("", "deploy needs a service: pass --name <stack> (with --region), --stack-dir <provision's --dir>, or --cluster and --service")
 	}
 	if err := r.Validate(); err != nil {
+		return r, "", "", err
+	}
+	if r.Verify, err = deployVerifier(c, env, stackURL); err != nil {
 		return r, "", "", err
 	}
 	if c.IsSet("desired-count") {
@@ -158,6 +167,9 @@ type deployResult struct {
 	Image                     string  `json:"image,omitempty"`
 	Result                    string  `json:"result"`
 	RollbackDeploymentID      string  `json:"rollback_deployment_id,omitempty"`
+	Strategy                  string  `json:"strategy,omitempty"`
+	ServiceDeploymentARN      string  `json:"service_deployment_arn,omitempty"`
+	VerificationFailed        bool    `json:"verification_failed"`
 	ServiceUpdated            bool    `json:"service_updated"`
 	DurationSeconds           float64 `json:"duration_seconds"`
 	Error                     string  `json:"error,omitempty"`
@@ -177,6 +189,7 @@ func runDeploy(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ecsd
 		Cluster: res.Cluster, Service: res.Service, DeploymentID: res.DeploymentID,
 		TaskDefinitionARN: res.TaskDefinitionARN, PreviousTaskDefinitionARN: res.PreviousTaskDefinitionARN,
 		Image: res.Image, Result: res.Outcome, RollbackDeploymentID: res.RollbackDeploymentID, ServiceUpdated: res.ServiceUpdated,
+		Strategy: res.Strategy, ServiceDeploymentARN: res.ServiceDeploymentARN, VerificationFailed: res.VerificationFailed,
 		DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
 	}
 	if err != nil {
