@@ -12,6 +12,7 @@ import (
 	"github.com/graviton-cd/graviton-cd/internal/buildinfo"
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/ecsdeploy"
+	"github.com/graviton-cd/graviton-cd/internal/hclgen"
 	"github.com/graviton-cd/graviton-cd/internal/smoketest"
 )
 
@@ -41,7 +42,7 @@ func verifyFlags() []ucli.Flag {
 // blue/green, canary or linear stack matches (provision renders the rule):
 // requests carrying it reach the new revision while production traffic
 // still goes to the old one.
-const TestTrafficHeader = "X-Graviton-CD-Test"
+const TestTrafficHeader = hclgen.TestTrafficHeader
 
 // deployVerifier builds the verification from the --verify-* flags, or nil
 // when none asks for it. stackURL is the stack's url output, if known.
