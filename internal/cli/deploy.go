@@ -43,7 +43,7 @@ func deployCommand() *ucli.Command {
 			str("container", "container that gets the image (default: container_name from --stack-dir, else the only one)"),
 			str("image", "image to deploy; it must have a linux/arm64 variant"),
 			str("stack-dir", "stack directory whose outputs.json (from provision) names cluster, service, container and region"),
-			&ucli.DurationFlag{Name: "timeout", Value: defaultDeployTimeout, Usage: "how long to follow the deployment (and again a rollback) before calling it failed", EnvVars: envVars("timeout")},
+			&ucli.DurationFlag{Name: "timeout", Value: defaultDeployTimeout, Usage: "how long to follow the deployment (and again a rollback) before calling it failed; 15m grows by a blue/green, canary or linear service's bake and traffic steps", EnvVars: envVars("timeout")},
 			boolean("rollback-on-failure", false, "on failure or timeout, update the service back to the previous revision and follow that too"),
 			boolean("check-image-arch", true, "refuse an image without a linux/arm64 variant before touching the service"),
 			boolean("force-new-deployment", false, "start fresh tasks; without --image, of the current revision"),
@@ -78,7 +78,9 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		Image: c.String("image"), Timeout: c.Duration("timeout"),
 		RollbackOnFailure: c.Bool("rollback-on-failure"), CheckImageArch: c.Bool("check-image-arch"),
 		ForceNewDeployment: c.Bool("force-new-deployment"), NoWait: c.Bool("no-wait"),
-		TimeoutSet: c.IsSet("timeout"),
+		// The default 15m, given or not (the orb passes it), grows by a
+		// blue/green, canary or linear service's bake and traffic steps.
+		TimeoutSet: c.IsSet("timeout") && c.Duration("timeout") != defaultDeployTimeout,
 	}
 	stackURL := "" // for --verify-*
 	region := env.region

@@ -50,7 +50,8 @@ const TestTrafficHeader = hclgen.TestTrafficHeader
 func deployVerifier(c *ucli.Context, env *runEnv, stackURL string) (ecsdeploy.Verifier, error) {
 	checks, path := c.String("verify-checks"), c.String("verify-path")
 	if checks == "" && path == "" {
-		for _, f := range []string{"verify-url", "expect-body", "expect-body-regex", "expect-header", "expect-json", "junit"} {
+		// --junit and --verify-timeout may come from the orb's defaults.
+		for _, f := range []string{"verify-url", "expect-body", "expect-body-regex", "expect-header", "expect-json"} {
 			if c.IsSet(f) && fmt.Sprint(c.Value(f)) != "" && fmt.Sprint(c.Value(f)) != "[]" {
 				return nil, config.Usagef(f, "verifies nothing without --verify-checks FILE or --verify-path PATH: add one of them, or drop this flag")
 			}
