@@ -109,7 +109,11 @@ func (v *checksVerifier) Verify(ctx context.Context) error {
 			v.env.log.Printf("JUnit report written to %s", v.plan.JUnitFile)
 		}
 	}
-	return report.Err()
+	if err := report.Err(); err != nil {
+		// Name deploy's flags, not the smoke test's, in what the log says.
+		return errors.New(strings.ReplaceAll(err.Error(), "within --timeout", "within --verify-timeout"))
+	}
+	return nil
 }
 
 // renameVerifyFlags names deploy's flags in a smoke-test usage error: the
