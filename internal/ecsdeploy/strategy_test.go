@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
@@ -223,6 +225,56 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// Checks that outlast the bake: ECS has finished, so the stop is refused and
+// deploy says the new revision is live; it starts no other deployment.
+func TestVerificationOutlastsTheBake(t *testing.T) {
+	h := newHarness(t, ecsfake.Options{Strategy: "BLUE_GREEN", BakeTimeMinutes: 5,
+		ServiceDeployments: [][]ecsfake.SDFrame{ecsfake.BlueGreen(time.Minute, 5*time.Minute)}})
+	v := &verifierFunc{fn: func(context.Context) error {
+		h.clock.Advance(10 * time.Minute)
+		return errors.New("check failed")
+	}}
+	_, err := h.deployCase(t, Request{Verify: v, RollbackOnFailure: true}, new(*VerificationFailedError), OutcomeFailed)
+	if h.srv.Calls("StopServiceDeployment") != 1 || h.srv.Calls("UpdateService") != 1 {
+		t.Errorf("StopServiceDeployment %d, UpdateService %d; want 1 and 1", h.srv.Calls("StopServiceDeployment"), h.srv.Calls("UpdateService"))
+	}
+	if !strings.Contains(err.Error(), "the new revision is live") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+// The service deployment is found by its target revision's number, also
+// when an older one was created in the same second.
+func TestFindServiceDeployment(t *testing.T) {
+	since := t0
+	api := &listOnly{out: &ecs.ListServiceDeploymentsOutput{ServiceDeployments: []types.ServiceDeploymentBrief{
+		{ServiceDeploymentArn: aws.String("arn:sd/new"), TargetServiceRevisionArn: aws.String("arn:aws:ecs:us-east-1:1:service-revision/demo/web/42"), CreatedAt: aws.Time(since)},
+		{ServiceDeploymentArn: aws.String("arn:sd/old"), TargetServiceRevisionArn: aws.String("arn:aws:ecs:us-east-1:1:service-revision/demo/web/41"), CreatedAt: aws.Time(since.Add(-time.Second))},
+	}}}
+	f := &sdFollower{d: &Deployer{Clock: ecsfake.NewClock(t0)}, api: api, spec: followSpec{Cluster: "demo", Service: "web", DeploymentID: "ecs-svc/42", Since: since}}
+	if arn, err := f.find(context.Background()); err != nil || arn != "arn:sd/new" {
+		t.Errorf("find = %s, %v; want arn:sd/new", arn, err)
+	}
+	f.spec.DeploymentID = "ecs-svc/99" // no revision matches: the oldest since the deployment
+	if arn, _ := f.find(context.Background()); arn != "arn:sd/old" {
+		t.Errorf("fallback = %s; want arn:sd/old", arn)
+	}
+	if api.in == nil || aws.ToTime(api.in.CreatedAt.After) != since.Add(-5*time.Second) || aws.ToString(api.in.Service) != "web" {
+		t.Errorf("ListServiceDeployments input = %+v", api.in)
+	}
+}
+
+type listOnly struct {
+	ServiceDeploymentsAPI
+	out *ecs.ListServiceDeploymentsOutput
+	in  *ecs.ListServiceDeploymentsInput
+}
+
+func (l *listOnly) ListServiceDeployments(_ context.Context, in *ecs.ListServiceDeploymentsInput, _ ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error) {
+	l.in = in
+	return l.out, nil
 }
 
 // CODE_DEPLOY and EXTERNAL services are refused with exit 2 before any
