@@ -48,6 +48,10 @@ type ECS struct {
 	describeCapacityProviders op[*ecs.DescribeCapacityProvidersInput, *ecs.DescribeCapacityProvidersOutput, *ecs.Options]
 	runTask                   op[*ecs.RunTaskInput, *ecs.RunTaskOutput, *ecs.Options]
 	stopTask                  op[*ecs.StopTaskInput, *ecs.StopTaskOutput, *ecs.Options]
+	// Service deployments (blue/green, canary and linear).
+	listServiceDeployments     op[*ecs.ListServiceDeploymentsInput, *ecs.ListServiceDeploymentsOutput, *ecs.Options]
+	describeServiceDeployments op[*ecs.DescribeServiceDeploymentsInput, *ecs.DescribeServiceDeploymentsOutput, *ecs.Options]
+	stopServiceDeployment      op[*ecs.StopServiceDeploymentInput, *ecs.StopServiceDeploymentOutput, *ecs.Options]
 }
 
 // NewECS returns the ECS operations of a client made from cfg.
@@ -67,7 +71,26 @@ func NewECS(cfg aws.Config, optFns ...func(*ecs.Options)) ECS {
 		describeCapacityProviders: c.DescribeCapacityProviders,
 		runTask:                   c.RunTask,
 		stopTask:                  c.StopTask,
+
+		listServiceDeployments:     c.ListServiceDeployments,
+		describeServiceDeployments: c.DescribeServiceDeployments,
+		stopServiceDeployment:      c.StopServiceDeployment,
 	}
+}
+
+// ListServiceDeployments calls ecs:ListServiceDeployments.
+func (x ECS) ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, o ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error) {
+	return x.listServiceDeployments(ctx, in, o...)
+}
+
+// DescribeServiceDeployments calls ecs:DescribeServiceDeployments.
+func (x ECS) DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, o ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error) {
+	return x.describeServiceDeployments(ctx, in, o...)
+}
+
+// StopServiceDeployment calls ecs:StopServiceDeployment.
+func (x ECS) StopServiceDeployment(ctx context.Context, in *ecs.StopServiceDeploymentInput, o ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error) {
+	return x.stopServiceDeployment(ctx, in, o...)
 }
 
 // DescribeServices calls ecs:DescribeServices.

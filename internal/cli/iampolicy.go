@@ -39,6 +39,7 @@ func iamPolicyCommand() *ucli.Command {
 			str("state-backend", "s3 (default) or local: with local state the policy has no S3 statements"),
 			str("state-bucket", "S3 bucket of the Terraform state (provision --state-bucket; default graviton-cd-state-<account>-<region>, which provision may create)"),
 			str("state-key", "object key of the state in --state-bucket (default graviton-cd/<name>/terraform.tfstate)"),
+			str("strategy", "provision --strategy of the stack: rolling (default), or blue-green, canary or linear, which add the second target group, listener rules, the ECS infrastructure role and deploy's service deployment calls"),
 		},
 		Action: func(c *ucli.Context) error {
 			env, err := newRunEnv(c)
@@ -60,6 +61,11 @@ func iamPolicyCommand() *ucli.Command {
 			default:
 				return config.Usagef("state-backend", "%q is not a state backend: use s3 (default) or local", c.String("state-backend"))
 			}
+			strategy, err := config.ValidateStrategy(config.StrategyInput{Strategy: c.String("strategy")})
+			if err != nil {
+				return err
+			}
+			opts.Shifting = strategy.Shifting()
 			if err := opts.Validate(); err != nil {
 				var fe *iampolicy.FieldError
 				if errors.As(err, &fe) {

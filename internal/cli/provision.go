@@ -95,6 +95,13 @@ func provisionFlags() []ucli.Flag {
 		str("endpoint-url", "", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
 		str("force-unlock", "", "release this state lock ID first (only when its holder is known to be dead)"),
 		&ucli.DurationFlag{Name: "timeout", Value: config.DefaultProvisionTimeout, Usage: "deadline for the whole command", EnvVars: envVars("timeout")},
+		str("strategy", config.StrategyRolling, "deployment strategy: rolling, or blue-green, canary or linear (ECS shifts load balancer traffic and keeps the old revision through the bake; needs AWS provider 6.x)"),
+		str("bake-time", "", "blue-green, canary, linear: how long both revisions run after production traffic moved, in whole minutes (default 10m)"),
+		str("canary-percent", "", "canary: share of production traffic the new revision gets first (default 10)"),
+		str("canary-interval", "", "canary: how long the canary share lasts before the rest moves (default 5m)"),
+		str("linear-percent", "", "linear: share of production traffic moved per step (default 25)"),
+		str("linear-interval", "", "linear: wait between steps (default 5m)"),
+		&ucli.StringSliceFlag{Name: "rollback-alarm", Usage: "CloudWatch alarm `NAME` ECS watches during a blue-green, canary or linear deployment and rolls back on; repeatable", EnvVars: envVars("rollback-alarm")},
 	}
 }
 
@@ -131,6 +138,12 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 		TerraformBinary: str("terraform-binary"), TerraformVersion: str("terraform-version"),
 		EndpointURL: endpoint, Unlock: str("force-unlock"),
 		Timeout: c.Duration("timeout"),
+		Strategy: config.StrategyInput{
+			Strategy: str("strategy"), BakeTime: c.String("bake-time"),
+			CanaryPercent: c.String("canary-percent"), CanaryInterval: c.String("canary-interval"),
+			LinearPercent: c.String("linear-percent"), LinearInterval: c.String("linear-interval"),
+			RollbackAlarms: c.StringSlice("rollback-alarm"),
+		},
 	}
 }
 

@@ -134,7 +134,7 @@ func (r renderer) terraformBlock(root *hclwrite.Body) {
 	rp := block(tf, "required_providers")
 	rp.SetAttributeRaw("aws", object(
 		kv{"source", lit("hashicorp/aws")},
-		kv{"version", lit(ProviderConstraint)},
+		kv{"version", lit(r.providerConstraint())},
 	))
 	tf.AppendNewline()
 	switch r.p.State.Kind {
@@ -609,6 +609,7 @@ func (r renderer) loadBalancer(root *hclwrite.Body) {
 	)
 	ln.AppendNewline()
 	set(block(ln, "default_action"), "type", "forward", "target_group_arn", expr("aws_lb_target_group.app.arn"))
+	r.strategyResources(root)
 }
 
 func (r renderer) service(root *hclwrite.Body) {
@@ -668,11 +669,14 @@ func (r renderer) service(root *hclwrite.Body) {
 	svc.AppendNewline()
 	set(block(svc, "deployment_circuit_breaker"), "enable", true, "rollback", true)
 	svc.AppendNewline()
-	set(block(svc, "load_balancer"),
+	r.deploymentConfiguration(svc)
+	lb := block(svc, "load_balancer")
+	set(lb,
 		"target_group_arn", expr("aws_lb_target_group.app.arn"),
 		"container_name", r.p.ContainerName,
 		"container_port", r.p.ContainerPort,
 	)
+	r.advancedConfiguration(lb)
 	svc.AppendNewline()
 	if r.awsvpc() {
 		set(block(svc, "network_configuration"),
@@ -689,7 +693,7 @@ func (r renderer) service(root *hclwrite.Body) {
 	// with the execution role: its policy is attached first and detached
 	// only after the service and its tasks are gone (the aws_ecs_service
 	// documentation warns of a service stuck in DRAINING otherwise).
-	set(svc, "depends_on", refList("aws_lb_listener.http", "aws_ecs_cluster_capacity_providers.this", "aws_iam_role_policy_attachment.task_execution"))
+	set(svc, "depends_on", refList(r.strategyDependsOn([]string{"aws_lb_listener.http", "aws_ecs_cluster_capacity_providers.this", "aws_iam_role_policy_attachment.task_execution"})...))
 	svc.AppendNewline()
 	// deploy owns the task definition revision and, once the service exists,
 	// its desired count (deploy --desired-count): a later provision must not
@@ -701,7 +705,7 @@ func (r renderer) service(root *hclwrite.Body) {
 		// moto does not store these; without this a second plan shows drift.
 		ignore = "[task_definition, desired_count, capacity_provider_strategy, availability_zone_rebalancing, enable_ecs_managed_tags, health_check_grace_period_seconds]"
 	}
-	set(block(svc, "lifecycle"), "ignore_changes", expr(ignore))
+	set(block(svc, "lifecycle"), "ignore_changes", expr(r.strategyIgnore(ignore)))
 }
 
 func (r renderer) outputs(root *hclwrite.Body) {

@@ -48,7 +48,7 @@ func validated(t *testing.T, edit func(*config.ProvisionInput)) config.Provision
 
 // goldenCases are the names of testdata/<name>.tf.golden.
 func goldenCases() []string {
-	return []string{"new-vpc", "existing-subnets", "bridge", "emulator-s3-state", "private-subnets", "alb-subnets"}
+	return []string{"new-vpc", "existing-subnets", "bridge", "emulator-s3-state", "private-subnets", "alb-subnets", "blue-green", "canary"}
 }
 
 // withIdentity gives p what the stack lifecycle sets: an identity and the
@@ -86,6 +86,12 @@ func TestRenderRootModuleGolden(t *testing.T) {
 			in.VPCID = "vpc-0123456789abcdef0"
 			in.SubnetIDs = "subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2"
 			in.ALBSubnetIDs = "subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2"
+		}},
+		{"blue-green", func(in *config.ProvisionInput) {
+			in.Strategy = config.StrategyInput{Strategy: "blue-green", BakeTime: "30m", RollbackAlarms: []string{"demo-5xx", "demo-p99-latency"}}
+		}},
+		{"canary", func(in *config.ProvisionInput) {
+			in.Strategy = config.StrategyInput{Strategy: "canary", CanaryPercent: "10", CanaryInterval: "5m", BakeTime: "15m"}
 		}},
 	}
 	for _, tc := range cases {

@@ -38,7 +38,7 @@ func NamedResources(p config.Provision) []NamedResource {
 	if p.NetworkMode != config.NetworkModeBridge {
 		groups = append(groups, NamedResource{"aws_security_group.tasks", KindSecurityGroup, p.Name + "-tasks"})
 	}
-	return append(groups, []NamedResource{
+	return append(append(groups, []NamedResource{
 		{"aws_iam_role.instance", KindIAMRole, n.InstanceRole},
 		{"aws_iam_role.task_execution", KindIAMRole, n.TaskExecutionRole},
 		{"aws_iam_instance_profile.instance", KindIAMInstanceProfile, n.InstanceProfile},
@@ -49,6 +49,5 @@ func NamedResources(p config.Provision) []NamedResource {
 		{"aws_ecs_capacity_provider.this", KindECSCapacityProvider, n.CapacityProvider},
 		{"aws_lb.this", KindLoadBalancer, n.LoadBalancer},
 		{"aws_lb_target_group.app", KindTargetGroup, n.TargetGroup},
-		{"aws_ecs_service.app", KindECSService, n.Service},
-	}...)
+	}...), append(strategyNamedResources(p), NamedResource{"aws_ecs_service.app", KindECSService, n.Service})...)
 }

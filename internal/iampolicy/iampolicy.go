@@ -68,6 +68,9 @@ type Options struct {
 	StateBucket string
 	StateKey    string // object key of the state; default graviton-cd/<stack>/terraform.tfstate
 	LocalState  bool   // --state-backend local: no S3 statements at all
+	// Shifting adds what a blue/green, canary or linear stack needs
+	// (provision --strategy other than rolling): strategy.go.
+	Shifting bool
 }
 
 var (
@@ -146,7 +149,11 @@ func Policy(o Options) Document {
 	s := newScope(o)
 	needed := needOf(steps)
 	doc := Document{Version: "2012-10-17", Statement: []Statement{}}
-	for _, g := range catalogue() {
+	grants := catalogue()
+	if o.Shifting {
+		grants = append(grants, strategyCatalogue()...)
+	}
+	for _, g := range grants {
 		var actions []string
 		for _, a := range g.actions {
 			if a.by&needed != 0 {

@@ -59,6 +59,24 @@ type Options struct {
 	// CapacityProviderStrategy its strategy; without one it has launch type EC2.
 	Network                  map[string]any
 	CapacityProviderStrategy []map[string]any
+
+	// Deployment strategy settings (see strategy.go): Strategy is ROLLING,
+	// BLUE_GREEN, CANARY or LINEAR (empty: none reported, as rolling);
+	// StepMinutes is the canary interval or the linear step bake time.
+	Strategy                     string
+	BakeTimeMinutes, StepMinutes int
+	CanaryPercent, LinearPercent float64
+	Alarms                       []string // alarms the deployment watches
+	// DeploymentController is the service's controller type; empty is ECS.
+	DeploymentController string
+	// ServiceDeployments are played in order, one per UpdateService call,
+	// as the service deployment's timeline; an update beyond them stays
+	// PENDING for ever.
+	ServiceDeployments [][]SDFrame
+	// RollbackTakes is how long a StopServiceDeployment ROLLBACK takes to
+	// end (30 s when zero); RollbackFails ends it ROLLBACK_FAILED.
+	RollbackTakes time.Duration
+	RollbackFails bool
 }
 
 // Call is one request the server answered (or failed on purpose).
@@ -87,6 +105,8 @@ type Server struct {
 	svc         *service
 	nextID      int
 	tasks       tasksState
+	sds         []*svcDeployment // service deployments, oldest first
+	stops       []map[string]any // StopServiceDeployment requests
 }
 
 type service struct {
@@ -293,6 +313,7 @@ func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 		return reply{}, fault
 	}
 	s.advance()
+	s.advanceServiceDeployments()
 
 	var (
 		out    any
@@ -327,6 +348,8 @@ func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 		out, errTyp, errMsg = s.runTaskCall(in)
 	case "StopTask":
 		out, errTyp, errMsg = s.stopTask(in)
+	case "ListServiceDeployments", "DescribeServiceDeployments", "StopServiceDeployment":
+		out, errTyp, errMsg = s.serviceDeploymentOp(op, in)
 	default:
 		status, errTyp, errMsg = http.StatusBadRequest, "UnknownOperationException", "ecsfake does not implement "+op
 	}
@@ -485,6 +508,7 @@ func (s *Server) serviceJSON() map[string]any {
 	if s.opts.Network != nil {
 		svc["networkConfiguration"] = s.opts.Network
 	}
+	s.strategyJSON(svc)
 	return svc
 }
 
@@ -622,7 +646,9 @@ func (s *Server) updateService(in map[string]any) (any, string, string) {
 		v.frames = s.opts.Rollouts[v.updates]
 	}
 	v.updates++
+	s.startServiceDeployment(v.updates, v.newDep.id, now)
 	s.advance()
+	s.advanceServiceDeployments()
 	if s.svc == nil {
 		return nil, "ServiceNotFoundException", "Service not found."
 	}
