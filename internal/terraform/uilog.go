@@ -52,7 +52,7 @@ type uiChangeSummary struct {
 	Change    int    `json:"change"`
 	Import    int    `json:"import"`
 	Remove    int    `json:"remove"`
-	Forget    int    `json:"forget"` // OpenTofu only
+	Forget    int    `json:"forget"`    // OpenTofu only
 	Operation string `json:"operation"` // plan, apply, destroy
 }
 
