@@ -145,10 +145,11 @@ func Destroy(ctx context.Context, deps Deps, req DestroyRequest) (DestroyResult,
 		return destroyNothing(ctx, deps, cfg, p, st, res)
 	}
 
-	r, bin, err := prepareTerraform(ctx, log, p, deps.Locator)
+	r, bin, err := prepareTerraform(ctx, deps, p, "destroy")
 	if err != nil {
 		return res, err
 	}
+	defer closeTerraform(log, r)
 	if req.Render {
 		module, err := hclgen.RenderRootModule(p)
 		if err != nil {
