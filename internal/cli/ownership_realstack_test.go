@@ -120,7 +120,8 @@ func testKilledMidCreateThenImport(t *testing.T, tf string) {
 	})
 
 	bin := buildBinary(t)
-	cmd := exec.CommandContext(ctx, bin, args...)
+	// --log-level debug streams terraform's own lines, "aws_lb.this: Creating..." among them.
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--log-level", "debug"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
