@@ -2,9 +2,10 @@
 // behind a small Runner interface. The implementation uses
 // hashicorp/terraform-exec: -input=false, -no-color, TF_IN_AUTOMATION=1, the
 // caller's environment (TF_PLUGIN_CACHE_DIR, TF_CLI_CONFIG_FILE, AWS_*)
-// passed through, output streamed line by line to the log, and on
-// cancellation an interrupt that lets terraform save state and release its
-// lock before it is killed.
+// passed through; plan, apply and destroy with -json, their machine-readable
+// UI summarised in the log one line per resource change (uilog.go) and kept
+// whole in a log file (LogTo); and on cancellation an interrupt that lets
+// terraform save state and release its lock before it is killed.
 package terraform
 
 import (
