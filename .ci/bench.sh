@@ -26,7 +26,7 @@ bin=""
 pids=()
 live=() # stacks provisioned and not yet destroyed: "graviton-cd <dir>" or "terraform <dir>"
 
-log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+log() { printf '%s bench: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 sample() { printf '%s %s\n' "$1" "$2" >>"$samples"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
 declare -A notes_by # notes under the table, keyed by part, printed in the table's order

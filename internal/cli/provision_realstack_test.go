@@ -216,7 +216,8 @@ func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	done := make(chan int, 1)
 	start := time.Now()
 	go func() {
-		done <- RunIO(ctx, []string{"graviton-cd", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary}, io.Discard, stderr)
+		// --log-level debug streams terraform's own lines, the marker among them.
+		done <- RunIO(ctx, []string{"graviton-cd", "--log-level", "debug", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary}, io.Discard, stderr)
 	}()
 	select {
 	case <-stderr.seen:
@@ -283,7 +284,8 @@ func (w *signalWriter) String() string {
 func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	name := localstack.UniqueName(t, "ir")
 	dir := filepath.Join(t.TempDir(), "stack")
-	args := []string{"graviton-cd", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary, "--state-backend", "local"}
+	// --log-level debug streams terraform's own lines, the marker among them.
+	args := []string{"graviton-cd", "--log-level", "debug", "provision", "--name", name, "--dir", dir, "--terraform-binary", tools.Binary, "--state-backend", "local"}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
