@@ -26,7 +26,7 @@ bin=""
 pids=()
 live=() # stacks provisioned and not yet destroyed: "graviton-cd <dir>" or "terraform <dir>"
 
-log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+log() { printf '%s bench: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 sample() { printf '%s %s\n' "$1" "$2" >>"$samples"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
 declare -A notes_by # notes under the table, keyed by part, printed in the table's order
@@ -205,8 +205,10 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 note follow "Deploy wait: internal/ecsdeploy's BenchmarkFollow (go test -bench . -benchtime 3x -count 3, median of the 3) plays each scripted rollout through the real SDK client and a protocol-level fake ECS on a virtual clock, ten times with the verdict moved through a 15 s period; the times are virtual seconds (mean and max over the ten), deterministic and independent of this machine. services-stable is the CLI waiter's rule: DescribeServices every 15 s, success when there is one deployment and running == desired."
 note machine "Load average $load_start at the start, $load_end at the end: anything else running on the machine shows in the absolute times, so the ratios are what matter. ratio = the graviton-cd column ÷ the compared column."
 
+note verify "Verified rollback: internal/ecsdeploy's BenchmarkVerifyRollback on the same fake and virtual clock, a BLUE_GREEN service whose new revision fails its check when test traffic first reaches it. graviton-cd: deploy --verify-checks calls StopServiceDeployment ROLLBACK on the failure (0 s on the virtual clock: the next call; one API round trip in reality) and the fake's rollback takes a scripted 30 s. By hand: the same failure known at the same moment, deploy waits for the bake to end (SUCCESSFUL), then deploys the old revision, which serves production again at that deployment's production shift (scale up + test traffic shift 60 s in the script). How fast real ECS shifts traffic back is for real AWS to show."
+
 notes=()
-for part in follow stack size cold install machine; do
+for part in follow verify stack size cold install machine; do
 	if [ -n "${notes_by[$part]:-}" ]; then notes+=(-note "${notes_by[$part]}"); fi
 done
 table=$("$work/benchtable" -gobench "$work/follow.txt" -samples "$samples" -machine "$machine" "${notes[@]}")

@@ -15,8 +15,9 @@ provisioned=
 declare -A took
 t0=$(date +%s)
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-[ -t 1 ] || say() { printf '\n== %s\n' "$*"; }
+# Bold headings only on a terminal, and never with NO_COLOR (no-color.org).
+say() { printf '\n== %s\n' "$*"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }; fi
 
 cleanup() {
 	local rc=$?
@@ -69,6 +70,8 @@ provision() {
 	"$work/graviton-cd" provision --name "$name" --dir "$stack" --image "$(ref v1)" \
 		--container-port 8080 --health-check-path /version
 	provisioned=1
+	echo "Terraform's whole output (its JSON UI and init's text), kept in the stack directory:"
+	for f in "$stack"/logs/*.log; do printf '  %s (%d lines)\n' "${f#"$stack"/}" "$(wc -l <"$f")"; done
 	echo "outputs.json:"
 	sed 's/^/  /' "$stack/outputs.json"
 }

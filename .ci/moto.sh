@@ -13,7 +13,7 @@ mkdir -p "$cache"
 pidfile="$cache/moto-$port.pid"
 logfile="$cache/moto-$port.log"
 url="http://127.0.0.1:$port"
-log() { printf '%s moto: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+log() { printf '%s moto: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 
 # /moto-api/ is cheap; data.json serializes every resource and slows down as state grows.
 answers() { curl -fsS -o /dev/null --max-time 5 "$url/moto-api/" 2>/dev/null; }

@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${GRAVITON_CD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graviton-cd}
 mkdir -p "$cache"
 platform="$(go env GOOS)_$(go env GOARCH)"
-log() { printf '%s tools: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+log() { printf '%s tools: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 
 # reachable URL: does the server answer within a few seconds? Never hangs: a
 # machine without internet fails at once or after the timeout.

@@ -60,6 +60,7 @@ const notMeasured = "not measured"
 func (r Report) WriteMarkdown(w io.Writer) error {
 	var rows []row
 	rows = append(rows, r.followRows()...)
+	rows = append(rows, r.verifyRows()...)
 	rows = append(rows, r.stackRows()...)
 	rows = append(rows, r.binaryRows()...)
 	rows = append(rows, r.installRows()...)

@@ -45,7 +45,7 @@ func deployCommand() *ucli.Command {
 			str("container", "container that gets the image (default: container_name from --stack-dir, else the only one)"),
 			str("image", "image to deploy; it must have a linux/arm64 variant"),
 			str("stack-dir", "stack directory whose outputs.json (from provision) names cluster, service, container and region"),
-			&ucli.DurationFlag{Name: "timeout", Value: defaultDeployTimeout, Usage: "how long to follow the deployment (and again a rollback) before calling it failed", EnvVars: envVars("timeout")},
+			&ucli.DurationFlag{Name: "timeout", Value: defaultDeployTimeout, Usage: "how long to follow the deployment (and again a rollback) before calling it failed; 15m grows by a blue/green, canary or linear service's bake and traffic steps", EnvVars: envVars("timeout")},
 			boolean("rollback-on-failure", false, "on failure or timeout, update the service back to the previous revision and follow that too"),
 			boolean("check-image-arch", true, "refuse an image without a linux/arm64 variant before touching the service"),
 			boolean("force-new-deployment", false, "start fresh tasks; without --image, of the current revision"),
@@ -53,8 +53,9 @@ func deployCommand() *ucli.Command {
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
 			&ucli.StringSliceFlag{Name: "env", Usage: "the container's environment KEY=VALUE for the new revision, replacing the current one (default: carried over); repeatable", EnvVars: envVars("env")},
 			&ucli.StringSliceFlag{Name: "secret", Usage: "the container's secrets NAME=ARN (SSM parameter or Secrets Manager secret) for the new revision, replacing the current ones (default: carried over); repeatable", EnvVars: envVars("secret")},
+			boolean("dry-run", false, "print the task definition diff deploy would register and change nothing (exit 0)"),
 			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
-		}, stackRefFlags(false)...),
+		}, append(verifyFlags(), stackRefFlags(false)...)...),
 		Action: func(c *ucli.Context) error {
 			env, err := newRunEnv(c)
 			if err != nil {
@@ -64,11 +65,14 @@ func deployCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := awsx.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
+			cfg, err := env.aws.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
 			if err != nil {
 				return err
 			}
 			d := newDeployer(cfg, env)
+			if c.Bool("dry-run") {
+				return runDeployDryRun(c.Context, env, d, req)
+			}
 			return runDeploy(c.Context, env, d, req)
 		},
 	}
@@ -82,7 +86,11 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		Image: c.String("image"), Timeout: c.Duration("timeout"),
 		RollbackOnFailure: c.Bool("rollback-on-failure"), CheckImageArch: c.Bool("check-image-arch"),
 		ForceNewDeployment: c.Bool("force-new-deployment"), NoWait: c.Bool("no-wait"),
+		// The default 15m, given or not (the orb passes it), grows by a
+		// blue/green, canary or linear service's bake and traffic steps.
+		TimeoutSet: c.IsSet("timeout") && c.Duration("timeout") != defaultDeployTimeout,
 	}
+	stackURL := "" // for --verify-*
 	region := env.region
 	if c.String("name") != "" && c.String("stack-dir") != "" {
 		return r, "", "", config.Usagef("name", "conflicts with --stack-dir: give one way to find the stack")
@@ -95,6 +103,9 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		r.Cluster = cmp.Or(r.Cluster, out.Cluster)
 		r.Service = cmp.Or(r.Service, out.Service)
 		r.Container = cmp.Or(r.Container, out.ContainerName)
+		if stackURL = out.URL; stackURL == "" && out.ALBDNSName != "" {
+			stackURL = "http://" + out.ALBDNSName
+		}
 		// The stack lives in its region: a profile's default must not send
 		// the deploy elsewhere. --region still wins.
 		region = cmp.Or(region, out.Region)
@@ -111,6 +122,7 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		r.Cluster = cmp.Or(r.Cluster, f.Outputs.Cluster)
 		r.Service = cmp.Or(r.Service, f.Outputs.Service)
 		r.Container = cmp.Or(r.Container, f.Outputs.ContainerName)
+		stackURL = f.Outputs.URL
 		region = cmp.Or(region, f.Outputs.Region, ref.Region)
 	}
 	if err := awsx.Region(region); err != nil {
@@ -124,7 +136,16 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		return r, "", "", err
 	}
 	r.Settings = settings
+	if err := checkECSName("cluster", "cluster", r.Cluster); err != nil {
+		return r, "", "", err
+	}
+	if err := checkECSName("service", "service", r.Service); err != nil {
+		return r, "", "", err
+	}
 	if err := r.Validate(); err != nil {
+		return r, "", "", err
+	}
+	if r.Verify, err = deployVerifier(c, env, stackURL); err != nil {
 		return r, "", "", err
 	}
 	if c.IsSet("desired-count") {
@@ -188,15 +209,17 @@ func newDeployer(cfg aws.Config, env *runEnv) *ecsdeploy.Deployer {
 type deployResult struct {
 	Cluster                   string  `json:"cluster"`
 	Service                   string  `json:"service"`
-	DeploymentID              string  `json:"deployment_id"`
-	TaskDefinitionARN         string  `json:"task_definition_arn"`
-	PreviousTaskDefinitionARN string  `json:"previous_task_definition_arn"`
-	Image                     string  `json:"image,omitempty"`
+	DeploymentID              *string `json:"deployment_id"`
+	TaskDefinitionARN         *string `json:"task_definition_arn"`
+	PreviousTaskDefinitionARN *string `json:"previous_task_definition_arn"`
+	Image                     *string `json:"image"`
 	Result                    string  `json:"result"`
-	RollbackDeploymentID      string  `json:"rollback_deployment_id,omitempty"`
+	RollbackDeploymentID      *string `json:"rollback_deployment_id"`
+	Strategy                  *string `json:"strategy"`
+	ServiceDeploymentARN      *string `json:"service_deployment_arn"`
+	VerificationFailed        bool    `json:"verification_failed"`
 	ServiceUpdated            bool    `json:"service_updated"`
 	DurationSeconds           float64 `json:"duration_seconds"`
-	Error                     string  `json:"error,omitempty"`
 }
 
 // runDeploy deploys and prints the summary. A usage error prints none:
@@ -210,13 +233,11 @@ func runDeploy(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ecsd
 		env.log.Printf("interrupted: the service keeps whatever ECS is doing; check it before deploying again")
 	}
 	out := deployResult{
-		Cluster: res.Cluster, Service: res.Service, DeploymentID: res.DeploymentID,
-		TaskDefinitionARN: res.TaskDefinitionARN, PreviousTaskDefinitionARN: res.PreviousTaskDefinitionARN,
-		Image: res.Image, Result: res.Outcome, RollbackDeploymentID: res.RollbackDeploymentID, ServiceUpdated: res.ServiceUpdated,
+		Cluster: res.Cluster, Service: res.Service, DeploymentID: nullable(res.DeploymentID),
+		TaskDefinitionARN: nullable(res.TaskDefinitionARN), PreviousTaskDefinitionARN: nullable(res.PreviousTaskDefinitionARN),
+		Image: nullable(res.Image), Result: res.Outcome, RollbackDeploymentID: nullable(res.RollbackDeploymentID), ServiceUpdated: res.ServiceUpdated,
+		Strategy: nullable(res.Strategy), ServiceDeploymentARN: nullable(res.ServiceDeploymentARN), VerificationFailed: res.VerificationFailed,
 		DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
-	}
-	if err != nil {
-		out.Error = env.secrets.mask(err.Error())
 	}
 	if perr := env.result(deploySummary(res), out); perr != nil {
 		env.log.Printf("print result: %v", perr)

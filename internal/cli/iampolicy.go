@@ -35,7 +35,7 @@ func iamPolicyCommand() *ucli.Command {
 			"Give provision's --task-role-policy-arn, --hosted-zone-id and --max-count here too: only then may the\n" +
 			"role attach those policies to the task role, change records in that zone, and set up auto scaling.",
 		Flags: []ucli.Flag{
-			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status (default: all)"),
+			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status, logs, rollback, run-task (default: all)"),
 			str("name", "stack name given to provision; scopes the stack's resources (default: any stack)"),
 			str("account-id", "12-digit AWS account ID for the ARNs (default: any account)"),
 			str("state-backend", "s3 (default) or local: with local state the policy has no S3 statements"),
@@ -44,6 +44,7 @@ func iamPolicyCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "max-count", Usage: "provision's --max-count: above 0 adds service auto scaling (Application Auto Scaling and its CloudWatch alarms)", EnvVars: envVars("max-count")},
 			str("state-bucket", "S3 bucket of the Terraform state (provision --state-bucket; default graviton-cd-state-<account>-<region>, which provision may create)"),
 			str("state-key", "object key of the state in --state-bucket (default graviton-cd/<name>/terraform.tfstate)"),
+			str("strategy", "provision --strategy of the stack: rolling (default), or blue-green, canary or linear, which add the second target group, listener rules, the ECS infrastructure role and deploy's service deployment calls"),
 		},
 		Action: func(c *ucli.Context) error {
 			env, err := newRunEnv(c)
@@ -67,6 +68,11 @@ func iamPolicyCommand() *ucli.Command {
 			default:
 				return config.Usagef("state-backend", "%q is not a state backend: use s3 (default) or local", c.String("state-backend"))
 			}
+			strategy, err := config.ValidateStrategy(config.StrategyInput{Strategy: c.String("strategy")})
+			if err != nil {
+				return err
+			}
+			opts.Shifting = strategy.Shifting()
 			if err := opts.Validate(); err != nil {
 				var fe *iampolicy.FieldError
 				if errors.As(err, &fe) {
@@ -80,6 +86,10 @@ func iamPolicyCommand() *ucli.Command {
 			b, err := iampolicy.Policy(opts).JSON()
 			if err != nil {
 				return err
+			}
+			if env.json {
+				env.setResult(iamPolicyResult{Policy: b})
+				return nil
 			}
 			if _, err := env.stdout.Write(b); err != nil {
 				return fmt.Errorf("write IAM policy: %w", err)

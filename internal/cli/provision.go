@@ -45,7 +45,7 @@ func provisionCommand() *ucli.Command {
 				return err
 			}
 			p.Ephemeral = c.Bool("ephemeral")
-			return provision(c.Context, env, p, stack.Deps{BeforePlan: checkOwnership})
+			return provision(c.Context, env, p, stack.Deps{BeforePlan: checkOwnership(env.aws)})
 		},
 	}
 }
@@ -109,6 +109,13 @@ func provisionFlags() []ucli.Flag {
 		str("endpoint-url", "", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
 		str("force-unlock", "", "release this state lock ID first (only when its holder is known to be dead)"),
 		&ucli.DurationFlag{Name: "timeout", Value: config.DefaultProvisionTimeout, Usage: "deadline for the whole command", EnvVars: envVars("timeout")},
+		str("strategy", config.StrategyRolling, "deployment strategy: rolling, or blue-green, canary or linear (ECS shifts load balancer traffic and keeps the old revision through the bake; needs AWS provider 6.x)"),
+		str("bake-time", "", "blue-green, canary, linear: how long both revisions run after production traffic moved, in whole minutes (default 10m)"),
+		str("canary-percent", "", "canary: share of production traffic the new revision gets first (default 10)"),
+		str("canary-interval", "", "canary: how long the canary share lasts before the rest moves (default 5m)"),
+		str("linear-percent", "", "linear: share of production traffic moved per step (default 25)"),
+		str("linear-interval", "", "linear: wait between steps (default 5m)"),
+		&ucli.StringSliceFlag{Name: "rollback-alarm", Usage: "CloudWatch alarm `NAME` ECS watches during a blue-green, canary or linear deployment and rolls back on; repeatable", EnvVars: envVars("rollback-alarm")},
 	}
 }
 
@@ -156,6 +163,12 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 		TerraformBinary: str("terraform-binary"), TerraformVersion: str("terraform-version"),
 		EndpointURL: endpoint, Unlock: str("force-unlock"),
 		Timeout: c.Duration("timeout"),
+		Strategy: config.StrategyInput{
+			Strategy: str("strategy"), BakeTime: c.String("bake-time"),
+			CanaryPercent: c.String("canary-percent"), CanaryInterval: c.String("canary-interval"),
+			LinearPercent: c.String("linear-percent"), LinearInterval: c.String("linear-interval"),
+			RollbackAlarms: c.StringSlice("rollback-alarm"),
+		},
 	}
 }
 
@@ -173,22 +186,25 @@ func stringFlagDefaults() map[string]string {
 }
 
 // checkOwnership is provision's BeforePlan: names outside the state that are
-// not the stack's stop it (exit 2); its own orphans are imported.
-func checkOwnership(ctx context.Context, p config.Provision, inState []string) ([]stack.Import, error) {
-	found, err := ownership.Guard{}.BeforePlan(ctx, p, inState)
-	imports := make([]stack.Import, len(found))
-	for i, im := range found {
-		imports[i] = stack.Import{Address: im.Address, ID: im.ID}
+// not the stack's stop it (exit 2); its own orphans are imported. It uses the
+// provision's AWS configuration rather than loading its own.
+func checkOwnership(aws *sharedAWSConfig) func(context.Context, config.Provision, map[string]string) ([]stack.Import, error) {
+	return func(ctx context.Context, p config.Provision, inState map[string]string) ([]stack.Import, error) {
+		found, err := ownership.Guard{AWS: aws.Load}.BeforePlan(ctx, p, inState)
+		imports := make([]stack.Import, len(found))
+		for i, im := range found {
+			imports[i] = stack.Import{Address: im.Address, ID: im.ID}
+		}
+		return imports, err
 	}
-	return imports, err
 }
 
 // provision runs stack.Provision and prints its result.
 func provision(ctx context.Context, env *runEnv, p config.Provision, deps stack.Deps) error {
-	deps.Log = env.log
+	deps.Log, deps.AWS = env.log, env.aws.Load
 	res, err := stack.Provision(ctx, deps, p)
 	if err != nil {
 		return err
 	}
-	return env.result(res.Text(), res)
+	return env.result(res.Text(), newProvisionResult(res))
 }

@@ -86,6 +86,8 @@ type Provision struct {
 	Tags  []Tag // sorted by key; never holds StackTagKey
 	State StateBackend
 
+	Strategy Strategy // deployment strategy (strategy.go)
+
 	// StackID is the stack's identity, generated at its first provision and
 	// kept with its state; every resource carries it as StackIDTagKey, so an
 	// orphan of this stack can be told from a stranger under the same name.
@@ -146,6 +148,7 @@ type ProvisionInput struct {
 	RenderOnly, PlanOnly                                   bool
 	TerraformBinary, TerraformVersion, EndpointURL, Unlock string
 	Timeout                                                time.Duration
+	Strategy                                               StrategyInput
 }
 
 // Provision defaults, shared with the CLI's --help.
@@ -216,6 +219,7 @@ func ValidateProvision(in ProvisionInput) (Provision, error) {
 		p.checkEndpoint,
 		p.checkUnlock,
 		p.checkTimeout,
+		func() (err error) { p.Strategy, err = ValidateStrategy(in.Strategy); return err },
 	}
 	if err := firstError(checks); err != nil {
 		return Provision{}, err

@@ -66,6 +66,14 @@ type Request struct {
 	// and the task's size for the new revision (with Image); nil carries
 	// the current revision's over.
 	Settings *ContainerSettings
+	// TimeoutSet says the user chose Timeout. When false, a blue/green,
+	// canary or linear service's bake and traffic steps are added to it.
+	TimeoutSet bool
+	// Verify, when set, checks the new revision: during a blue/green,
+	// canary or linear deployment once the test listener rule reaches it
+	// (a failure stops the deployment with ROLLBACK); after a rolling one
+	// COMPLETED (a failure is rolled back with RollbackOnFailure).
+	Verify Verifier
 }
 
 // Outcomes, as Result.Outcome and the JSON summary's "result".
@@ -90,6 +98,17 @@ type Result struct {
 	Image                     string
 	Outcome                   string
 	RollbackDeploymentID      string
+	// Strategy is the service's deployment strategy: ROLLING, BLUE_GREEN,
+	// CANARY or LINEAR.
+	Strategy string
+	// ServiceDeploymentARN is the blue/green, canary or linear service
+	// deployment that was followed.
+	ServiceDeploymentARN string
+	// VerificationFailed says the Verify checks failed.
+	VerificationFailed bool
+	// VerdictAt is when deploy knew the deployment succeeded or failed (a
+	// rollback it then follows comes after), on the Deployer's clock.
+	VerdictAt time.Time
 	// ServiceUpdated says UpdateService took the new revision: from then on
 	// the service is not what it was before the deploy.
 	ServiceUpdated bool
@@ -153,7 +172,24 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		return finish(err)
 	}
 	if dc := svc.DeploymentController; dc != nil && dc.Type != "" && dc.Type != types.DeploymentControllerTypeEcs {
-		return finish(fmt.Errorf("deploy to service %s: it uses the %s deployment controller; graviton-cd deploys services with the ECS (rolling update) controller, so deploy this one with CodeDeploy or its own tooling", r.Service, dc.Type))
+		return finish(refuseController(r.Service, dc.Type))
+	}
+	plan := strategyOf(svc)
+	res.Strategy = string(plan.Strategy)
+	if plan.shifting() {
+		if _, ok := d.ECS.(ServiceDeploymentsAPI); !ok {
+			return finish(fmt.Errorf("deploy to service %s: it uses the %s strategy, and this ECS client cannot follow service deployments", r.Service, plan.Strategy))
+		}
+		d.Log.Printf("service %s deploys %s", r.Service, plan.describe())
+		if t := shiftTimeout(r, plan); t != r.Timeout {
+			d.Log.Printf("waiting up to %s: %s for tasks and traffic plus %s of bake and traffic steps", progress.Duration(t), progress.Duration(r.Timeout), progress.Duration(plan.waits()))
+			r.Timeout = t
+			deadline = start.Add(t)
+			ctx, cancel = context.WithTimeout(parent, t+callGrace)
+			defer cancel()
+		} else if r.Timeout < plan.waits() {
+			d.Log.Printf("note: --timeout %s is shorter than the strategy's %s of bake and traffic steps: deploy will time out while ECS still bakes (raise it, or leave it unset)", progress.Duration(r.Timeout), progress.Duration(plan.waits()))
+		}
 	}
 	if aws.ToString(svc.TaskDefinition) == "" {
 		return finish(fmt.Errorf("deploy to service %s: it names no task definition; check it in the ECS console", r.Service))
@@ -221,7 +257,14 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 		DeploymentID: res.DeploymentID, TaskDefinition: res.TaskDefinitionARN, TaskDef: target,
 		Since: deploymentSince(dep, start), SeenEvents: map[string]bool{},
 	}
+	if plan.shifting() {
+		return finish(d.followShift(ctx, parent, r, &res, spec, plan, deadline, r.Timeout))
+	}
 	err = d.followDeployment(ctx, spec, deadline, r.Timeout)
+	res.VerdictAt = d.clock().Now()
+	if err == nil && r.Verify != nil {
+		err = d.verifyRolling(ctx, &res, r.Verify)
+	}
 	if err == nil {
 		res.Outcome = OutcomeSucceeded
 		return finish(nil)
@@ -263,6 +306,7 @@ func rollbackWorthy(err error) bool {
 		vanished   *DeploymentVanishedError
 		superseded *DeploymentSupersededError
 		timedOut   *DeploymentTimeoutError
+		verif      *VerificationFailedError
 	)
-	return errors.As(err, &failed) || errors.As(err, &rolled) || errors.As(err, &vanished) || errors.As(err, &superseded) || errors.As(err, &timedOut)
+	return errors.As(err, &verif) || errors.As(err, &failed) || errors.As(err, &rolled) || errors.As(err, &vanished) || errors.As(err, &superseded) || errors.As(err, &timedOut)
 }

@@ -79,6 +79,21 @@
 // and every minute after ("still waiting: 1/2 running, 1 pending; 4m10s of
 // 15m"), waking between polls for it rather than polling more.
 //
+// # Blue/green, canary and linear services
+//
+// A service whose deploymentConfiguration.strategy is BLUE_GREEN, CANARY or
+// LINEAR is judged on its service deployment (strategy.go), not on
+// deployments[]: deploy finds the one its UpdateService started
+// (ListServiceDeployments, by the target revision's number), follows it with
+// DescribeServiceDeployments at most every 2 s, prints the lifecycle stage
+// and traffic share on change, and calls SUCCESSFUL success and STOPPED or
+// any ROLLBACK_* status failure, following ECS's rollback to its end. The
+// default timeout grows by the bake and traffic steps. Request.Verify runs
+// once test traffic reaches the new revision; a failure, or a timeout with
+// RollbackOnFailure, is StopServiceDeployment with ROLLBACK, never another
+// UpdateService. Services with the CODE_DEPLOY or EXTERNAL controller are
+// refused before any change.
+//
 // # Emulators
 //
 // moto takes the new revision but never starts a deployment or progresses a
@@ -96,4 +111,8 @@
 // verdict was right:
 //
 //	go test -run '^$' -bench . -benchtime 3x ./internal/ecsdeploy/
+//
+// BenchmarkVerifyRollback measures, on a blue/green service, the time from a
+// failed check to the rollback request against waiting for the bake and
+// deploying the old revision again.
 package ecsdeploy

@@ -1,6 +1,7 @@
 package ecsdeploy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ const (
 // pollSchedule says how long to wait before the next look at the service.
 type pollSchedule struct {
 	cur time.Duration
+	max time.Duration // slowest poll; zero means slowPoll
 }
 
 // next returns the wait after a poll made elapsed after the follow began.
@@ -35,7 +37,7 @@ func (s *pollSchedule) next(elapsed time.Duration) time.Duration {
 	if elapsed < fastPollPeriod {
 		return fastPoll
 	}
-	s.cur = min(slowPoll, time.Duration(float64(s.cur)*pollGrowth))
+	s.cur = min(cmp.Or(s.max, slowPoll), time.Duration(float64(s.cur)*pollGrowth))
 	return s.cur
 }
 

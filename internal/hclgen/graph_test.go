@@ -147,7 +147,7 @@ func (g depGraph) orderRules() []orderRule {
 	instanceNeeds := append(g.resources("aws_route_table_association", "aws_route_table", "aws_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_iam_instance_profile"),
 		g.resources("aws_iam_role_policy_attachment")...)
 	taskNeeds := append([]string{"aws_iam_role_policy_attachment.task_execution", "aws_iam_role_policy_attachment.task"}, g.resources("aws_iam_role_policy")...)
-	instanceNeeds = slices.DeleteFunc(instanceNeeds, func(s string) bool { return slices.Contains(taskNeeds, s) })
+	instanceNeeds = slices.DeleteFunc(instanceNeeds, func(s string) bool { return slices.Contains(taskNeeds, s) || s == infrastructureAttachmentAddress })
 	// The service's tasks also need the execution role's policies (image
 	// pulls, logs, secrets) and the task role's (the app's own calls, ECS
 	// Exec) until they stop.
@@ -172,6 +172,13 @@ func (g depGraph) orderRules() []orderRule {
 			[]string{"aws_ecs_service.app"}, []string{"aws_ecs_cluster_capacity_providers.this"}},
 		{"a target group must be attached to the load balancer (by the listener) before a service uses it",
 			[]string{"aws_ecs_service.app"}, []string{forwarding}},
+	}
+	if shift := g.resources("aws_lb_listener_rule", "aws_iam_role_policy_attachment"); slices.Contains(shift, infrastructureAttachmentAddress) {
+		shift = slices.DeleteFunc(shift, func(s string) bool {
+			return s != infrastructureAttachmentAddress && !strings.HasPrefix(s, "aws_lb_listener_rule.")
+		})
+		rules = append(rules, orderRule{"ECS shifts a blue/green, canary or linear service's traffic with the listener rules and the infrastructure role: the service is created after them and destroyed before them",
+			[]string{"aws_ecs_service.app"}, shift})
 	}
 	if igw := g.resources("aws_internet_gateway"); len(igw) > 0 {
 		rules = append(rules, orderRule{"an internet-facing load balancer needs its subnets' route to the internet gateway, which cannot be detached while the load balancer's addresses are mapped",

@@ -134,7 +134,7 @@ func (r renderer) terraformBlock(root *hclwrite.Body) {
 	rp := block(tf, "required_providers")
 	rp.SetAttributeRaw("aws", object(
 		kv{"source", lit("hashicorp/aws")},
-		kv{"version", lit(ProviderConstraint)},
+		kv{"version", lit(r.providerConstraint())},
 	))
 	tf.AppendNewline()
 	switch r.p.State.Kind {
@@ -166,12 +166,13 @@ func (r renderer) provider(root *hclwrite.Body) {
 	pb := block(root, "provider", "aws")
 	set(pb, "region", r.p.Region)
 	if r.p.EndpointURL != "" {
-		// A local emulator (moto) has no real credentials, account or
-		// instance metadata; these settings exist only for it.
+		// A local emulator (moto) has no real credentials or instance
+		// metadata; these settings exist only for it. The account ID is
+		// asked of its STS: importers that build an ARN from it (the ECS
+		// cluster's) need it, or an imported resource never converges.
 		set(pb,
 			"skip_credentials_validation", true,
 			"skip_metadata_api_check", true,
-			"skip_requesting_account_id", true,
 		)
 		ep := block(pb, "endpoints")
 		for _, s := range emulatorServices() {
@@ -755,6 +756,7 @@ func (r renderer) loadBalancer(root *hclwrite.Body) {
 	if !r.p.HTTPS() {
 		set(block(ln, "default_action"), "type", "forward", "target_group_arn", expr("aws_lb_target_group.app.arn"))
 		r.aliasRecord(root)
+		r.strategyResources(root)
 		return
 	}
 	da := block(ln, "default_action")
@@ -774,6 +776,7 @@ func (r renderer) loadBalancer(root *hclwrite.Body) {
 	tls.AppendNewline()
 	set(block(tls, "default_action"), "type", "forward", "target_group_arn", expr("aws_lb_target_group.app.arn"))
 	r.aliasRecord(root)
+	r.strategyResources(root)
 }
 
 // aliasRecord points --domain at the load balancer in --hosted-zone-id.
@@ -879,11 +882,14 @@ func (r renderer) service(root *hclwrite.Body) {
 	svc.AppendNewline()
 	set(block(svc, "deployment_circuit_breaker"), "enable", true, "rollback", true)
 	svc.AppendNewline()
-	set(block(svc, "load_balancer"),
+	r.deploymentConfiguration(svc)
+	lb := block(svc, "load_balancer")
+	set(lb,
 		"target_group_arn", expr("aws_lb_target_group.app.arn"),
 		"container_name", r.p.ContainerName,
 		"container_port", r.p.ContainerPort,
 	)
+	r.advancedConfiguration(lb)
 	svc.AppendNewline()
 	if r.awsvpc() {
 		set(block(svc, "network_configuration"),
@@ -912,7 +918,7 @@ func (r renderer) service(root *hclwrite.Body) {
 	if r.p.EnableExec {
 		needs = append(needs, "aws_iam_role_policy.task_exec")
 	}
-	set(svc, "depends_on", refList(needs...))
+	set(svc, "depends_on", refList(r.strategyDependsOn(needs)...))
 	svc.AppendNewline()
 	// deploy owns the task definition revision and, once the service exists,
 	// its desired count (deploy --desired-count): a later provision must not
@@ -924,7 +930,7 @@ func (r renderer) service(root *hclwrite.Body) {
 		// moto does not store these; without this a second plan shows drift.
 		ignore = "[task_definition, desired_count, capacity_provider_strategy, availability_zone_rebalancing, enable_ecs_managed_tags, enable_execute_command, health_check_grace_period_seconds]"
 	}
-	set(block(svc, "lifecycle"), "ignore_changes", expr(ignore))
+	set(block(svc, "lifecycle"), "ignore_changes", expr(r.strategyIgnore(ignore)))
 	r.serviceAutoScaling(root)
 }
 

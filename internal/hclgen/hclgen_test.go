@@ -66,7 +66,7 @@ func appInput(in *config.ProvisionInput) {
 
 // goldenCases are the names of testdata/<name>.tf.golden.
 func goldenCases() []string {
-	return []string{"new-vpc", "existing-subnets", "bridge", "emulator-s3-state", "private-subnets", "alb-subnets", "app"}
+	return []string{"new-vpc", "existing-subnets", "bridge", "emulator-s3-state", "private-subnets", "alb-subnets", "app", "blue-green", "canary"}
 }
 
 // withIdentity gives p what the stack lifecycle sets: an identity and the
@@ -106,6 +106,12 @@ func TestRenderRootModuleGolden(t *testing.T) {
 			in.ALBSubnetIDs = "subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2"
 		}},
 		{"app", appInput},
+		{"blue-green", func(in *config.ProvisionInput) {
+			in.Strategy = config.StrategyInput{Strategy: "blue-green", BakeTime: "30m", RollbackAlarms: []string{"demo-5xx", "demo-p99-latency"}}
+		}},
+		{"canary", func(in *config.ProvisionInput) {
+			in.Strategy = config.StrategyInput{Strategy: "canary", CanaryPercent: "10", CanaryInterval: "5m", BakeTime: "15m"}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,7 +46,7 @@ func NamedResources(p config.Provision) []NamedResource {
 		roles = append(roles, NamedResource{"aws_iam_role.task", KindIAMRole, n.TaskRole})
 	}
 	groups = append(groups, roles...)
-	return append(groups, []NamedResource{
+	return append(append(groups, []NamedResource{
 		{"aws_iam_instance_profile.instance", KindIAMInstanceProfile, n.InstanceProfile},
 		{"aws_cloudwatch_log_group.app", KindLogGroup, n.LogGroup},
 		{"aws_ecs_cluster.this", KindECSCluster, n.Cluster},
@@ -55,6 +55,5 @@ func NamedResources(p config.Provision) []NamedResource {
 		{"aws_ecs_capacity_provider.this", KindECSCapacityProvider, n.CapacityProvider},
 		{"aws_lb.this", KindLoadBalancer, n.LoadBalancer},
 		{"aws_lb_target_group.app", KindTargetGroup, n.TargetGroup},
-		{"aws_ecs_service.app", KindECSService, n.Service},
-	}...)
+	}...), append(strategyNamedResources(p), NamedResource{"aws_ecs_service.app", KindECSService, n.Service})...)
 }

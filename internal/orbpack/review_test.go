@@ -138,6 +138,7 @@ func TestExamplesCoverEachUseCase(t *testing.T) {
 		"deploy only, to an existing cluster":               "deploy_existing_cluster",
 		"OIDC auth":                                         "oidc_auth",
 		"an ephemeral per-branch environment":               "ephemeral_branch_environment",
+		"a canary release verified by checks, rolled back":  "canary_release",
 	} {
 		if _, ok := src.Components["examples"][name]; !ok {
 			t.Errorf("no example %s for %s", name, useCase)

@@ -56,6 +56,10 @@ func (l *Logger) Debugf(format string, args ...any) {
 	l.Printf("debug: "+format, args...)
 }
 
+// DebugEnabled reports whether debug output was asked for: callers that
+// summarise a tool's output then stream all of it as well.
+func (l *Logger) DebugEnabled() bool { return l != nil && l.debug }
+
 // Idle returns how long ago, by the Logger's clock, the last line was
 // written. A nil Logger prints nothing and is never idle.
 func (l *Logger) Idle() time.Duration {

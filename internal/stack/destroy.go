@@ -145,10 +145,11 @@ func Destroy(ctx context.Context, deps Deps, req DestroyRequest) (DestroyResult,
 		return destroyNothing(ctx, deps, cfg, p, st, res)
 	}
 
-	r, bin, err := prepareTerraform(ctx, log, p, deps.Locator)
+	r, bin, err := prepareTerraform(ctx, deps, p, "destroy")
 	if err != nil {
 		return res, err
 	}
+	defer closeTerraform(log, r)
 	if req.Render {
 		module, err := hclgen.RenderRootModule(p)
 		if err != nil {
@@ -193,10 +194,11 @@ func Destroy(ctx context.Context, deps Deps, req DestroyRequest) (DestroyResult,
 	}
 
 	log.Printf("destroying %d resources of stack %s", n, p.Name)
+	// terraform's own summary line ("destroy complete: 26 destroyed") says
+	// what was destroyed.
 	if err := terraform.DestroyWithRetry(ctx, r, deps.Retry, log); err != nil {
 		return res, err
 	}
-	log.Printf("terraform destroyed %d resources", n)
 
 	if asg != "" {
 		res.Terminated, err = terminateGroupInstances(ctx, ec2c, asg, members, p.StackID)

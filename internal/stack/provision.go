@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/graviton-cd/graviton-cd/internal/atomicfile"
 	"github.com/graviton-cd/graviton-cd/internal/config"
@@ -77,10 +78,11 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 		return res, nil
 	}
 
-	r, bin, err := prepareTerraform(ctx, log, p, deps.Locator)
+	r, bin, err := prepareTerraform(ctx, deps, p, "provision")
 	if err != nil {
 		return res, err
 	}
+	defer closeTerraform(log, r)
 	rec.TerraformBinary = bin
 	if err := writeStackDir(p, module, rec); err != nil {
 		return res, err
@@ -101,12 +103,12 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 	if err != nil {
 		return res, err
 	}
-	for _, ch := range sum.Changes {
-		log.Printf("plan: %s", ch)
-	}
-	log.Printf("%s", sum)
 	res.Plan = &PlanResult{Import: sum.Import, Add: sum.Add, Change: sum.Change, Destroy: sum.Destroy, Changes: nonNil(sum.Changes)}
 	if p.PlanOnly {
+		// The apply's lines would name each change; without one, the plan does.
+		for _, ch := range sum.Changes {
+			log.Printf("plan: %s", ch)
+		}
 		res.Mode = ModePlanOnly
 		log.Printf("plan kept at %s; nothing was applied (--plan-only)", plan)
 		res.text = fmt.Sprintf("planned stack %s: %s (plan file %s)", p.Name, sum, plan)
@@ -126,7 +128,7 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 		// Nothing to apply: the outputs in state are current.
 		log.Printf("no changes: the stack already matches the module")
 	default:
-		log.Printf("applying %s", sum)
+		log.Printf("applying the plan")
 		if err := r.Apply(ctx, plan); err != nil {
 			return res, err
 		}
@@ -154,8 +156,8 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 // every provision so that an import never outlives the run that needed it.
 const importsFile = "imports.tf"
 
-// runBeforePlan calls deps.BeforePlan with the addresses in state, and writes
-// the imports it asks for as import blocks beside main.tf.
+// runBeforePlan calls deps.BeforePlan with the addresses and IDs in state,
+// and writes the imports it asks for as import blocks beside main.tf.
 func runBeforePlan(ctx context.Context, deps Deps, r *terraform.Exec, p config.Provision) error {
 	path := filepath.Join(p.Dir, importsFile)
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
@@ -168,11 +170,11 @@ func runBeforePlan(ctx context.Context, deps Deps, r *terraform.Exec, p config.P
 	if err != nil {
 		return err
 	}
-	addrs, err := ManagedAddresses(raw)
+	inState, err := ManagedIDs(raw)
 	if err != nil {
 		return err
 	}
-	imports, err := deps.BeforePlan(ctx, p, addrs)
+	imports, err := deps.BeforePlan(ctx, p, inState)
 	if err != nil || len(imports) == 0 {
 		return err
 	}
@@ -193,8 +195,21 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// prepareTerraform finds (or installs) the CLI and opens a Runner on dir.
-func prepareTerraform(ctx context.Context, log *progress.Logger, p config.Provision, loc terraform.Locator) (*terraform.Exec, string, error) {
+// LogsDir is the stack directory's folder of Terraform logs: each provision
+// and destroy that runs terraform keeps its whole output there, in
+// <command>-<UTC time, as 20261202T044302Z>.log.
+const LogsDir = "logs"
+
+// terraformLogName is the log file of one run of command started at t.
+func terraformLogName(command string, t time.Time) string {
+	return fmt.Sprintf("%s-%s.log", command, t.UTC().Format("20060102T150405Z"))
+}
+
+// prepareTerraform finds (or installs) the CLI and opens a Runner on dir
+// whose whole output goes to a log file of command's under LogsDir. The
+// caller closes it with closeTerraform.
+func prepareTerraform(ctx context.Context, deps Deps, p config.Provision, command string) (*terraform.Exec, string, error) {
+	log, loc := deps.Log, deps.Locator
 	loc.Binary, loc.Version, loc.Log = p.TerraformBinary, p.TerraformVersion, log
 	if loc.CacheDir == "" {
 		loc.CacheDir = terraform.DefaultCacheDir()
@@ -213,6 +228,9 @@ func prepareTerraform(ctx context.Context, log *progress.Logger, p config.Provis
 	if err != nil {
 		return nil, "", err
 	}
+	if err := r.LogTo(filepath.Join(p.Dir, LogsDir, terraformLogName(command, deps.now()))); err != nil {
+		return nil, "", err
+	}
 	log.Printf("using %s in %s", bin, p.Dir)
 	if p.EndpointURL != "" {
 		log.Printf("AWS endpoint %s (local emulator settings on)", p.EndpointURL)
@@ -220,9 +238,18 @@ func prepareTerraform(ctx context.Context, log *progress.Logger, p config.Provis
 	return r, bin, nil
 }
 
+// closeTerraform closes the Runner's log file and says, last, where it is.
+func closeTerraform(log *progress.Logger, r *terraform.Exec) {
+	if f := r.LogFile(); f != "" {
+		log.Printf("terraform's full output: %s", f)
+	}
+	if err := r.Close(); err != nil {
+		log.Printf("close the terraform log: %v", err)
+	}
+}
+
 // initTerraform runs init and, when asked, releases a dead run's lock.
 func initTerraform(ctx context.Context, log *progress.Logger, r terraform.Runner, p config.Provision) error {
-	log.Printf("terraform init")
 	if err := r.Init(ctx); err != nil {
 		return err
 	}

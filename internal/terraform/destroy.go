@@ -41,7 +41,7 @@ func IsDraining(err error) bool {
 	if errors.As(err, &le) || errors.As(err, &ie) {
 		return false
 	}
-	msg := err.Error()
+	msg := errorText(err)
 	for _, s := range drainingErrors() {
 		if strings.Contains(msg, s) {
 			return true
@@ -161,7 +161,7 @@ func DestroyWithRetry(ctx context.Context, r Runner, p DestroyPolicy, log *progr
 
 // drainingReason is the draining error's name as found in err's text.
 func drainingReason(err error) string {
-	msg := err.Error()
+	msg := errorText(err)
 	for _, s := range drainingErrors() {
 		if strings.Contains(msg, s) {
 			return s

@@ -103,6 +103,6 @@ func (e *Exec) changeWorld(ctx context.Context, op string, run func(context.Cont
 	case interrupted:
 		return wrap(ctx, name, err) // ctx is cancelled: an *InterruptedError saying why
 	default:
-		return wrap(context.WithoutCancel(ctx), name, err)
+		return e.uiError(context.WithoutCancel(ctx), name, err)
 	}
 }

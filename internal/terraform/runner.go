@@ -2,9 +2,10 @@
 // behind a small Runner interface. The implementation uses
 // hashicorp/terraform-exec: -input=false, -no-color, TF_IN_AUTOMATION=1, the
 // caller's environment (TF_PLUGIN_CACHE_DIR, TF_CLI_CONFIG_FILE, AWS_*)
-// passed through, output streamed line by line to the log, and on
-// cancellation an interrupt that lets terraform save state and release its
-// lock before it is killed.
+// passed through; plan, apply and destroy with -json, their machine-readable
+// UI summarised in the log one line per resource change (uilog.go) and kept
+// whole in a log file (LogTo); and on cancellation an interrupt that lets
+// terraform save state and release its lock before it is killed.
 package terraform
 
 import (
@@ -18,7 +19,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
@@ -45,68 +48,202 @@ type Runner interface {
 	ForceUnlock(ctx context.Context, lockID string) error
 }
 
-// Exec is the Runner that runs the terraform or tofu binary.
+// Exec is the Runner that runs the terraform or tofu binary. plan, apply
+// and destroy run with -json: their machine-readable UI goes through a
+// printer that logs one line per resource change, and whole into the file
+// set with LogTo, as does the output of every other command.
 type Exec struct {
-	tf    *tfexec.Terraform // init, plan, apply, destroy: output streamed to the log
-	quiet *tfexec.Terraform // show, output: JSON on stdout is data, not log
+	tf    *tfexec.Terraform // init, plan, apply, destroy, force-unlock
+	quiet *tfexec.Terraform // version, show, output, state pull: stdout is data
+	bin   string
 	log   *progress.Logger
-	w     *lineWriter
+	ui    *uiPrinter
+	raw   *rawLog
 	stop  stopTimes
 }
 
 var _ Runner = (*Exec)(nil)
 
-// NewExec returns a Runner for the module in dir using binary. Terraform's
-// output goes to log, one timestamped line at a time.
+// NewExec returns a Runner for the module in dir using binary. Our summary
+// of Terraform's output goes to log; its whole output to the file given to
+// LogTo, if any.
 func NewExec(dir, binary string, log *progress.Logger) (*Exec, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open stack directory %s: %w", dir, err)
 	}
-	w := newLineWriter(log)
 	var tfs [2]*tfexec.Terraform
 	for i := range tfs {
 		tf, err := tfexec.NewTerraform(abs, binary)
 		if err != nil {
 			return nil, fmt.Errorf("prepare terraform in %s: %w", dir, err)
 		}
-		tf.SetStderr(w)
 		tfs[i] = tf
 	}
-	tfs[0].SetStdout(w)
-	e := &Exec{tf: tfs[0], quiet: tfs[1], log: log, w: w}
+	e := &Exec{tf: tfs[0], quiet: tfs[1], bin: binary, log: log, ui: newUIPrinter(log)}
 	if err := e.setStopTimes(defaultStopTimes()); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
+// LogTo keeps terraform's whole output, from now on, in the file at path
+// (its directory is created; an existing file is appended to).
+func (e *Exec) LogTo(path string) error {
+	r, err := openRawLog(path, time.Now)
+	if err != nil {
+		return err
+	}
+	if err := e.raw.close(); err != nil {
+		return err
+	}
+	e.raw = r
+	e.quiet.SetStderr(&lineSplitter{line: r.line})
+	return nil
+}
+
+// LogFile is the file terraform's whole output goes to; "" if none.
+func (e *Exec) LogFile() string {
+	if e.raw == nil {
+		return ""
+	}
+	return e.raw.path
+}
+
+// Close closes the log file.
+func (e *Exec) Close() error { return e.raw.close() }
+
+// command prepares e.tf for one command: a header in the log file, stderr
+// to the log file (and streamed with --log-level debug), and the stdout
+// writer for the caller to hand to terraform-exec. done flushes both.
+func (e *Exec) command(args string, stdout func([]byte)) (out *lineSplitter, done func()) {
+	e.raw.header(filepath.Base(e.bin), args)
+	out = &lineSplitter{line: func(b []byte) {
+		e.raw.line(b)
+		stdout(b)
+	}}
+	errw := &lineSplitter{line: func(b []byte) {
+		e.raw.line(b)
+		if e.ui.debug && len(bytes.TrimSpace(b)) > 0 {
+			e.log.Printf("terraform: %s", b)
+		}
+	}}
+	e.tf.SetStdout(out)
+	e.tf.SetStderr(errw)
+	return out, func() { out.flush(); errw.flush() }
+}
+
+// uiCommand prepares a -json command: stdout is the UI stream.
+func (e *Exec) uiCommand(args string) (*lineSplitter, func()) {
+	e.ui.begin()
+	return e.command(args, e.ui.handle)
+}
+
+// textCommand prepares a command with text output: it goes to the log file,
+// is streamed with --log-level debug, and is kept in lines for an error.
+func (e *Exec) textCommand(args string, lines *[]string) func() {
+	_, done := e.command(args, func(b []byte) {
+		if len(bytes.TrimSpace(b)) == 0 {
+			return
+		}
+		*lines = append(*lines, string(b))
+		if e.ui.debug {
+			e.log.Printf("terraform: %s", b)
+		}
+	})
+	return done
+}
+
+// uiError is the error of a -json command: its error diagnostics when it
+// printed any (the exec error then says only "exit status 1").
+func (e *Exec) uiError(ctx context.Context, op string, err error) error {
+	if diags := e.ui.errors(); len(diags) > 0 && ctx.Err() == nil {
+		err = &DiagnosticsError{Op: op, Diagnostics: diags}
+		if le, ok := ParseLockError(err); ok {
+			return le
+		}
+		return err
+	}
+	return wrap(ctx, op, err)
+}
+
 // primeVersion runs "terraform version" once with its JSON kept out of the
 // log; terraform-exec caches the answer for its compatibility checks.
 func (e *Exec) primeVersion(ctx context.Context) error {
 	e.tf.SetStdout(io.Discard)
-	defer e.tf.SetStdout(e.w)
 	if _, _, err := e.tf.Version(ctx, false); err != nil {
 		return wrap(ctx, "terraform version", err)
 	}
 	return nil
 }
 
-// Init implements Runner.
+// Init implements Runner. It logs one line, the CLI's and the providers'
+// versions; when init fails, its output instead.
 func (e *Exec) Init(ctx context.Context) error {
 	if err := e.primeVersion(ctx); err != nil {
 		return err
 	}
-	if err := e.tf.Init(ctx); err != nil {
-		return wrap(ctx, "terraform init", err)
+	var lines []string
+	done := e.textCommand("init", &lines)
+	err := e.tf.Init(ctx)
+	done()
+	if err != nil {
+		if le, ok := ParseLockError(err); ok {
+			return le
+		}
+		if ctx.Err() != nil {
+			return wrap(ctx, "terraform init", err)
+		}
+		if !e.ui.debug {
+			for _, l := range lines {
+				e.log.Printf("terraform: %s", l)
+			}
+		}
+		return fmt.Errorf("terraform init failed (%s); its output is above", firstLine(err.Error()))
 	}
+	e.log.Printf("init: %s", e.versions(ctx))
 	return nil
+}
+
+// versions names the CLI and the providers init selected: "Terraform
+// 1.11.4, hashicorp/aws 6.47.1".
+func (e *Exec) versions(ctx context.Context) string {
+	name := "Terraform"
+	if strings.Contains(filepath.Base(e.bin), "tofu") {
+		name = "OpenTofu"
+	}
+	v, provs, err := e.quiet.Version(ctx, true)
+	if err != nil || v == nil {
+		return name + " (version unknown)"
+	}
+	parts := []string{name + " " + v.String()}
+	addrs := make([]string, 0, len(provs))
+	for a := range provs {
+		addrs = append(addrs, a)
+	}
+	slices.Sort(addrs)
+	for _, a := range addrs {
+		short := a
+		for _, reg := range []string{"registry.terraform.io/", "registry.opentofu.org/"} {
+			short = strings.TrimPrefix(short, reg)
+		}
+		parts = append(parts, fmt.Sprintf("%s %s", short, provs[a]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
 }
 
 // Plan implements Runner.
 func (e *Exec) Plan(ctx context.Context, planFile string) (PlanSummary, error) {
-	if _, err := e.tf.Plan(ctx, tfexec.Out(planFile)); err != nil {
-		return PlanSummary{}, wrap(ctx, "terraform plan", err)
+	out, done := e.uiCommand("plan -json")
+	_, err := e.tf.PlanJSON(ctx, out, tfexec.Out(planFile))
+	done()
+	if err != nil {
+		return PlanSummary{}, e.uiError(ctx, "terraform plan", err)
 	}
 	p, err := e.quiet.ShowPlanFile(ctx, planFile)
 	if err != nil {
@@ -118,16 +255,24 @@ func (e *Exec) Plan(ctx context.Context, planFile string) (PlanSummary, error) {
 // Apply implements Runner.
 // An interrupt lets the operations in flight finish first (finishInFlight).
 func (e *Exec) Apply(ctx context.Context, planFile string) error {
+	out, done := e.uiCommand("apply -json")
+	defer done()
 	return e.changeWorld(ctx, "apply", func(ctx context.Context) error {
-		return e.tf.Apply(ctx, tfexec.DirOrPlan(planFile))
+		err := e.tf.ApplyJSON(ctx, out, tfexec.DirOrPlan(planFile))
+		done()
+		return err
 	})
 }
 
 // Destroy implements Runner. An interrupt lets the operations in flight
 // finish first (finishInFlight).
 func (e *Exec) Destroy(ctx context.Context) error {
+	out, done := e.uiCommand("destroy -json")
+	defer done()
 	return e.changeWorld(ctx, "destroy", func(ctx context.Context) error {
-		return e.tf.Destroy(ctx)
+		err := e.tf.DestroyJSON(ctx, out)
+		done()
+		return err
 	})
 }
 
@@ -161,7 +306,11 @@ func (e *Exec) ResourceCount(ctx context.Context) (int, error) {
 
 // ForceUnlock implements Runner.
 func (e *Exec) ForceUnlock(ctx context.Context, lockID string) error {
-	if err := e.tf.ForceUnlock(ctx, lockID); err != nil {
+	var lines []string
+	done := e.textCommand("force-unlock "+lockID, &lines)
+	err := e.tf.ForceUnlock(ctx, lockID)
+	done()
+	if err != nil {
 		return wrap(ctx, "terraform force-unlock "+lockID, err)
 	}
 	return nil
@@ -295,7 +444,7 @@ func ParseLockError(err error) (*LockError, bool) {
 	if err == nil {
 		return nil, false
 	}
-	msg := err.Error()
+	msg := errorText(err)
 	if !strings.Contains(msg, "Error acquiring the state lock") && !strings.Contains(msg, "Error locking state") {
 		return nil, false
 	}

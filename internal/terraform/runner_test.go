@@ -562,3 +562,71 @@ data "terraform_remote_state" "other" {
 	}
 	check("after destroy", 0)
 }
+
+// TestExecLogsOneLinePerChange runs the real CLI: the CI log gets one line
+// per change and the summaries, the log file everything terraform printed.
+func TestExecLogsOneLinePerChange(t *testing.T) {
+	bin := terraformBinary(t)
+	dir := writeModule(t, "resource \"terraform_data\" \"a\" {\n  input = \"a\"\n}\n\nresource \"terraform_data\" \"b\" {\n  input = terraform_data.a.output\n}\n")
+	var out lockedBuffer
+	r, err := NewExec(dir, bin, progress.New(&out, nil, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "logs", "provision.log")
+	if err := r.LogTo(logFile); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	plan := filepath.Join(dir, "tfplan")
+	if err := r.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Plan(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Apply(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		ts, rest, _ := strings.Cut(l, " ")
+		if _, err := time.Parse(time.RFC3339, ts); err != nil || !strings.HasSuffix(ts, "Z") {
+			t.Errorf("line %q does not start with an RFC 3339 UTC time", l)
+		}
+		got = append(got, rest)
+	}
+	name := "Terraform"
+	if strings.Contains(filepath.Base(bin), "tofu") {
+		name = "OpenTofu"
+	}
+	if len(got) == 0 || !strings.HasPrefix(got[0], "init: "+name+" 1.") {
+		t.Errorf("first line %q, want init: %s and its version", got, name)
+	}
+	want := []string{
+		"plan: 2 to add, 0 to change, 0 to destroy",
+		"+ terraform_data.a created in 0s",
+		"+ terraform_data.b created in 0s",
+		"apply complete: 2 added, 0 changed, 0 destroyed",
+		"plan: 0 to add, 0 to change, 2 to destroy",
+		"- terraform_data.b destroyed in 0s",
+		"- terraform_data.a destroyed in 0s",
+		"destroy complete: 2 destroyed",
+	}
+	if len(got) < 1 || strings.Join(got[1:], "\n") != strings.Join(want, "\n") {
+		t.Errorf("log:\n%s\nwant after the init line:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	raw, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{" init\n", " plan -json\n", " apply -json\n", " destroy -json\n", `"type":"apply_complete"`, "has been successfully initialized"} {
+		if !strings.Contains(string(raw), s) {
+			t.Errorf("log file lacks %q:\n%s", s, raw)
+		}
+	}
+}

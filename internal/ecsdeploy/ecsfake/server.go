@@ -49,6 +49,34 @@ type Options struct {
 	Missing bool
 	// ServiceStatus is the service's status at the start; empty means ACTIVE.
 	ServiceStatus string
+	// PriorRevisions are registered before TaskDefinition, as revisions 1..n
+	// of their families (the service runs TaskDefinition).
+	PriorRevisions []map[string]any
+	// Tasks are played in order, one per RunTask call; beyond them a task
+	// runs until StopTask.
+	Tasks []TaskScript
+	// Network is the service's networkConfiguration (ECS JSON), and
+	// CapacityProviderStrategy its strategy; without one it has launch type EC2.
+	Network                  map[string]any
+	CapacityProviderStrategy []map[string]any
+
+	// Deployment strategy settings (see strategy.go): Strategy is ROLLING,
+	// BLUE_GREEN, CANARY or LINEAR (empty: none reported, as rolling);
+	// StepMinutes is the canary interval or the linear step bake time.
+	Strategy                     string
+	BakeTimeMinutes, StepMinutes int
+	CanaryPercent, LinearPercent float64
+	Alarms                       []string // alarms the deployment watches
+	// DeploymentController is the service's controller type; empty is ECS.
+	DeploymentController string
+	// ServiceDeployments are played in order, one per UpdateService call,
+	// as the service deployment's timeline; an update beyond them stays
+	// PENDING for ever.
+	ServiceDeployments [][]SDFrame
+	// RollbackTakes is how long a StopServiceDeployment ROLLBACK takes to
+	// end (30 s when zero); RollbackFails ends it ROLLBACK_FAILED.
+	RollbackTakes time.Duration
+	RollbackFails bool
 }
 
 // Call is one request the server answered (or failed on purpose).
@@ -76,6 +104,9 @@ type Server struct {
 	logRequests []map[string]any
 	svc         *service
 	nextID      int
+	tasks       tasksState
+	sds         []*svcDeployment // service deployments, oldest first
+	stops       []map[string]any // StopServiceDeployment requests
 }
 
 type service struct {
@@ -117,6 +148,11 @@ func New(t testing.TB, clock *Clock, o Options) *Server {
 	t.Helper()
 	s := &Server{clock: clock, opts: o, closing: make(chan struct{}), perOp: map[string]int{}, taskDefs: map[string]map[string]any{},
 		tdTags: map[string][]map[string]string{}, revisions: map[string]int{}}
+	for _, prior := range o.PriorRevisions {
+		c := map[string]any{}
+		maps.Copy(c, prior)
+		s.register(c, nil)
+	}
 	td := map[string]any{}
 	maps.Copy(td, o.TaskDefinition)
 	arn := s.register(td, o.Tags)
@@ -277,6 +313,7 @@ func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 		return reply{}, fault
 	}
 	s.advance()
+	s.advanceServiceDeployments()
 
 	var (
 		out    any
@@ -305,6 +342,14 @@ func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 		out = s.describeTasks(in)
 	case "GetLogEvents":
 		out, errTyp, errMsg = s.getLogEvents(in)
+	case "ListTaskDefinitions":
+		out = s.listTaskDefinitions(in)
+	case "RunTask":
+		out, errTyp, errMsg = s.runTaskCall(in)
+	case "StopTask":
+		out, errTyp, errMsg = s.stopTask(in)
+	case "ListServiceDeployments", "DescribeServiceDeployments", "StopServiceDeployment":
+		out, errTyp, errMsg = s.serviceDeploymentOp(op, in)
 	default:
 		status, errTyp, errMsg = http.StatusBadRequest, "UnknownOperationException", "ecsfake does not implement "+op
 	}
@@ -444,17 +489,27 @@ func (s *Server) serviceJSON() map[string]any {
 		e := v.events[i]
 		evs = append(evs, map[string]any{"id": e.id, "message": e.msg, "createdAt": epoch(e.at)})
 	}
-	return map[string]any{
+	svc := map[string]any{
 		"serviceName": s.opts.Service,
 		"serviceArn":  fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", region, account, s.opts.Cluster, s.opts.Service),
 		"clusterArn":  s.clusterArn(), "status": v.status, "taskDefinition": v.taskDef,
 		"desiredCount": v.desired, "runningCount": running, "pendingCount": pending,
-		"launchType": "EC2", "deployments": deps, "events": evs,
+		"deployments": deps, "events": evs,
 		"deploymentConfiguration": map[string]any{
 			"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": true},
 			"maximumPercent":           200, "minimumHealthyPercent": 100,
 		},
 	}
+	if s.opts.CapacityProviderStrategy != nil {
+		svc["capacityProviderStrategy"] = s.opts.CapacityProviderStrategy
+	} else {
+		svc["launchType"] = "EC2"
+	}
+	if s.opts.Network != nil {
+		svc["networkConfiguration"] = s.opts.Network
+	}
+	s.strategyJSON(svc)
+	return svc
 }
 
 func (s *Server) matchesService(name string) bool {
@@ -591,7 +646,9 @@ func (s *Server) updateService(in map[string]any) (any, string, string) {
 		v.frames = s.opts.Rollouts[v.updates]
 	}
 	v.updates++
+	s.startServiceDeployment(v.updates, v.newDep.id, now)
 	s.advance()
+	s.advanceServiceDeployments()
 	if s.svc == nil {
 		return nil, "ServiceNotFoundException", "Service not found."
 	}
@@ -638,6 +695,7 @@ func (s *Server) describeTasks(in map[string]any) any {
 			tasks = append(tasks, task)
 		}
 	}
+	tasks = append(tasks, s.describeRunTasks(want)...)
 	return map[string]any{"tasks": tasks, "failures": []any{}}
 }
 
