@@ -267,6 +267,7 @@ type ELB struct {
 	describeTags          op[*elbv2.DescribeTagsInput, *elbv2.DescribeTagsOutput, *elbv2.Options]
 	describeTargetHealth  op[*elbv2.DescribeTargetHealthInput, *elbv2.DescribeTargetHealthOutput, *elbv2.Options]
 	describeListeners     op[*elbv2.DescribeListenersInput, *elbv2.DescribeListenersOutput, *elbv2.Options]
+	describeRules         op[*elbv2.DescribeRulesInput, *elbv2.DescribeRulesOutput, *elbv2.Options]
 }
 
 // NewELB returns the ELBv2 operations of a client made from cfg.
@@ -278,7 +279,13 @@ func NewELB(cfg aws.Config, optFns ...func(*elbv2.Options)) ELB {
 		describeTags:          c.DescribeTags,
 		describeTargetHealth:  c.DescribeTargetHealth,
 		describeListeners:     c.DescribeListeners,
+		describeRules:         c.DescribeRules,
 	}
+}
+
+// DescribeRules calls elasticloadbalancing:DescribeRules.
+func (x ELB) DescribeRules(ctx context.Context, in *elbv2.DescribeRulesInput, o ...func(*elbv2.Options)) (*elbv2.DescribeRulesOutput, error) {
+	return x.describeRules(ctx, in, o...)
 }
 
 // DescribeLoadBalancers calls elasticloadbalancing:DescribeLoadBalancers.

@@ -18,12 +18,22 @@ import (
 //     (addresses), once both are known to be this stack's.
 //   - LoadBalancer and Port: a listener, the one on this port of this load
 //     balancer of the module (address).
+//   - Listener and Priority: a listener rule (blue/green, canary, linear),
+//     the one with this priority on this listener of the module (address).
 //
 // Left out on purpose, because a rerun converges without importing them:
 // aws_ecs_task_definition (a new revision is harmless; deploy registers its
 // own), aws_iam_role_policy_attachment (attaching an attached policy
-// succeeds) and aws_ecs_cluster_capacity_providers (it sets the cluster's
-// list, whatever it held).
+// succeeds), aws_ecs_cluster_capacity_providers (it sets the cluster's
+// list, whatever it held), aws_iam_role_policy (PutRolePolicy replaces a
+// role's inline policy of that name), aws_appautoscaling_target
+// (RegisterScalableTarget updates an existing target) and
+// aws_appautoscaling_policy (PutScalingPolicy creates or updates by name).
+//
+// Also left out, because it cannot be proven the stack's: aws_route53_record
+// (--domain). Route 53 records carry no tags, so a record left by a killed
+// run looks like anyone's; the rerun fails on it ("already exists") and
+// docs/interrupts-and-orphans.md says to delete it by hand.
 type UnnamedResource struct {
 	Address string // e.g. aws_subnet.public[0]
 	Type    string // e.g. aws_subnet
@@ -33,6 +43,9 @@ type UnnamedResource struct {
 
 	LoadBalancer string
 	Port         int
+
+	Listener string
+	Priority int
 }
 
 // UnnamedResources lists, in module order, every resource RenderRootModule
@@ -55,7 +68,18 @@ func UnnamedResources(p config.Provision) []UnnamedResource {
 			rs = append(rs, tier(p.Name, "private")...)
 		}
 	}
-	return append(rs, UnnamedResource{Address: "aws_lb_listener.http", Type: "aws_lb_listener", LoadBalancer: "aws_lb.this", Port: 80})
+	rs = append(rs, UnnamedResource{Address: "aws_lb_listener.http", Type: "aws_lb_listener", LoadBalancer: "aws_lb.this", Port: 80})
+	r := renderer{p: p}
+	if p.HTTPS() {
+		rs = append(rs, UnnamedResource{Address: "aws_lb_listener.https", Type: "aws_lb_listener", LoadBalancer: "aws_lb.this", Port: 443})
+	}
+	if p.Strategy.Shifting() {
+		rs = append(rs,
+			UnnamedResource{Address: "aws_lb_listener_rule.production", Type: "aws_lb_listener_rule", Listener: r.listener(), Priority: productionRulePriority},
+			UnnamedResource{Address: "aws_lb_listener_rule.test", Type: "aws_lb_listener_rule", Listener: r.listener(), Priority: testRulePriority},
+		)
+	}
+	return rs
 }
 
 // tier is the two subnets of one tier, its route table and their

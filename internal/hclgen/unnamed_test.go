@@ -30,6 +30,10 @@ func TestUnnamedResourcesExact(t *testing.T) {
 		"aws_ecs_task_definition":            true,
 		"aws_iam_role_policy_attachment":     true,
 		"aws_ecs_cluster_capacity_providers": true,
+		"aws_iam_role_policy":                true,
+		"aws_appautoscaling_target":          true,
+		"aws_appautoscaling_policy":          true,
+		"aws_route53_record":                 true,
 	}
 	for _, tc := range []struct {
 		name string
@@ -41,6 +45,14 @@ func TestUnnamedResourcesExact(t *testing.T) {
 		{"existing", func(in *config.ProvisionInput) {
 			in.Name, in.Region = "other", "eu-west-1"
 			in.VPCID, in.SubnetIDs = "vpc-0123456789abcdef0", "subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2"
+		}},
+		{"app", appInput},
+		{"blue-green", func(in *config.ProvisionInput) {
+			in.Strategy = config.StrategyInput{Strategy: "blue-green", BakeTime: "30m"}
+		}},
+		{"canary-https", func(in *config.ProvisionInput) {
+			appInput(in)
+			in.Strategy = config.StrategyInput{Strategy: "canary"}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +90,14 @@ func TestUnnamedResourcesExact(t *testing.T) {
 					case "aws_route_table_association":
 						r.Subnet = strings.TrimSuffix(atIndex(attrs["subnet_id"].Expr), ".id")
 						r.RouteTable = strings.TrimSuffix(atIndex(attrs["route_table_id"].Expr), ".id")
+					case "aws_lb_listener_rule":
+						r.Listener = strings.TrimSuffix(text(attrs["listener_arn"].Expr), ".arn")
+						v, diags := attrs["priority"].Expr.Value(nil)
+						if diags.HasErrors() {
+							t.Fatalf("%s: priority is not a literal: %s", r.Address, diags)
+						}
+						n, _ := v.AsBigFloat().Int64()
+						r.Priority = int(n)
 					case "aws_lb_listener":
 						r.LoadBalancer = strings.TrimSuffix(text(attrs["load_balancer_arn"].Expr), ".arn")
 						v, diags := attrs["port"].Expr.Value(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -87,6 +88,14 @@ func (c *Checker) checkUnnamed(ctx context.Context, in Input, res *Result) error
 					"the stack's load balancer has a listener on port %d (%s) that does not carry this stack's identity", r.Port, stranger)})
 				continue
 			}
+		case r.Listener != "":
+			var stranger string
+			found, stranger, err = c.listenerRule(ctx, known[r.Listener], r.Priority, in.StackID)
+			if err == nil && stranger != "" {
+				res.Unresolved = append(res.Unresolved, Unresolved{r.Address, fmt.Sprintf(
+					"the stack's listener has a rule with priority %d (%s) that does not carry this stack's identity", r.Priority, stranger)})
+				continue
+			}
 		default:
 			return fmt.Errorf("no lookup for %s: hclgen.UnnamedResources says nothing that recognises it", r.Address)
 		}
@@ -122,6 +131,8 @@ func recognisedBy(r hclgen.UnnamedResource) string {
 		return " and Name tag " + r.NameTag
 	case r.Subnet != "":
 		return " and join " + r.Subnet + " and " + r.RouteTable
+	case r.Listener != "":
+		return fmt.Sprintf(" with priority %d on %s", r.Priority, r.Listener)
 	}
 	return fmt.Sprintf(" on port %d of %s", r.Port, r.LoadBalancer)
 }
@@ -302,12 +313,75 @@ func (c *Checker) listener(ctx context.Context, lbARN string, port int, stackID 
 	if len(arns) == 0 {
 		return nil, "", nil
 	}
-	out, err := c.ELB.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns})
+	tagged, err := c.withIdentity(ctx, arns, stackID)
 	if isNotFound(err, "ListenerNotFound") {
 		return nil, "", nil // deleted between the two calls
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("describe tags of the listeners of %s: %w", lbARN, err)
+	}
+	for _, arn := range arns {
+		if !tagged[arn] {
+			return nil, arn, nil
+		}
+		found = append(found, candidate{id: arn, importID: arn})
+	}
+	return found, "", nil
+}
+
+// listenerRule finds the rule with this priority on the stack's listener
+// (its ARN from the state or this run's imports; none known: nothing to
+// find). It returns the rule when it carries this stack's identity, or its
+// ARN as stranger when it does not.
+func (c *Checker) listenerRule(ctx context.Context, listenerARN string, priority int, stackID string) (found []candidate, stranger string, err error) {
+	if listenerARN == "" {
+		return nil, "", nil
+	}
+	var arns []string
+	in := &elbv2.DescribeRulesInput{ListenerArn: aws.String(listenerARN)}
+	for {
+		page, err := c.ELB.DescribeRules(ctx, in)
+		if isNotFound(err, "ListenerNotFound") {
+			return nil, "", nil
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("describe rules of %s: %w", listenerARN, err)
+		}
+		for _, r := range page.Rules {
+			if aws.ToString(r.Priority) == strconv.Itoa(priority) {
+				arns = append(arns, aws.ToString(r.RuleArn))
+			}
+		}
+		if aws.ToString(page.NextMarker) == "" {
+			break
+		}
+		in.Marker = page.NextMarker
+	}
+	if len(arns) == 0 {
+		return nil, "", nil
+	}
+	tagged, err := c.withIdentity(ctx, arns, stackID)
+	if isNotFound(err, "RuleNotFound") {
+		return nil, "", nil // deleted between the two calls
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("describe tags of the rules of %s: %w", listenerARN, err)
+	}
+	for _, arn := range arns {
+		if !tagged[arn] {
+			return nil, arn, nil
+		}
+		found = append(found, candidate{id: arn, importID: arn})
+	}
+	return found, "", nil
+}
+
+// withIdentity says which of these load balancing resources carry this
+// stack's identity.
+func (c *Checker) withIdentity(ctx context.Context, arns []string, stackID string) (map[string]bool, error) {
+	out, err := c.ELB.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns})
+	if err != nil {
+		return nil, err
 	}
 	tagged := map[string]bool{}
 	for _, d := range out.TagDescriptions {
@@ -317,11 +391,5 @@ func (c *Checker) listener(ctx context.Context, lbARN string, port int, stackID 
 			}
 		}
 	}
-	for _, arn := range arns {
-		if !tagged[arn] {
-			return nil, arn, nil
-		}
-		found = append(found, candidate{id: arn, importID: arn})
-	}
-	return found, "", nil
+	return tagged, nil
 }

@@ -24,6 +24,7 @@ type network struct {
 	resources []netResource
 	assocs    map[string][]assoc           // route table ID → its associations
 	listeners map[string][]fakeListener    // load balancer ARN → its listeners
+	rules     map[string][]fakeRule        // listener ARN → its rules
 	natFilter bool                         // false: DescribeNatGateways ignores tag filters, as moto does
 	tags      map[string]map[string]string // listener ARN → tags
 }
@@ -41,8 +42,13 @@ type fakeListener struct {
 	port int32
 }
 
+type fakeRule struct {
+	arn      string
+	priority string // "default" for the listener's default rule
+}
+
 func newNetwork() *network {
-	return &network{assocs: map[string][]assoc{}, listeners: map[string][]fakeListener{}, tags: map[string]map[string]string{}}
+	return &network{assocs: map[string][]assoc{}, listeners: map[string][]fakeListener{}, rules: map[string][]fakeRule{}, tags: map[string]map[string]string{}}
 }
 
 func (n *network) add(typ, id string, tags map[string]string) {
@@ -211,6 +217,25 @@ func (w *world) DescribeListeners(_ context.Context, in *elbv2.DescribeListeners
 	out := &elbv2.DescribeListenersOutput{NextMarker: next}
 	for _, l := range ls {
 		out.Listeners = append(out.Listeners, elbv2types.Listener{ListenerArn: aws.String(l.arn), LoadBalancerArn: aws.String(lb), Port: aws.Int32(l.port)})
+	}
+	return out, nil
+}
+
+// DescribeRules answers one rule per page, so the lookup must follow
+// NextMarker.
+func (w *world) DescribeRules(_ context.Context, in *elbv2.DescribeRulesInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeRulesOutput, error) {
+	l := aws.ToString(in.ListenerArn)
+	if err := w.call("DescribeRules", l); err != nil {
+		return nil, err
+	}
+	rs, ok := w.net.rules[l]
+	if !ok {
+		return nil, &elbv2types.ListenerNotFoundException{Message: aws.String("One or more listeners not found")}
+	}
+	rs, next := onePage(rs, in.Marker)
+	out := &elbv2.DescribeRulesOutput{NextMarker: next}
+	for _, r := range rs {
+		out.Rules = append(out.Rules, elbv2types.Rule{RuleArn: aws.String(r.arn), Priority: aws.String(r.priority), IsDefault: aws.Bool(r.priority == "default")})
 	}
 	return out, nil
 }
@@ -408,5 +433,44 @@ func TestCheckUnnamedLookupsNeedIdentityAndEnds(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") || config.IsUsage(err) {
 			t.Errorf("Check with %s denied = %v, want the error (exit 1)", op, err)
 		}
+	}
+}
+
+// TestCheckImportsOrphanedListenerRules: a blue/green stack killed after its
+// listener rules were created: each is found on the listener the state
+// holds by its priority (through every page) and imported by ARN; a rule
+// with that priority without the stack's identity is refused, not adopted.
+func TestCheckImportsOrphanedListenerRules(t *testing.T) {
+	listener := demoLB + "/listener-80"
+	p := config.Provision{Name: "demo", Region: "us-east-1", StackID: ourID, Strategy: config.Strategy{Kind: config.StrategyBlueGreen}}
+	inState := map[string]string{
+		"aws_vpc.this": "vpc-1", "aws_internet_gateway.this": "igw-1", "aws_route_table.public": "rtb-public",
+		"aws_subnet.public[0]": "subnet-public0", "aws_subnet.public[1]": "subnet-public1",
+		"aws_route_table_association.public[0]": "x0", "aws_route_table_association.public[1]": "x1",
+		"aws_lb.this": demoLB, "aws_lb_listener.http": listener,
+	}
+	w := newWorld()
+	w.net.rules[listener] = []fakeRule{{listener + "/rule-default", "default"}, {listener + "/rule-10", "10"}, {listener + "/rule-100", "100"}}
+	w.net.tags[listener+"/rule-10"] = ours()
+	w.net.tags[listener+"/rule-100"] = ours()
+	res, err := w.checker().Check(context.Background(), unnamedInput(p, inState))
+	if err != nil || res.Err() != nil {
+		t.Fatalf("Check = %v, %v", err, res.Err())
+	}
+	want := map[string]string{"aws_lb_listener_rule.production": listener + "/rule-100", "aws_lb_listener_rule.test": listener + "/rule-10"}
+	if got := importsOf(res); !maps.Equal(got, want) {
+		t.Errorf("imports = %v\nwant      %v", got, want)
+	}
+
+	w.net.tags[listener+"/rule-100"] = map[string]string{"team": "x"}
+	res, err = w.checker().Check(context.Background(), unnamedInput(p, inState))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := importsOf(res); !maps.Equal(got, map[string]string{"aws_lb_listener_rule.test": listener + "/rule-10"}) {
+		t.Errorf("imports = %v, want only the test rule", got)
+	}
+	if err := res.Err(); err == nil || !strings.Contains(err.Error(), "aws_lb_listener_rule.production: the stack's listener has a rule with priority 100 ("+listener+"/rule-100) that does not carry this stack's identity") {
+		t.Errorf("a foreign rule with the production priority: %v", err)
 	}
 }
