@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/graviton-cd/graviton-cd/internal/atomicfile"
+	"github.com/graviton-cd/graviton-cd/internal/awsx"
 	"github.com/graviton-cd/graviton-cd/internal/config"
 	"github.com/graviton-cd/graviton-cd/internal/hclgen"
 	"github.com/graviton-cd/graviton-cd/internal/progress"
@@ -59,6 +62,9 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 	log := deps.Log
 
 	res := ProvisionResult{Stack: p.Name, Dir: p.Dir, Mode: ModeApply}
+	if err := checkAccount(ctx, deps, p); err != nil {
+		return res, err
+	}
 	st, rec, persisted, err := openRecord(ctx, deps, &p)
 	if err != nil {
 		return res, err
@@ -286,4 +292,24 @@ func OutputsFrom(m map[string]string) Outputs {
 		URL:           m[hclgen.OutputURL],
 		LogGroup:      m[hclgen.OutputLogGroup],
 	}
+}
+
+// checkAccount holds the ARNs the stack is given (secrets, their KMS key,
+// the certificate, task role policies) to the account the credentials
+// belong to, before anything is created or written: config checked that
+// they agree with each other, only STS knows the stack's own account. A
+// stack without such ARNs makes no call.
+func checkAccount(ctx context.Context, deps Deps, p config.Provision) error {
+	if p.Account() == "" {
+		return nil
+	}
+	cfg, err := deps.awsConfig(ctx, awsx.Options{Region: p.Region, EndpointURL: p.EndpointURL})
+	if err != nil {
+		return err
+	}
+	out, err := deps.sts(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return fmt.Errorf("learn the AWS account the stack is provisioned in, to check the ARNs it is given (sts:GetCallerIdentity): %w (check the credentials)", err)
+	}
+	return p.CheckAccount(aws.ToString(out.Account))
 }
