@@ -96,6 +96,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			destroyCommand(),
 			statusCommand(),
 			iamPolicyCommand(),
+			initCommand(),
 			versionCommand(),
 		},
 	}

@@ -34,11 +34,15 @@ func configFlag() ucli.Flag {
 type configSchema struct {
 	schema   configfile.Schema
 	defaults map[string]map[string]string // command → flag → default, as text
+	globals  []string                     // the app's flags, said at the top level
 }
 
 func newConfigSchema() configSchema {
 	app := newApp(io.Discard, io.Discard)
 	cs := configSchema{defaults: map[string]map[string]string{}}
+	for _, f := range app.Flags {
+		cs.globals = append(cs.globals, f.Names()[0])
+	}
 	for _, name := range configCommands {
 		cmd := app.Command(name)
 		block := configfile.AttrName(name)
@@ -90,7 +94,7 @@ func flagAttr(f ucli.Flag) (attr configfile.Attr, def string, ok bool) {
 	case *ucli.DurationFlag:
 		attr.Kind = configfile.Duration
 		if ff.Value != 0 {
-			def = ff.Value.String()
+			def = shortDuration(ff.Value)
 		}
 	case *ucli.StringSliceFlag:
 		attr.Kind = configfile.List
@@ -141,10 +145,10 @@ func (cs configSchema) reaches(command string, s configfile.Setting) bool {
 	if !ok || a.Kind != s.Attr.Kind {
 		return false
 	}
-	def, ok := cs.defaults[command][s.Attr.Flag]
-	if !ok {
-		return true // a global flag
+	if slices.Contains(cs.globals, s.Attr.Flag) {
+		return true
 	}
+	def := cs.defaults[command][s.Attr.Flag]
 	return def == "" || def == cs.defaults[topLevelCommand][s.Attr.Flag]
 }
 
