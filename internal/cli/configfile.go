@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -206,10 +209,10 @@ func (ca *configApplier) before(c *ucli.Context) error {
 	ca.applied = map[string]configfile.Setting{}
 	for _, s := range cs.settingsFor(f, command) {
 		flag := s.Attr.Flag
-		if givenOnCommandLine(c, flag) {
+		if cs.givenOnCommandLine(c, command, flag) {
 			continue
 		}
-		if flag == "name" && command != "destroy" && slices.ContainsFunc(locators, func(l string) bool { return givenOnCommandLine(c, l) }) {
+		if flag == "name" && command != "destroy" && slices.ContainsFunc(locators, func(l string) bool { return cs.givenOnCommandLine(c, command, l) }) {
 			continue
 		}
 		for _, v := range s.Values {
@@ -225,20 +228,65 @@ func (ca *configApplier) before(c *ucli.Context) error {
 
 // givenOnCommandLine reports whether flag was given as a flag or through its
 // GRAVITON_CD_ variable, before or after the subcommand. An empty string
-// counts as not given, as everywhere in the CLI.
-func givenOnCommandLine(c *ucli.Context, flag string) bool {
+// counts as not given, as everywhere in the CLI; so does a variable that
+// holds the flag's default, as the orb passes every job parameter, its
+// defaults included, as such a variable.
+func (cs configSchema) givenOnCommandLine(c *ucli.Context, command, flag string) bool {
 	for _, cc := range c.Lineage() {
 		if !cc.IsSet(flag) {
 			continue
 		}
-		if v := cc.Value(flag); v != nil {
-			if s, isString := v.(string); isString && s == "" {
-				continue
-			}
+		v := cc.Value(flag)
+		if s, isString := v.(string); isString && s == "" {
+			continue
+		}
+		if cs.onlyDefaultFromEnv(command, flag, v) {
+			continue
 		}
 		return true
 	}
 	return false
+}
+
+// onlyDefaultFromEnv reports whether flag's variable is set to the flag's
+// default and the flag holds that value.
+func (cs configSchema) onlyDefaultFromEnv(command, flag string, current any) bool {
+	env, ok := os.LookupEnv(envVars(flag)[0])
+	if !ok {
+		return false
+	}
+	a, known := cs.attrOf(command, flag)
+	if !known {
+		a, known = cs.attrOf(topLevelCommand, flag)
+	}
+	if !known || a.Kind == configfile.List {
+		return false
+	}
+	def := cs.defaults[command][flag]
+	if slices.Contains(cs.globals, flag) {
+		def = cs.defaults[topLevelCommand][flag] // the app-level flag's
+	}
+	return sameFlagValue(a.Kind, env, def) && sameFlagValue(a.Kind, fmt.Sprint(current), def)
+}
+
+// sameFlagValue compares two values of a flag as the flag reads them; an
+// empty text is the flag type's zero value.
+func sameFlagValue(kind configfile.Kind, a, b string) bool {
+	switch kind {
+	case configfile.Int:
+		x, errA := strconv.Atoi(cmp.Or(a, "0"))
+		y, errB := strconv.Atoi(cmp.Or(b, "0"))
+		return errA == nil && errB == nil && x == y
+	case configfile.Bool:
+		x, errA := strconv.ParseBool(cmp.Or(a, "false"))
+		y, errB := strconv.ParseBool(cmp.Or(b, "false"))
+		return errA == nil && errB == nil && x == y
+	case configfile.Duration:
+		x, errA := time.ParseDuration(cmp.Or(a, "0s"))
+		y, errB := time.ParseDuration(cmp.Or(b, "0s"))
+		return errA == nil && errB == nil && x == y
+	}
+	return a == b
 }
 
 // annotate points a usage error about a flag the file set at the file's line.

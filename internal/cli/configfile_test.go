@@ -289,6 +289,9 @@ func TestFlagWinsOverConfigFile(t *testing.T) {
 		{"variable", nil, map[string]string{"GRAVITON_CD_CPU": "2048"}, `"2048"`},
 		{"flag over variable", []string{"--cpu", "1024"}, map[string]string{"GRAVITON_CD_CPU": "2048"}, `"1024"`},
 		{"empty variable", nil, map[string]string{"GRAVITON_CD_CPU": ""}, `"512"`},
+		// The orb passes each parameter's default as a variable: that is no choice.
+		{"variable at the default", nil, map[string]string{"GRAVITON_CD_CPU": "256"}, `"512"`},
+		{"flag at the default", []string{"--cpu", "256"}, nil, `"256"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -350,10 +353,16 @@ func TestGlobalFlagBeforeSubcommandWinsOverConfigFile(t *testing.T) {
 }
 
 // TestDeployReadsConfigFile: deploy takes the file's stack settings and its
-// deploy block; the file's stack name is not used when --cluster names the
-// service (no state is read).
+// deploy block, over the variables the orb sets to their defaults; the
+// file's stack name is not used when --cluster names the service (no state
+// is read).
 func TestDeployReadsConfigFile(t *testing.T) {
 	srv := deployServer(t, ecsfake.Options{Rollouts: [][]ecsfake.Frame{{{At: 0, Running: 3, Rollout: "COMPLETED", PriorGone: true}}}})
+	// The deploy job's defaults. Were check_image_arch still true, the image
+	// check would ask example.com's registry and fail.
+	t.Setenv("GRAVITON_CD_CHECK_IMAGE_ARCH", "true")
+	t.Setenv("GRAVITON_CD_TIMEOUT", "15m")
+	t.Setenv("GRAVITON_CD_ROLLBACK_ON_FAILURE", "false")
 	writeConfig(t, fmt.Sprintf(`
 name          = "shop"
 region        = "us-east-1"
