@@ -53,7 +53,7 @@ func TestPackedOrbHasEveryComponent(t *testing.T) {
 		"jobs":      {"deploy", "destroy", "provision", "smoke-test"},
 		"commands":  {"deploy", "destroy", "install", "provision", "smoke-test"},
 		"executors": {"arm", "default"},
-		"examples":  {"deploy_existing_cluster", "ephemeral_branch_environment", "full_pipeline", "multi_environment_promotion", "oidc_auth"},
+		"examples":  {"config_file", "deploy_existing_cluster", "ephemeral_branch_environment", "full_pipeline", "multi_environment_promotion", "oidc_auth"},
 	}
 	got := map[string][]string{
 		"jobs": slices.Sorted(maps.Keys(d.Jobs)), "commands": slices.Sorted(maps.Keys(d.Commands)),
