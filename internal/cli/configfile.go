@@ -183,9 +183,10 @@ type configApplier struct {
 }
 
 // locators find the stack another way than by name: given on the command
-// line, the file's name would be refused beside them (one way to find the
-// stack), so it is not applied. destroy checks a --stack-dir's stack against
-// the name instead, so it keeps it.
+// line or in the file, the file's name would be refused beside them (one way
+// to find the stack), so deploy, smoke-test and status do not apply it.
+// destroy checks a --stack-dir's stack against the name instead, so it keeps
+// it, and provision's --stack-dir is where it renders.
 var locators = []string{"stack-dir", "cluster", "url"}
 
 func (ca *configApplier) before(c *ucli.Context) error {
@@ -206,13 +207,17 @@ func (ca *configApplier) before(c *ucli.Context) error {
 		return config.Usagef("config", "%s", err)
 	}
 	command := c.Command.Name
+	settings := cs.settingsFor(f, command)
+	locatedOtherwise := slices.ContainsFunc(locators, func(l string) bool {
+		return cs.givenOnCommandLine(c, command, l) || slices.ContainsFunc(settings, func(s configfile.Setting) bool { return s.Attr.Flag == l })
+	})
 	ca.applied = map[string]configfile.Setting{}
-	for _, s := range cs.settingsFor(f, command) {
+	for _, s := range settings {
 		flag := s.Attr.Flag
 		if cs.givenOnCommandLine(c, command, flag) {
 			continue
 		}
-		if flag == "name" && command != "destroy" && slices.ContainsFunc(locators, func(l string) bool { return cs.givenOnCommandLine(c, command, l) }) {
+		if flag == "name" && command != "destroy" && command != topLevelCommand && locatedOtherwise {
 			continue
 		}
 		for _, v := range s.Values {

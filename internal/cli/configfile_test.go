@@ -399,3 +399,24 @@ deploy {
 		t.Errorf("registered image %v, want the flag's", img)
 	}
 }
+
+// TestFileStackDirFindsTheStackForDeploy: a stack_dir in the file finds the
+// stack for deploy, and the file's name then stays unused rather than
+// conflicting with it.
+func TestFileStackDirFindsTheStackForDeploy(t *testing.T) {
+	srv := deployServer(t, ecsfake.Options{Rollouts: [][]ecsfake.Frame{completedAtOnce}})
+	wd := writeConfig(t, "name = \"shop\"\nstack_dir = \"stack\"\ndeploy {\n  check_image_arch = false\n  no_wait = true\n}\n")
+	if err := os.Mkdir(filepath.Join(wd, "stack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := stack.WriteOutputs(filepath.Join(wd, "stack"), stack.Outputs{Cluster: "demo", Service: "web", ContainerName: "app", Region: "us-east-1"}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "deploy", "--image", "example.com/web:9", "--endpoint-url", srv.URL)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if len(srv.Registered()) != 1 {
+		t.Errorf("%d revisions registered, want 1", len(srv.Registered()))
+	}
+}
