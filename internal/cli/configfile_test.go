@@ -420,3 +420,32 @@ func TestFileStackDirFindsTheStackForDeploy(t *testing.T) {
 		t.Errorf("%d revisions registered, want 1", len(srv.Registered()))
 	}
 }
+
+// TestSmokeTestReadsConfigFile: the smoke_test block's checks run against
+// --url; a wrong expectation in the file fails the test (exit 1) rather
+// than being ignored.
+func TestSmokeTestReadsConfigFile(t *testing.T) {
+	srv, requests := versionServer(t, "v1.2.3")
+	for _, tc := range []struct {
+		version string
+		code    int
+	}{{"v1.2.3", ExitOK}, {"v9.9.9", ExitFailed}} {
+		writeConfig(t, fmt.Sprintf(`
+name = "shop"
+smoke_test {
+  path        = "/version"
+  expect_json = ["version=%s"]
+  consecutive = 1
+  interval    = "10ms"
+  timeout     = "300ms"
+}
+`, tc.version))
+		code, out, stderr := run(t, "smoke-test", "--url", srv.URL)
+		if code != tc.code {
+			t.Errorf("expecting %s: exit %d, want %d\n%s%s", tc.version, code, tc.code, out, stderr)
+		}
+	}
+	if requests.Load() == 0 {
+		t.Error("no request reached the app")
+	}
+}
