@@ -90,9 +90,9 @@ type Setting struct {
 	Range  hcl.Range
 }
 
-// Pos is where the setting was written, as file:line,column.
+// Pos is where the setting was written, as file:line:column.
 func (s Setting) Pos() string {
-	return fmt.Sprintf("%s:%d,%d", s.Range.Filename, s.Range.Start.Line, s.Range.Start.Column)
+	return fmt.Sprintf("%s:%d:%d", s.Range.Filename, s.Range.Start.Line, s.Range.Start.Column)
 }
 
 // File is a parsed graviton-cd.hcl.
@@ -109,7 +109,7 @@ func (f *File) Settings(block string) []Setting {
 	return f.sections[block]
 }
 
-// Error is a file that cannot be used: HCL's diagnostics, each at file:line,column.
+// Error is a file that cannot be used: HCL's diagnostics, each at file:line:column.
 type Error struct {
 	Diags hcl.Diagnostics
 }
@@ -119,7 +119,7 @@ func (e *Error) Error() string {
 	for _, d := range e.Diags {
 		var b strings.Builder
 		if d.Subject != nil {
-			fmt.Fprintf(&b, "%s:%d,%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+			fmt.Fprintf(&b, "%s:%d:%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
 		}
 		b.WriteString(d.Summary)
 		if d.Detail != "" {

@@ -81,8 +81,8 @@ smoke_test {
 		t.Errorf("smoke_test = %v", s)
 	}
 	first := f.Settings("")[0]
-	if first.Attr.Name != "name" || first.Pos() != "graviton-cd.hcl:2,1" {
-		t.Errorf("first setting %s at %s, want name at graviton-cd.hcl:2,1", first.Attr.Name, first.Pos())
+	if first.Attr.Name != "name" || first.Pos() != "graviton-cd.hcl:2:1" {
+		t.Errorf("first setting %s at %s, want name at graviton-cd.hcl:2:1", first.Attr.Name, first.Pos())
 	}
 }
 
@@ -110,23 +110,23 @@ func TestParseErrors(t *testing.T) {
 		name, src string
 		want      []string
 	}{
-		{"misspelled", "name = \"a\"\nnmae = \"b\"\n", []string{"c.hcl:2,1", "Unsupported argument", `Did you mean "name"?`}},
-		{"unlike anything", "zzz = 1\n", []string{"c.hcl:1,1", "takes no zzz at the top level"}},
-		{"command flag at top", "rollback_on_failure = true\n", []string{"c.hcl:1,1", "put it in a deploy { } block"}},
-		{"stack flag in a block", "deploy {\n  cpu = 1\n}\n", []string{"c.hcl:2,3", "put it at the top level"}},
-		{"string for a number", "cpu = \"lots\"\n", []string{"c.hcl:1,7", "cpu must be a whole number"}},
-		{"fraction for a number", "cpu = 1.5\n", []string{"c.hcl:1,7", "1.5 is not a whole number"}},
-		{"list for a string", "name = [\"a\"]\n", []string{"c.hcl:1,8", "name must be a string", "got tuple"}},
-		{"word for a bool", "private_subnets = \"yes\"\n", []string{"c.hcl:1,19", "true or false"}},
-		{"bad duration", "timeout = \"ten minutes\"\n", []string{"c.hcl:1,11", "is not a duration"}},
-		{"nested list", "env = [[\"a\"]]\n", []string{"c.hcl:1,7", "an item of the list"}},
-		{"variable", "name = var.x\n", []string{"c.hcl:1,8", "Variables not allowed"}},
+		{"misspelled", "name = \"a\"\nnmae = \"b\"\n", []string{"c.hcl:2:1", "Unsupported argument", `Did you mean "name"?`}},
+		{"unlike anything", "zzz = 1\n", []string{"c.hcl:1:1", "takes no zzz at the top level"}},
+		{"command flag at top", "rollback_on_failure = true\n", []string{"c.hcl:1:1", "put it in a deploy { } block"}},
+		{"stack flag in a block", "deploy {\n  cpu = 1\n}\n", []string{"c.hcl:2:3", "put it at the top level"}},
+		{"string for a number", "cpu = \"lots\"\n", []string{"c.hcl:1:7", "cpu must be a whole number"}},
+		{"fraction for a number", "cpu = 1.5\n", []string{"c.hcl:1:7", "1.5 is not a whole number"}},
+		{"list for a string", "name = [\"a\"]\n", []string{"c.hcl:1:8", "name must be a string", "got tuple"}},
+		{"word for a bool", "private_subnets = \"yes\"\n", []string{"c.hcl:1:19", "true or false"}},
+		{"bad duration", "timeout = \"ten minutes\"\n", []string{"c.hcl:1:11", "is not a duration"}},
+		{"nested list", "env = [[\"a\"]]\n", []string{"c.hcl:1:7", "an item of the list"}},
+		{"variable", "name = var.x\n", []string{"c.hcl:1:8", "Variables not allowed"}},
 		{"syntax", "name = \"a\n", []string{"c.hcl:1"}},
-		{"unknown block", "deplyo {\n}\n", []string{"c.hcl:1,1", "Unsupported block type", `Did you mean "deploy"?`}},
-		{"labelled block", "deploy \"x\" {\n}\n", []string{"c.hcl:1,8", "takes no label"}},
-		{"duplicate block", "deploy {\n}\ndeploy {\n}\n", []string{"c.hcl:3,1", "first is at line 1"}},
-		{"block in block", "deploy {\n  x {\n  }\n}\n", []string{"c.hcl:2,3", "attributes only"}},
-		{"duplicate attribute", "name = \"a\"\nname = \"b\"\n", []string{"c.hcl:2,1", "Attribute redefined"}},
+		{"unknown block", "deplyo {\n}\n", []string{"c.hcl:1:1", "Unsupported block type", `Did you mean "deploy"?`}},
+		{"labelled block", "deploy \"x\" {\n}\n", []string{"c.hcl:1:8", "takes no label"}},
+		{"duplicate block", "deploy {\n}\ndeploy {\n}\n", []string{"c.hcl:3:1", "first is at line 1"}},
+		{"block in block", "deploy {\n  x {\n  }\n}\n", []string{"c.hcl:2:3", "attributes only"}},
+		{"duplicate attribute", "name = \"a\"\nname = \"b\"\n", []string{"c.hcl:2:1", "Attribute redefined"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
