@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graviton-cd/graviton-cd/internal/localstack"
+	"github.com/graviton-cd/graviton-cd/internal/stack"
+)
+
+// TestConfigFileRealStack provisions a stack from a graviton-cd.hcl against
+// moto with real Terraform, writes a second file from the running service
+// with init --from-service, and plans the stack from that file: nothing to
+// change, so the file init writes says the task settings the service runs.
+func TestConfigFileRealStack(t *testing.T) {
+	tools := realStack(t)
+	name := localstack.UniqueName(t, "cf")
+	t.Chdir(t.TempDir())
+	src := fmt.Sprintf(`name          = %q
+state_backend = "local"
+dir           = "stack"
+image         = "public.ecr.aws/nginx/nginx:stable-alpine"
+container_port = 80
+cpu           = 512
+memory        = 1024
+desired_count = 1
+`, name)
+	if err := os.WriteFile("graviton-cd.hcl", []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tf := []string{"--terraform-binary", tools.Binary}
+
+	start := time.Now()
+	var applied stack.ProvisionResult
+	if code, stderr := runJSON(t, &applied, append([]string{"provision"}, tf...)...); code != ExitOK {
+		t.Fatalf("provision from graviton-cd.hcl: exit %d\n%s", code, localstack.Tail(stderr))
+	}
+	t.Cleanup(func() {
+		// t.Context() is done by now: destroy gets one of its own.
+		var stdout, stderr bytes.Buffer
+		if code := RunIO(context.Background(), []string{"graviton-cd", "destroy", "--stack-dir", "stack", "--terraform-binary", tools.Binary}, &stdout, &stderr); code != ExitOK {
+			t.Errorf("destroy: exit %d\n%s", code, localstack.Tail(stderr.String()))
+		}
+	})
+	t.Logf("provision from graviton-cd.hcl: %s", time.Since(start).Round(time.Second))
+	if applied.Stack != name || applied.Outputs == nil || applied.Outputs.Service != name {
+		t.Fatalf("provision result %+v", applied)
+	}
+
+	code, _, stderr := run(t, "init", "--from-service", name+"/"+name, "--config", "from-service.hcl")
+	if code != ExitOK {
+		t.Fatalf("init --from-service: exit %d\n%s", code, stderr)
+	}
+	written, _ := os.ReadFile("from-service.hcl")
+	for _, want := range []string{`name = "` + name + `"`, "cpu = 512", "memory = 1024", "container_port = 80"} {
+		if !strings.Contains(strings.Join(strings.Fields(string(written)), " "), want) {
+			t.Errorf("from-service.hcl does not say %s:\n%s", want, written)
+		}
+	}
+
+	start = time.Now()
+	var planned stack.ProvisionResult
+	code, stderr = runJSON(t, &planned, append([]string{"provision", "--config", "from-service.hcl", "--state-backend", "local", "--dir", "stack", "--plan-only"}, tf...)...)
+	if code != ExitOK {
+		t.Fatalf("provision --plan-only from the file init wrote: exit %d\n%s", code, localstack.Tail(stderr))
+	}
+	t.Logf("plan from the file init wrote: %s", time.Since(start).Round(time.Second))
+	if p := planned.Plan; p == nil || p.Add+p.Change+p.Destroy != 0 {
+		var changes []string
+		if p != nil {
+			changes = p.Changes
+		}
+		t.Errorf("the file init wrote plans changes: %+v", planned.Plan)
+		if slices.ContainsFunc(changes, func(c string) bool { return strings.Contains(c, "task_definition") }) {
+			t.Errorf("... to the task definition: %v", changes)
+		}
+	}
+}
