@@ -37,12 +37,15 @@ func configFlag() ucli.Flag {
 type configSchema struct {
 	schema   configfile.Schema
 	defaults map[string]map[string]string // command → flag → default, as text
-	globals  []string                     // the app's flags, said at the top level
+	// ownDefault are the flags whose absence means something of their own
+	// (a DefaultText such as deploy's --desired-count "keep it").
+	ownDefault map[string]map[string]bool
+	globals    []string // the app's flags, said at the top level
 }
 
 func newConfigSchema() configSchema {
 	app := newApp(io.Discard, io.Discard)
-	cs := configSchema{defaults: map[string]map[string]string{}}
+	cs := configSchema{defaults: map[string]map[string]string{}, ownDefault: map[string]map[string]bool{}}
 	for _, f := range app.Flags {
 		cs.globals = append(cs.globals, f.Names()[0])
 	}
@@ -55,7 +58,7 @@ func newConfigSchema() configSchema {
 			flags = append(slices.Clone(app.Flags), flags...) // global flags are said at the top
 		}
 		sec := configfile.Section{Block: block}
-		cs.defaults[name] = map[string]string{}
+		cs.defaults[name], cs.ownDefault[name] = map[string]string{}, map[string]bool{}
 		for _, f := range flags {
 			attr, def, ok := flagAttr(f)
 			if !ok || slices.ContainsFunc(sec.Attrs, func(a configfile.Attr) bool { return a.Name == attr.Name }) {
@@ -63,6 +66,7 @@ func newConfigSchema() configSchema {
 			}
 			sec.Attrs = append(sec.Attrs, attr)
 			cs.defaults[name][attr.Flag] = def
+			cs.ownDefault[name][attr.Flag] = defaultText(f) != ""
 		}
 		cs.schema = append(cs.schema, sec)
 	}
@@ -110,6 +114,28 @@ func flagAttr(f ucli.Flag) (attr configfile.Attr, def string, ok bool) {
 	return attr, def, true
 }
 
+// defaultText is the DefaultText a flag was declared with: what its absence
+// means, when that is not a value (GetDefaultText falls back to the value).
+func defaultText(f ucli.Flag) string {
+	switch ff := f.(type) {
+	case *ucli.StringFlag:
+		return ff.DefaultText
+	case *ucli.IntFlag:
+		return ff.DefaultText
+	case *ucli.Int64Flag:
+		return ff.DefaultText
+	case *ucli.UintFlag:
+		return ff.DefaultText
+	case *ucli.BoolFlag:
+		return ff.DefaultText
+	case *ucli.DurationFlag:
+		return ff.DefaultText
+	case *ucli.StringSliceFlag:
+		return ff.DefaultText
+	}
+	return ""
+}
+
 func zeroIsEmpty(s string) string {
 	if s == "0" {
 		return ""
@@ -138,8 +164,10 @@ func (cs configSchema) attrOf(command, flag string) (configfile.Attr, bool) {
 
 // reaches reports whether a top-level setting is also one of command's: the
 // command has a flag of that name and type whose default is provision's or
-// none. A flag with a default of its own (deploy's and smoke-test's timeout)
-// means something else there, and is set in the command's block.
+// none. A flag with a default of its own (deploy's and smoke-test's timeout;
+// deploy's --desired-count, whose absence keeps the service's count, which
+// auto scaling may own) means something else there, and is set in the
+// command's block.
 func (cs configSchema) reaches(command string, s configfile.Setting) bool {
 	if command == topLevelCommand {
 		return true
@@ -150,6 +178,9 @@ func (cs configSchema) reaches(command string, s configfile.Setting) bool {
 	}
 	if slices.Contains(cs.globals, s.Attr.Flag) {
 		return true
+	}
+	if cs.ownDefault[command][s.Attr.Flag] {
+		return false
 	}
 	def := cs.defaults[command][s.Attr.Flag]
 	return def == "" || def == cs.defaults[topLevelCommand][s.Attr.Flag]

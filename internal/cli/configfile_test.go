@@ -108,7 +108,8 @@ smoke_test {
 	want := map[string]map[string]string{
 		"provision": {"name": "shop", "region": "eu-west-1", "image": "example.com/shop:1", "desired-count": "2", "timeout": "45m", "instance-type": "m7g.large"},
 		"destroy":   {"name": "shop", "region": "eu-west-1", "image": "example.com/shop:1", "desired-count": "2", "timeout": "45m", "instance-type": "m7g.large"},
-		// deploy's own timeout (15m by default) is not provision's; its block sets both.
+		// deploy's own timeout (15m by default) and desired_count (by default
+		// the service's) are not provision's: its block sets both.
 		"deploy":     {"name": "shop", "region": "eu-west-1", "image": "example.com/shop:1", "desired-count": "3", "timeout": "20m"},
 		"smoke-test": {"name": "shop", "region": "eu-west-1", "path": "/healthz"},
 		"status":     {"name": "shop", "region": "eu-west-1"},
@@ -118,6 +119,14 @@ smoke_test {
 		if fmt.Sprint(g) != fmt.Sprint(w) {
 			t.Errorf("%s gets %v\nwant %v", command, g, w)
 		}
+	}
+	// Without a deploy block, deploy keeps the service's count.
+	f, err = configfile.Parse("c.hcl", []byte("desired_count = 2\ntimeout = \"45m\"\n"), cs.schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got("deploy"); len(g) != 0 {
+		t.Errorf("deploy gets %v from the top level, want nothing", g)
 	}
 }
 
@@ -355,9 +364,10 @@ func TestGlobalFlagBeforeSubcommandWinsOverConfigFile(t *testing.T) {
 // TestDeployReadsConfigFile: deploy takes the file's stack settings and its
 // deploy block, over the variables the orb sets to their defaults; the
 // file's stack name is not used when --cluster names the service (no state
-// is read).
+// is read), and its desired_count is provision's: deploy keeps the
+// service's count, which auto scaling may own.
 func TestDeployReadsConfigFile(t *testing.T) {
-	srv := deployServer(t, ecsfake.Options{Rollouts: [][]ecsfake.Frame{{{At: 0, Running: 3, Rollout: "COMPLETED", PriorGone: true}}}})
+	srv := deployServer(t, ecsfake.Options{Rollouts: [][]ecsfake.Frame{completedAtOnce, completedAtOnce}})
 	// The deploy job's defaults. Were check_image_arch still true, the image
 	// check would ask example.com's registry and fail.
 	t.Setenv("GRAVITON_CD_CHECK_IMAGE_ARCH", "true")
@@ -386,8 +396,8 @@ deploy {
 	if img := reg[0]["containerDefinitions"].([]any)[0].(map[string]any)["image"]; img != "example.com/web:7" {
 		t.Errorf("registered image %v, want the file's", img)
 	}
-	if ups := srv.Updates(); len(ups) != 1 || ups[0]["desiredCount"] != float64(3) {
-		t.Errorf("UpdateService = %v, want the file's desiredCount 3", ups)
+	if ups := srv.Updates(); len(ups) != 1 || ups[0]["desiredCount"] != nil {
+		t.Errorf("UpdateService = %v, want no desiredCount: the top level's is provision's", ups)
 	}
 	// --image on the command line wins over the file.
 	code, _, stderr = run(t, "deploy", "--cluster", "demo", "--service", "web", "--image", "example.com/web:8", "--no-wait")
