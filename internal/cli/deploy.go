@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,7 +34,8 @@ func deployCommand() *ucli.Command {
 		Usage: "register a new task definition revision with a new image and follow that deployment to a verdict",
 		Description: "Describes the service, checks that the image has a linux/arm64 variant, registers a revision that\n" +
 			"changes only the container's image (runtimePlatform, other containers, environment, secrets, volumes,\n" +
-			"roles, cpu/memory and tags carried over), updates the service and follows the deployment it started\n" +
+			"roles, cpu/memory and tags carried over; --env and --secret replace the container's environment and\n" +
+			"secrets), updates the service and follows the deployment it started\n" +
 			"until it is COMPLETED (exit 0), or FAILED, rolled back, gone or out of time (exit 1).\n\n" +
 			"--no-wait stops after UpdateService with result \"started\": for emulators such as moto, which never\n" +
 			"progress a rollout (the local demo uses it), or for pipelines that check the rollout elsewhere.",
@@ -49,6 +51,8 @@ func deployCommand() *ucli.Command {
 			boolean("force-new-deployment", false, "start fresh tasks; without --image, of the current revision"),
 			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment", DefaultText: "keep it", EnvVars: envVars("desired-count")},
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
+			&ucli.StringSliceFlag{Name: "env", Usage: "the container's environment KEY=VALUE for the new revision, replacing the current one (default: carried over); repeatable", EnvVars: envVars("env")},
+			&ucli.StringSliceFlag{Name: "secret", Usage: "the container's secrets NAME=ARN (SSM parameter or Secrets Manager secret) for the new revision, replacing the current ones (default: carried over); repeatable", EnvVars: envVars("secret")},
 			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
 		}, stackRefFlags(false)...),
 		Action: func(c *ucli.Context) error {
@@ -115,6 +119,11 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 	if r.Cluster == "" || r.Service == "" {
 		return r, "", "", config.Usagef("", "deploy needs a service: pass --name <stack> (with --region), --stack-dir <provision's --dir>, or --cluster and --service")
 	}
+	settings, err := deploySettings(c, region)
+	if err != nil {
+		return r, "", "", err
+	}
+	r.Settings = settings
 	if err := r.Validate(); err != nil {
 		return r, "", "", err
 	}
@@ -132,6 +141,33 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 		}
 	}
 	return r, region, endpoint, nil
+}
+
+// deploySettings reads --env and --secret: nil when neither is given (the
+// current revision's are carried over). Blank items, which the orb passes
+// for unused parameters, count as not given.
+func deploySettings(c *ucli.Context, region string) (*ecsdeploy.ContainerSettings, error) {
+	blank := func(items []string) bool { return strings.TrimSpace(strings.Join(items, "")) == "" }
+	envItems, secretItems := c.StringSlice("env"), c.StringSlice("secret")
+	if blank(envItems) && blank(secretItems) {
+		return nil, nil
+	}
+	s := &ecsdeploy.ContainerSettings{}
+	if !blank(envItems) {
+		env, err := config.ParseEnv(envItems)
+		if err != nil {
+			return nil, err
+		}
+		s.Env = env
+	}
+	if !blank(secretItems) {
+		secrets, err := config.ParseSecrets(secretItems, region, s.Env)
+		if err != nil {
+			return nil, err
+		}
+		s.Secrets = secrets
+	}
+	return s, nil
 }
 
 // newDeployer wires the real AWS clients. Registry credentials come from

@@ -31,12 +31,16 @@ func iamPolicyCommand() *ucli.Command {
 			"6,144 characters a customer-managed policy may hold.\n\n" +
 			"Not included: the role's trust policy (CircleCI OIDC: sts:AssumeRoleWithWebIdentity), kms:Decrypt and\n" +
 			"kms:GenerateDataKey for a state bucket encrypted with a customer-managed KMS key, and iam:PassRole\n" +
-			"for a task role of your own that a deployed task definition names.",
+			"for a task role of your own that a deployed task definition names (provision's own task role is in).\n" +
+			"Give provision's --task-role-policy-arn and --hosted-zone-id here too: only then may the role attach\n" +
+			"those policies to the task role, and change records in that zone.",
 		Flags: []ucli.Flag{
 			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status (default: all)"),
 			str("name", "stack name given to provision; scopes the stack's resources (default: any stack)"),
 			str("account-id", "12-digit AWS account ID for the ARNs (default: any account)"),
 			str("state-backend", "s3 (default) or local: with local state the policy has no S3 statements"),
+			&ucli.StringSliceFlag{Name: "task-role-policy-arn", Usage: "provision's --task-role-policy-arn: the policies the role may attach to the stack's task role; repeatable", EnvVars: envVars("task-role-policy-arn")},
+			str("hosted-zone-id", "provision's --hosted-zone-id: the zone whose alias record the role may change"),
 			str("state-bucket", "S3 bucket of the Terraform state (provision --state-bucket; default graviton-cd-state-<account>-<region>, which provision may create)"),
 			str("state-key", "object key of the state in --state-bucket (default graviton-cd/<name>/terraform.tfstate)"),
 		},
@@ -52,6 +56,7 @@ func iamPolicyCommand() *ucli.Command {
 			opts := iampolicy.Options{
 				Steps: steps, Stack: c.String("name"), AccountID: c.String("account-id"), Region: env.region,
 				StateBucket: c.String("state-bucket"), StateKey: c.String("state-key"),
+				TaskRolePolicyARNs: c.StringSlice("task-role-policy-arn"), HostedZoneID: c.String("hosted-zone-id"),
 			}
 			switch c.String("state-backend") {
 			case "", config.BackendS3:

@@ -62,6 +62,9 @@ func provisionFlags() []ucli.Flag {
 	boolean := func(name, usage string) ucli.Flag {
 		return &ucli.BoolFlag{Name: name, Usage: usage, EnvVars: envVars(name)}
 	}
+	list := func(name, usage string) ucli.Flag {
+		return &ucli.StringSliceFlag{Name: name, Usage: usage, EnvVars: envVars(name)}
+	}
 	return []ucli.Flag{
 		str("name", "", "stack name: 3-20 lowercase letters, digits, hyphens, starting with a letter; prefixes every resource and the graviton-cd:stack tag"),
 		str("dir", "", "stack directory, a cache of the rendered module, plan and outputs.json (and the state with --state-backend local); default graviton-cd-stack/<name>"),
@@ -83,6 +86,17 @@ func provisionFlags() []ucli.Flag {
 		str("health-check-path", config.DefaultHealthCheckPath, "load balancer health check path"),
 		str("network-mode", config.NetworkModeAWSVPC, "task network mode: awsvpc (an ENI per task; proven on the local stack) or bridge (dynamic host ports; moto crashes the provider, so unproven locally)"),
 		num("log-retention-days", config.DefaultLogRetentionDays, "CloudWatch Logs retention of the tasks' logs"),
+		list("env", "container environment variable KEY=VALUE; repeatable (a piece without = after a comma continues the value)"),
+		list("secret", "container secret NAME=ARN of an SSM parameter or Secrets Manager secret in the stack's region and account (never the value); the execution role may read exactly these; repeatable"),
+		str("secrets-kms-key-arn", "", "KMS key ARN (key/..., not an alias) the secrets are encrypted with, when not the AWS managed key: the execution role gets kms:Decrypt on it"),
+		list("task-role-policy-arn", "IAM managed policy ARN (AWS or customer) attached to a task role for the app's own AWS calls; repeatable"),
+		str("certificate-arn", "", "ACM certificate ARN in the stack's region: HTTPS on 443 (TLS 1.3 policy), port 80 redirects to it"),
+		str("domain", "", "the app's DNS name (app.example.com): the url output uses it"),
+		str("hosted-zone-id", "", "Route 53 hosted zone of --domain: creates an alias A record to the load balancer"),
+		boolean("enable-exec", "ECS Exec into the tasks (aws ecs execute-command): the service allows it and the task role gets the Session Manager channel actions"),
+		num("max-count", 0, "turn on service auto scaling on average CPU, up to this many tasks (0: off); the desired count then belongs to auto scaling"),
+		&ucli.IntFlag{Name: "min-count", Usage: "auto scaling's least tasks (with --max-count)", DefaultText: "--desired-count", EnvVars: envVars("min-count")},
+		num("cpu-target", config.DefaultCPUTarget, "auto scaling's target: the tasks' average CPU percent (with --max-count)"),
 		str("tags", "", "extra tags on every resource: k=v,k2=v2"),
 		str("state-backend", config.BackendS3, "where Terraform keeps state: s3 (found by --name from any job) or local (in --dir; throwaway stacks only)"),
 		str("state-bucket", "", "S3 bucket of the state (default graviton-cd-state-<account>-<region>, created versioned, encrypted, private and TLS-only on first use)"),
@@ -111,6 +125,11 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 	if c.IsSet("vpc-cidr") {
 		vpcCIDR = c.String("vpc-cidr")
 	}
+	var minCount *int // not given: the desired count
+	if c.IsSet("min-count") {
+		n := c.Int("min-count")
+		minCount = &n
+	}
 	return config.ProvisionInput{
 		Name: str("name"), Region: region, Dir: cmp.Or(str("dir"), stack.DefaultDir(str("name"))),
 		InstanceType: str("instance-type"),
@@ -124,8 +143,14 @@ func provisionInput(c *ucli.Context, env *runEnv) config.ProvisionInput {
 		CPU: c.Int("cpu"), Memory: c.Int("memory"),
 		HealthCheckPath: str("health-check-path"), NetworkMode: str("network-mode"),
 		LogRetentionDays: c.Int("log-retention-days"),
-		Tags:             str("tags"),
-		StateBackend:     str("state-backend"), StateBucket: str("state-bucket"),
+		Env:              c.StringSlice("env"), Secrets: c.StringSlice("secret"),
+		SecretsKMSKeyARN:   str("secrets-kms-key-arn"),
+		TaskRolePolicyARNs: c.StringSlice("task-role-policy-arn"),
+		CertificateARN:     str("certificate-arn"), Domain: str("domain"), HostedZoneID: str("hosted-zone-id"),
+		EnableExec: c.Bool("enable-exec"),
+		MinCount:   minCount, MaxCount: c.Int("max-count"), CPUTarget: c.Int("cpu-target"),
+		Tags:         str("tags"),
+		StateBackend: str("state-backend"), StateBucket: str("state-bucket"),
 		StateKey: str("state-key"), StateRegion: str("state-region"),
 		RenderOnly: c.Bool("render-only"), PlanOnly: c.Bool("plan-only"),
 		TerraformBinary: str("terraform-binary"), TerraformVersion: str("terraform-version"),

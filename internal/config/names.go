@@ -22,6 +22,7 @@ type ResourceNames struct {
 	TargetGroup       string
 	InstanceRole      string
 	TaskExecutionRole string
+	TaskRole          string // only when Provision.TaskRole()
 	InstanceProfile   string
 }
 
@@ -43,6 +44,7 @@ func (p Provision) Names() ResourceNames {
 		TargetGroup:       p.Name + "-tg-" + p.targetGroupSuffix(),
 		InstanceRole:      iam + "-ecs-instance",
 		TaskExecutionRole: iam + "-task-execution",
+		TaskRole:          iam + "-task",
 		InstanceProfile:   iam + "-ecs-instance",
 	}
 }
@@ -87,6 +89,7 @@ func (n ResourceNames) nameLimits() []nameLimit {
 		{"target group", n.TargetGroup, 32},
 		{"IAM role", n.InstanceRole, 64},
 		{"IAM role", n.TaskExecutionRole, 64},
+		{"IAM role", n.TaskRole, 64},
 		{"IAM instance profile", n.InstanceProfile, 128},
 		{"launch template", n.LaunchTemplate, 128},
 		{"Auto Scaling group", n.AutoScalingGroup, 255},

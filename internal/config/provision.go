@@ -70,6 +70,19 @@ type Provision struct {
 	NetworkMode      string
 	LogRetentionDays int
 
+	// The app's settings (app.go, docs/app-configuration.md).
+	Env                []EnvVar // sorted by name
+	Secrets            []Secret // sorted by name; ARNs only, never values
+	SecretsKMSKeyARN   string   // the key the secrets are encrypted with, when not the AWS managed one
+	TaskRolePolicyARNs []string // managed policies of the task role, as given
+	CertificateARN     string   // ACM certificate: HTTPS on 443, port 80 redirects
+	Domain             string   // the app's name in DNS: the url output, and the alias record's name
+	HostedZoneID       string   // Route 53 zone that gets an alias record Domain -> load balancer
+	EnableExec         bool     // ECS Exec into the tasks
+	MinCount           int      // service auto scaling bounds (MaxCount 0: no auto scaling) …
+	MaxCount           int
+	CPUTarget          int // … and its target: average CPU percent of the service's tasks
+
 	Tags  []Tag // sorted by key; never holds StackTagKey
 	State StateBackend
 
@@ -121,6 +134,13 @@ type ProvisionInput struct {
 	ContainerPort, DesiredCount, CPU, Memory               int
 	HealthCheckPath, NetworkMode                           string
 	LogRetentionDays                                       int
+	Env, Secrets                                           []string // KEY=VALUE, NAME=ARN (repeatable flags)
+	SecretsKMSKeyARN                                       string
+	TaskRolePolicyARNs                                     []string
+	CertificateARN, Domain, HostedZoneID                   string
+	EnableExec                                             bool
+	MinCount                                               *int // nil: not given (the desired count)
+	MaxCount, CPUTarget                                    int
 	Tags                                                   string // k=v,k2=v2
 	StateBackend, StateBucket, StateKey, StateRegion       string
 	RenderOnly, PlanOnly                                   bool
@@ -188,6 +208,7 @@ func ValidateProvision(in ProvisionInput) (Provision, error) {
 		p.checkFit,
 		p.checkNames,
 		p.checkLogRetention,
+		func() error { return p.checkApp(in) },
 		func() (err error) { p.Tags, err = ParseTags(in.Tags); return err },
 		func() (err error) { p.State, err = checkState(in, p.Name, p.Region); return err },
 		p.checkModes,

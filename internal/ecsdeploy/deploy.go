@@ -62,6 +62,10 @@ type Request struct {
 	// NoWait stops after UpdateService without following the deployment; the
 	// local demo uses it, because moto does not progress rollouts.
 	NoWait bool
+	// Settings, when given, are the container's environment, secrets, port
+	// and the task's size for the new revision (with Image); nil carries
+	// the current revision's over.
+	Settings *ContainerSettings
 }
 
 // Outcomes, as Result.Outcome and the JSON summary's "result".
@@ -105,6 +109,12 @@ func (r Request) Validate() error {
 	}
 	if r.Timeout <= 0 {
 		return config.Usagef("timeout", "%s is not a timeout: use a positive duration such as 15m or 900s", r.Timeout)
+	}
+	if err := r.Settings.Validate(); err != nil {
+		return err
+	}
+	if !r.Settings.empty() && r.Image == "" {
+		return config.Usagef("image", "the container settings (--env, --secret) go out with a new revision, which needs --image: pass the image to run (the current one to change only the settings)")
 	}
 	if r.NoWait && r.RollbackOnFailure {
 		return config.Usagef("rollback-on-failure", "cannot be used with --no-wait: with --no-wait nothing follows the deployment, so nothing sees it fail and rolls it back; drop one of the two")
@@ -170,12 +180,16 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Result, error) {
 				return finish(err)
 			}
 		}
-		target, err = d.registerRevision(ctx, deadline, current, tags, container, r.Image)
+		target, err = d.registerRevision(ctx, deadline, current, tags, container, r.Image, r.Settings)
 		if err != nil {
 			return finish(err)
 		}
 		res.TaskDefinitionARN = aws.ToString(target.TaskDefinitionArn)
 		d.Log.Printf("registered %s: container %s now runs %s", res.TaskDefinitionARN, container, r.Image)
+		if s := r.Settings; !s.empty() {
+			// Names only: values stay out of the log.
+			d.Log.Printf("with the given settings: %s", s.summary())
+		}
 	}
 
 	update := updateRequest{Force: r.ForceNewDeployment, DesiredCount: r.DesiredCount}

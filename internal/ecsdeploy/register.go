@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,22 +62,79 @@ func ChooseContainer(td *types.TaskDefinition, name string) (string, error) {
 	return "", config.Usagef("container", "task definition %s has %d containers (%s): pass --container to say which one gets the image", aws.ToString(td.TaskDefinitionArn), len(names), strings.Join(names, ", "))
 }
 
+// ContainerSettings are the container's configuration as the stack's
+// settings give it (graviton-cd.hcl or deploy's flags). A deploy given them
+// registers the new revision with them; a field left unset carries the
+// current revision's value over.
+type ContainerSettings struct {
+	// Env replaces the container's environment when not nil (empty: none).
+	Env []config.EnvVar
+	// Secrets replace the container's secrets when not nil (empty: none).
+	// Only ARNs: the values stay in SSM or Secrets Manager. The execution
+	// role must be allowed to read them (provision --secret grants that).
+	Secrets []config.Secret
+	CPU     int // task CPU units; 0 keeps them
+	Memory  int // task memory in MiB; 0 keeps it
+	// Port is the port the container listens on; 0 keeps it. The load
+	// balancer's target group and the service's mapping are provision's:
+	// a different port is refused (provision --container-port moves them).
+	Port int
+}
+
+// empty reports settings that change nothing.
+func (s *ContainerSettings) empty() bool {
+	return s == nil || s.Env == nil && s.Secrets == nil && s.CPU == 0 && s.Memory == 0 && s.Port == 0
+}
+
+// Validate checks the values a revision takes from the settings.
+func (s *ContainerSettings) Validate() error {
+	switch {
+	case s == nil:
+		return nil
+	case s.CPU != 0 && (s.CPU < 128 || s.CPU > 16384):
+		return config.Usagef("cpu", "%d CPU units is out of range: use 128-16384, where 1024 is one vCPU", s.CPU)
+	case s.Memory != 0 && (s.Memory < 128 || s.Memory > 122880):
+		return config.Usagef("memory", "%d MiB is out of range: use 128-122880 MiB", s.Memory)
+	case s.Port < 0 || s.Port > 65535:
+		return config.Usagef("container-port", "%d is not a TCP port: use 1-65535", s.Port)
+	}
+	return nil
+}
+
 // NewRevisionInput builds the registration of a new revision of td in which
 // only container's image changes. Everything else is carried over, notably
 // runtimePlatform: dropping it would silently turn an ARM64 service into
 // X86_64. Tags with the reserved aws: prefix are left out; ECS owns those.
 func NewRevisionInput(td *types.TaskDefinition, tags []types.Tag, container, image string) (*ecs.RegisterTaskDefinitionInput, error) {
+	return NewRevisionInputWith(td, tags, container, image, nil)
+}
+
+// NewRevisionInputWith is NewRevisionInput with the container's environment,
+// secrets, port and the task's cpu and memory taken from settings where
+// they give them: a configuration change ships through the same deployment
+// as the image.
+func NewRevisionInputWith(td *types.TaskDefinition, tags []types.Tag, container, image string, settings *ContainerSettings) (*ecs.RegisterTaskDefinitionInput, error) {
 	defs := make([]types.ContainerDefinition, len(td.ContainerDefinitions))
 	copy(defs, td.ContainerDefinitions)
 	found := false
 	for i := range defs {
 		if aws.ToString(defs[i].Name) == container {
 			defs[i].Image = aws.String(image)
+			if err := applySettings(&defs[i], td, settings); err != nil {
+				return nil, err
+			}
 			found = true
 		}
 	}
 	if !found {
 		return nil, fmt.Errorf("register task definition: no container %q in %s: pass --container with one of its containers", container, aws.ToString(td.TaskDefinitionArn))
+	}
+	cpu, memory := td.Cpu, td.Memory
+	if !settings.empty() && settings.CPU != 0 {
+		cpu = aws.String(strconv.Itoa(settings.CPU))
+	}
+	if !settings.empty() && settings.Memory != 0 {
+		memory = aws.String(strconv.Itoa(settings.Memory))
 	}
 	var keep []types.Tag
 	for _, t := range tags {
@@ -87,8 +145,8 @@ func NewRevisionInput(td *types.TaskDefinition, tags []types.Tag, container, ima
 	return &ecs.RegisterTaskDefinitionInput{
 		Family:                        td.Family,
 		ContainerDefinitions:          defs,
-		Cpu:                           td.Cpu,
-		Memory:                        td.Memory,
+		Cpu:                           cpu,
+		Memory:                        memory,
 		EnableFaultInjection:          td.EnableFaultInjection,
 		EphemeralStorage:              td.EphemeralStorage,
 		ExecutionRoleArn:              td.ExecutionRoleArn,
@@ -107,6 +165,36 @@ func NewRevisionInput(td *types.TaskDefinition, tags []types.Tag, container, ima
 	}, nil
 }
 
+// applySettings sets c's environment, secrets and port from settings. The
+// slices are new: td's own definitions are never written to.
+func applySettings(c *types.ContainerDefinition, td *types.TaskDefinition, s *ContainerSettings) error {
+	if s.empty() {
+		return nil
+	}
+	if s.Env != nil {
+		c.Environment = make([]types.KeyValuePair, len(s.Env))
+		for i, e := range s.Env {
+			c.Environment[i] = types.KeyValuePair{Name: aws.String(e.Name), Value: aws.String(e.Value)}
+		}
+	}
+	if s.Secrets != nil {
+		c.Secrets = make([]types.Secret, len(s.Secrets))
+		for i, sec := range s.Secrets {
+			c.Secrets[i] = types.Secret{Name: aws.String(sec.Name), ValueFrom: aws.String(sec.ARN)}
+		}
+	}
+	if s.Port != 0 {
+		var ports []int32
+		for _, pm := range c.PortMappings {
+			ports = append(ports, aws.ToInt32(pm.ContainerPort))
+		}
+		if len(ports) != 1 || ports[0] != int32(s.Port) {
+			return config.Usagef("container-port", "%d differs from what %s maps (%v): the load balancer's target group and the service's container port are provision's; run provision with --container-port %d first, then deploy", s.Port, aws.ToString(td.TaskDefinitionArn), ports, s.Port)
+		}
+	}
+	return nil
+}
+
 // registerRevision registers the new revision and returns it.
 //
 // RegisterTaskDefinition is not idempotent: a call whose answer was lost (a
@@ -120,15 +208,15 @@ func NewRevisionInput(td *types.TaskDefinition, tags []types.Tag, container, ima
 // from what was sent, the look misses and a second, identical revision is
 // registered: harmless, and the deploy uses and reports the one it got an
 // answer for.
-func (d *Deployer) registerRevision(ctx context.Context, deadline time.Time, td *types.TaskDefinition, tags []types.Tag, container, image string) (*types.TaskDefinition, error) {
-	in, err := NewRevisionInput(td, tags, container, image)
+func (d *Deployer) registerRevision(ctx context.Context, deadline time.Time, td *types.TaskDefinition, tags []types.Tag, container, image string, settings *ContainerSettings) (*types.TaskDefinition, error) {
+	in, err := NewRevisionInputWith(td, tags, container, image, settings)
 	if err != nil {
 		return nil, err
 	}
 	maybeRegistered := false // an earlier attempt failed without saying whether it took effect
 	out, err := callWithRetry(ctx, d, deadline, "register task definition", func(ctx context.Context) (*types.TaskDefinition, error) {
 		if maybeRegistered {
-			found, err := d.findRegistered(ctx, td, in, container, image)
+			found, err := d.findRegistered(ctx, td, in, container, image, settings)
 			if err != nil || found != nil {
 				return found, err
 			}
@@ -154,7 +242,7 @@ func (d *Deployer) registerRevision(ctx context.Context, deadline time.Time, td 
 // findRegistered returns the family's latest revision when it is newer than
 // td and registering it again would send exactly in: the revision a
 // RegisterTaskDefinition whose answer was lost registered. nil means none.
-func (d *Deployer) findRegistered(ctx context.Context, td *types.TaskDefinition, in *ecs.RegisterTaskDefinitionInput, container, image string) (*types.TaskDefinition, error) {
+func (d *Deployer) findRegistered(ctx context.Context, td *types.TaskDefinition, in *ecs.RegisterTaskDefinitionInput, container, image string, settings *ContainerSettings) (*types.TaskDefinition, error) {
 	out, err := d.lookupTaskDefinition(ctx, aws.ToString(td.Family))
 	if err != nil {
 		return nil, err
@@ -169,10 +257,39 @@ func (d *Deployer) findRegistered(ctx context.Context, td *types.TaskDefinition,
 			return nil, nil
 		}
 	}
-	again, err := NewRevisionInput(latest, out.Tags, container, image)
+	again, err := NewRevisionInputWith(latest, out.Tags, container, image, settings)
 	if err != nil || !reflect.DeepEqual(again, in) {
 		return nil, nil
 	}
 	d.Log.Printf("register task definition: the call whose answer was lost registered %s; using it", aws.ToString(latest.TaskDefinitionArn))
 	return latest, nil
+}
+
+// summary names what the settings set, without any value.
+func (s *ContainerSettings) summary() string {
+	var parts []string
+	if s.Env != nil {
+		names := make([]string, len(s.Env))
+		for i, e := range s.Env {
+			names[i] = e.Name
+		}
+		parts = append(parts, fmt.Sprintf("environment [%s]", strings.Join(names, " ")))
+	}
+	if s.Secrets != nil {
+		names := make([]string, len(s.Secrets))
+		for i, sec := range s.Secrets {
+			names[i] = sec.Name
+		}
+		parts = append(parts, fmt.Sprintf("secrets [%s]", strings.Join(names, " ")))
+	}
+	if s.CPU != 0 {
+		parts = append(parts, fmt.Sprintf("cpu %d", s.CPU))
+	}
+	if s.Memory != 0 {
+		parts = append(parts, fmt.Sprintf("memory %d MiB", s.Memory))
+	}
+	if s.Port != 0 {
+		parts = append(parts, fmt.Sprintf("port %d", s.Port))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -429,7 +429,7 @@ func TestFindRegistered(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := &Deployer{ECS: latestRevision{td: tt.latest}, Log: progress.Discard()}
-			got, err := d.findRegistered(context.Background(), current, in, "app", "app:2")
+			got, err := d.findRegistered(context.Background(), current, in, "app", "app:2", nil)
 			if err != nil {
 				t.Fatal(err)
 			}

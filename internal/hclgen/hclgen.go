@@ -27,7 +27,7 @@ const ProviderConstraint = ">= 5.100, < 7.0"
 // emulatorServices are the AWS services the module calls; with an endpoint
 // URL (a local emulator) each is pointed at it.
 func emulatorServices() []string {
-	return []string{"autoscaling", "ec2", "ecs", "elbv2", "iam", "logs", "ssm", "sts"}
+	return []string{"appautoscaling", "autoscaling", "ec2", "ecs", "elbv2", "iam", "logs", "route53", "ssm", "sts"}
 }
 
 // AMIParameter is the public SSM parameter holding the current ECS-optimized
@@ -320,8 +320,15 @@ func (r renderer) awsvpc() bool { return r.p.NetworkMode == config.NetworkModeAW
 // securityGroups: the ALB takes HTTP from the world; instances (bridge mode)
 // or tasks (awsvpc mode) take traffic only from the ALB; nothing takes SSH.
 func (r renderer) securityGroups(root *hclwrite.Body) {
-	r.securityGroup(root, "alb", "graviton-cd load balancer: HTTP from anywhere", func(sg *hclwrite.Body) {
+	albDesc := "graviton-cd load balancer: HTTP from anywhere"
+	if r.p.HTTPS() {
+		albDesc = "graviton-cd load balancer: HTTP and HTTPS from anywhere"
+	}
+	r.securityGroup(root, "alb", albDesc, func(sg *hclwrite.Body) {
 		ingress(sg, "HTTP from anywhere", 80, 80, lit([]string{"0.0.0.0/0"}), nil)
+		if r.p.HTTPS() {
+			ingress(sg, "HTTPS from anywhere", 443, 443, lit([]string{"0.0.0.0/0"}), nil)
+		}
 	})
 	root.AppendNewline()
 
@@ -379,38 +386,154 @@ func egressAll(sg *hclwrite.Body) {
 }
 
 // iam: an instance role with the ECS managed policy for container instances
-// and a task execution role for image pulls and logs. Nothing broader.
+// and Session Manager's; a task execution role for image pulls, logs and
+// (only those named) secrets; a task role when the app has policies of its
+// own or ECS Exec. Nothing broader.
 func (r renderer) iam(root *hclwrite.Body) {
 	block(root, "data", "aws_partition", "current")
 	root.AppendNewline()
 
 	role := func(label, name, service, policy string) {
-		rb := block(root, "resource", "aws_iam_role", label)
-		set(rb,
-			"name", name,
-			"assume_role_policy", call("jsonencode", object(
-				kv{"Version", lit("2012-10-17")},
-				kv{"Statement", tuple(object(
-					kv{"Effect", lit("Allow")},
-					kv{"Principal", object(kv{"Service", lit(service)})},
-					kv{"Action", lit("sts:AssumeRole")},
-				))},
-			)),
-		)
-		root.AppendNewline()
+		r.role(root, label, name, service)
+		if policy == "" {
+			return
+		}
 		att := block(root, "resource", "aws_iam_role_policy_attachment", label)
 		set(att,
 			"role", expr("aws_iam_role."+label+".name"),
-			"policy_arn", call("format", lit("arn:%s:iam::aws:policy/service-role/"+policy), expr("data.aws_partition.current.partition")),
+			"policy_arn", call("format", lit("arn:%s:iam::aws:policy/"+policy), expr("data.aws_partition.current.partition")),
 		)
 		root.AppendNewline()
 	}
 	n := r.names()
-	role("instance", n.InstanceRole, "ec2.amazonaws.com", "AmazonEC2ContainerServiceforEC2Role")
-	role("task_execution", n.TaskExecutionRole, "ecs-tasks.amazonaws.com", "AmazonECSTaskExecutionRolePolicy")
+	role("instance", n.InstanceRole, "ec2.amazonaws.com", "service-role/AmazonEC2ContainerServiceforEC2Role")
+	// Session Manager instead of SSH: no key pair, no port 22.
+	att := block(root, "resource", "aws_iam_role_policy_attachment", "instance_ssm")
+	set(att,
+		"role", expr("aws_iam_role.instance.name"),
+		"policy_arn", call("format", lit("arn:%s:iam::aws:policy/AmazonSSMManagedInstanceCore"), expr("data.aws_partition.current.partition")),
+	)
+	root.AppendNewline()
+	role("task_execution", n.TaskExecutionRole, "ecs-tasks.amazonaws.com", "service-role/AmazonECSTaskExecutionRolePolicy")
+	r.secretsPolicy(root)
+	if r.p.TaskRole() {
+		role("task", n.TaskRole, "ecs-tasks.amazonaws.com", "")
+		r.taskRolePolicies(root)
+	}
 
 	ip := block(root, "resource", "aws_iam_instance_profile", "instance")
 	set(ip, "name", n.InstanceProfile, "role", expr("aws_iam_role.instance.name"))
+}
+
+// role writes aws_iam_role.<label>, which service may assume.
+func (r renderer) role(root *hclwrite.Body, label, name, service string) {
+	rb := block(root, "resource", "aws_iam_role", label)
+	set(rb,
+		"name", name,
+		"assume_role_policy", call("jsonencode", object(
+			kv{"Version", lit("2012-10-17")},
+			kv{"Statement", tuple(object(
+				kv{"Effect", lit("Allow")},
+				kv{"Principal", object(kv{"Service", lit(service)})},
+				kv{"Action", lit("sts:AssumeRole")},
+			))},
+		)),
+	)
+	root.AppendNewline()
+}
+
+// policyDocument renders jsonencode of an IAM policy with the statements.
+func policyDocument(statements ...hclwrite.Tokens) hclwrite.Tokens {
+	return call("jsonencode", object(
+		kv{"Version", lit("2012-10-17")},
+		kv{"Statement", tuple(statements...)},
+	))
+}
+
+// allow is one Allow statement of actions on resources.
+func allow(sid string, actions []string, resources []string) hclwrite.Tokens {
+	return object(
+		kv{"Sid", lit(sid)},
+		kv{"Effect", lit("Allow")},
+		kv{"Action", lit(actions)},
+		kv{"Resource", lit(resources)},
+	)
+}
+
+// secretsPolicy lets the execution role read exactly the secrets the task
+// definition names (ECS reads them as the task starts) and decrypt them with
+// the named key; no wildcard. The AWS managed keys (aws/ssm,
+// aws/secretsmanager) need no kms:Decrypt here: their key policies let the
+// account's principals use them through the service.
+func (r renderer) secretsPolicy(root *hclwrite.Body) {
+	if len(r.p.Secrets) == 0 {
+		return
+	}
+	var params, secrets []string
+	for _, s := range r.p.Secrets {
+		switch s.Kind {
+		case config.SecretKindSSM:
+			params = appendOnce(params, s.Resource)
+		case config.SecretKindSecretsManager:
+			secrets = appendOnce(secrets, s.Resource)
+		}
+	}
+	var st []hclwrite.Tokens
+	if len(params) > 0 {
+		st = append(st, allow("ReadParameters", []string{"ssm:GetParameters"}, params))
+	}
+	if len(secrets) > 0 {
+		st = append(st, allow("ReadSecrets", []string{"secretsmanager:GetSecretValue"}, secrets))
+	}
+	if r.p.SecretsKMSKeyARN != "" {
+		st = append(st, allow("DecryptSecrets", []string{"kms:Decrypt"}, []string{r.p.SecretsKMSKeyARN}))
+	}
+	pol := block(root, "resource", "aws_iam_role_policy", "task_execution_secrets")
+	set(pol,
+		"name", "read-secrets",
+		"role", expr("aws_iam_role.task_execution.id"),
+		"policy", policyDocument(st...),
+	)
+	root.AppendNewline()
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// taskRolePolicies attaches the user's policies to the task role and, for
+// ECS Exec, the Session Manager channel actions (which have no resource
+// level permissions: AWS documents them on "*", in the ECS developer guide's
+// "Monitor Amazon ECS containers with ECS Exec").
+func (r renderer) taskRolePolicies(root *hclwrite.Body) {
+	if len(r.p.TaskRolePolicyARNs) > 0 {
+		att := block(root, "resource", "aws_iam_role_policy_attachment", "task")
+		set(att,
+			"for_each", call("toset", lit(r.p.TaskRolePolicyARNs)),
+			"role", expr("aws_iam_role.task.name"),
+			"policy_arn", expr("each.value"),
+		)
+		root.AppendNewline()
+	}
+	if r.p.EnableExec {
+		pol := block(root, "resource", "aws_iam_role_policy", "task_exec")
+		set(pol,
+			"name", "ecs-exec",
+			"role", expr("aws_iam_role.task.id"),
+			"policy", policyDocument(allow("ECSExec", []string{
+				"ssmmessages:CreateControlChannel",
+				"ssmmessages:CreateDataChannel",
+				"ssmmessages:OpenControlChannel",
+				"ssmmessages:OpenDataChannel",
+			}, []string{"*"})),
+		)
+		root.AppendNewline()
+	}
 }
 
 func (r renderer) cluster(root *hclwrite.Body) {
@@ -418,7 +541,12 @@ func (r renderer) cluster(root *hclwrite.Body) {
 	set(lg, "name", r.names().LogGroup, "retention_in_days", r.p.LogRetentionDays)
 	root.AppendNewline()
 
-	set(block(root, "resource", "aws_ecs_cluster", "this"), "name", r.names().Cluster)
+	cl := block(root, "resource", "aws_ecs_cluster", "this")
+	set(cl, "name", r.names().Cluster)
+	cl.AppendNewline()
+	// Per-task and per-service CPU, memory and network metrics (billed as
+	// CloudWatch custom metrics).
+	set(block(cl, "setting"), "name", "containerInsights", "value", "enabled")
 }
 
 // capacity: Graviton instances from a launch template, in an ASG that ECS
@@ -502,6 +630,20 @@ func (r renderer) capacity(root *hclwrite.Body) {
 	asg.AppendNewline()
 	set(block(asg, "launch_template"), "id", expr("aws_launch_template.this.id"), "version", expr("aws_launch_template.this.latest_version"))
 	asg.AppendNewline()
+	// A new launch template version (a new recommended AMI, another
+	// instance type) replaces the instances: new ones first (max healthy
+	// 200 %), then the old ones, scale-in protected or not; the capacity
+	// provider's managed draining moves their tasks before each goes.
+	ir := block(asg, "instance_refresh")
+	set(ir, "strategy", "Rolling")
+	ir.AppendNewline()
+	set(block(ir, "preferences"),
+		"min_healthy_percentage", 100,
+		"max_healthy_percentage", 200,
+		"instance_warmup", 120,
+		"scale_in_protected_instances", "Refresh",
+	)
+	asg.AppendNewline()
 	asgTags := append([]config.Tag{{Key: "AmazonECSManaged", Value: "true"}, {Key: "Name", Value: r.named("instance")}}, r.tagList()...)
 	sort.SliceStable(asgTags, func(i, j int) bool { return asgTags[i].Key < asgTags[j].Key })
 	for _, t := range asgTags {
@@ -514,7 +656,7 @@ func (r renderer) capacity(root *hclwrite.Body) {
 	// destroys in reverse dependency order, so with these edges the service,
 	// the capacity provider and this group (with its instances) are gone
 	// before any of them; and no instance launches before they exist.
-	asgNeeds := []string{"aws_iam_role_policy_attachment.instance"}
+	asgNeeds := []string{"aws_iam_role_policy_attachment.instance", "aws_iam_role_policy_attachment.instance_ssm"}
 	if rt := r.instanceRoutes(); rt != "" {
 		asgNeeds = append([]string{rt}, asgNeeds...)
 	}
@@ -532,6 +674,9 @@ func (r renderer) capacity(root *hclwrite.Body) {
 	set(ap,
 		"auto_scaling_group_arn", expr("aws_autoscaling_group.this.arn"),
 		"managed_termination_protection", "ENABLED",
+		// ECS drains an instance's tasks (to other instances) before the
+		// group terminates it, in scale-in and instance refresh alike.
+		"managed_draining", "ENABLED",
 	)
 	ap.AppendNewline()
 	set(block(ap, "managed_scaling"),
@@ -607,7 +752,52 @@ func (r renderer) loadBalancer(root *hclwrite.Body) {
 		"protocol", "HTTP",
 	)
 	ln.AppendNewline()
-	set(block(ln, "default_action"), "type", "forward", "target_group_arn", expr("aws_lb_target_group.app.arn"))
+	if !r.p.HTTPS() {
+		set(block(ln, "default_action"), "type", "forward", "target_group_arn", expr("aws_lb_target_group.app.arn"))
+		r.aliasRecord(root)
+		return
+	}
+	da := block(ln, "default_action")
+	set(da, "type", "redirect")
+	da.AppendNewline()
+	set(block(da, "redirect"), "port", "443", "protocol", "HTTPS", "status_code", "HTTP_301")
+	root.AppendNewline()
+
+	tls := block(root, "resource", "aws_lb_listener", "https")
+	set(tls,
+		"load_balancer_arn", expr("aws_lb.this.arn"),
+		"port", 443,
+		"protocol", "HTTPS",
+		"ssl_policy", config.TLSPolicy,
+		"certificate_arn", r.p.CertificateARN,
+	)
+	tls.AppendNewline()
+	set(block(tls, "default_action"), "type", "forward", "target_group_arn", expr("aws_lb_target_group.app.arn"))
+	r.aliasRecord(root)
+}
+
+// aliasRecord points --domain at the load balancer in --hosted-zone-id.
+func (r renderer) aliasRecord(root *hclwrite.Body) {
+	if r.p.HostedZoneID == "" {
+		return
+	}
+	root.AppendNewline()
+	rec := block(root, "resource", "aws_route53_record", "app")
+	set(rec, "zone_id", r.p.HostedZoneID, "name", r.p.Domain, "type", "A")
+	rec.AppendNewline()
+	set(block(rec, "alias"),
+		"name", expr("aws_lb.this.dns_name"),
+		"zone_id", expr("aws_lb.this.zone_id"),
+		"evaluate_target_health", true,
+	)
+}
+
+// listener is the listener that forwards to the target group.
+func (r renderer) listener() string {
+	if r.p.HTTPS() {
+		return "aws_lb_listener.https"
+	}
+	return "aws_lb_listener.http"
 }
 
 func (r renderer) service(root *hclwrite.Body) {
@@ -623,25 +813,44 @@ func (r renderer) service(root *hclwrite.Body) {
 		"cpu", fmt.Sprint(r.p.CPU),
 		"memory", fmt.Sprint(r.p.Memory),
 		"execution_role_arn", expr("aws_iam_role.task_execution.arn"),
-		"container_definitions", call("jsonencode", tuple(object(
-			kv{"name", lit(r.p.ContainerName)},
-			kv{"image", lit(r.p.Image)},
-			kv{"essential", lit(true)},
-			kv{"portMappings", tuple(object(
-				kv{"containerPort", lit(r.p.ContainerPort)},
-				kv{"hostPort", lit(hostPort)},
-				kv{"protocol", lit("tcp")},
-			))},
-			kv{"logConfiguration", object(
-				kv{"logDriver", lit("awslogs")},
-				kv{"options", object(
-					kv{"awslogs-group", expr("aws_cloudwatch_log_group.app.name")},
-					kv{"awslogs-region", lit(r.p.Region)},
-					kv{"awslogs-stream-prefix", lit(r.p.ContainerName)},
-				)},
-			)},
-		))),
 	)
+	if r.p.TaskRole() {
+		set(td, "task_role_arn", expr("aws_iam_role.task.arn"))
+	}
+	container := []kv{
+		{"name", lit(r.p.ContainerName)},
+		{"image", lit(r.p.Image)},
+		{"essential", lit(true)},
+		{"portMappings", tuple(object(
+			kv{"containerPort", lit(r.p.ContainerPort)},
+			kv{"hostPort", lit(hostPort)},
+			kv{"protocol", lit("tcp")},
+		))},
+	}
+	if len(r.p.Env) > 0 {
+		vars := make([]hclwrite.Tokens, len(r.p.Env))
+		for i, e := range r.p.Env {
+			vars[i] = object(kv{"name", lit(e.Name)}, kv{"value", lit(e.Value)})
+		}
+		container = append(container, kv{"environment", tuple(vars...)})
+	}
+	if len(r.p.Secrets) > 0 {
+		// ARNs only: ECS reads the values as the task starts.
+		refs := make([]hclwrite.Tokens, len(r.p.Secrets))
+		for i, sec := range r.p.Secrets {
+			refs[i] = object(kv{"name", lit(sec.Name)}, kv{"valueFrom", lit(sec.ARN)})
+		}
+		container = append(container, kv{"secrets", tuple(refs...)})
+	}
+	container = append(container, kv{"logConfiguration", object(
+		kv{"logDriver", lit("awslogs")},
+		kv{"options", object(
+			kv{"awslogs-group", expr("aws_cloudwatch_log_group.app.name")},
+			kv{"awslogs-region", lit(r.p.Region)},
+			kv{"awslogs-stream-prefix", lit(r.p.ContainerName)},
+		)},
+	)})
+	set(td, "container_definitions", call("jsonencode", tuple(object(container...))))
 	td.AppendNewline()
 	set(block(td, "runtime_platform"), "cpu_architecture", "ARM64", "operating_system_family", "LINUX")
 	root.AppendNewline()
@@ -658,6 +867,9 @@ func (r renderer) service(root *hclwrite.Body) {
 		"enable_ecs_managed_tags", true,
 		"propagate_tags", "SERVICE",
 	)
+	if r.p.EnableExec {
+		set(svc, "enable_execute_command", true)
+	}
 	svc.AppendNewline()
 	set(block(svc, "capacity_provider_strategy"),
 		"capacity_provider", expr("aws_ecs_capacity_provider.this.name"),
@@ -688,7 +900,11 @@ func (r renderer) service(root *hclwrite.Body) {
 	// with the execution role: its policy is attached first and detached
 	// only after the service and its tasks are gone (the aws_ecs_service
 	// documentation warns of a service stuck in DRAINING otherwise).
-	set(svc, "depends_on", refList("aws_lb_listener.http", "aws_ecs_cluster_capacity_providers.this", "aws_iam_role_policy_attachment.task_execution"))
+	needs := []string{r.listener(), "aws_ecs_cluster_capacity_providers.this", "aws_iam_role_policy_attachment.task_execution"}
+	if len(r.p.Secrets) > 0 {
+		needs = append(needs, "aws_iam_role_policy.task_execution_secrets")
+	}
+	set(svc, "depends_on", refList(needs...))
 	svc.AppendNewline()
 	// deploy owns the task definition revision and, once the service exists,
 	// its desired count (deploy --desired-count): a later provision must not
@@ -701,6 +917,57 @@ func (r renderer) service(root *hclwrite.Body) {
 		ignore = "[task_definition, desired_count, capacity_provider_strategy, availability_zone_rebalancing, enable_ecs_managed_tags, health_check_grace_period_seconds]"
 	}
 	set(block(svc, "lifecycle"), "ignore_changes", expr(ignore))
+	r.serviceAutoScaling(root)
+}
+
+// serviceAutoScaling: target tracking on the service's average CPU between
+// --min-count and --max-count. The service already leaves desired_count to
+// others (ignore_changes above), so provision never resets what auto
+// scaling set.
+func (r renderer) serviceAutoScaling(root *hclwrite.Body) {
+	if !r.p.AutoScaling() {
+		return
+	}
+	root.AppendNewline()
+	tgt := block(root, "resource", "aws_appautoscaling_target", "service")
+	set(tgt,
+		"service_namespace", "ecs",
+		"scalable_dimension", "ecs:service:DesiredCount",
+		"resource_id", call("format", lit("service/%s/%s"), expr("aws_ecs_cluster.this.name"), expr("aws_ecs_service.app.name")),
+		"min_capacity", r.p.MinCount,
+		"max_capacity", r.p.MaxCount,
+	)
+	root.AppendNewline()
+	pol := block(root, "resource", "aws_appautoscaling_policy", "cpu")
+	set(pol,
+		"name", r.named("cpu"),
+		"policy_type", "TargetTrackingScaling",
+		"service_namespace", expr("aws_appautoscaling_target.service.service_namespace"),
+		"scalable_dimension", expr("aws_appautoscaling_target.service.scalable_dimension"),
+		"resource_id", expr("aws_appautoscaling_target.service.resource_id"),
+	)
+	pol.AppendNewline()
+	tt := block(pol, "target_tracking_scaling_policy_configuration")
+	set(tt,
+		"target_value", r.p.CPUTarget,
+		"scale_out_cooldown", 60,
+		"scale_in_cooldown", 300,
+	)
+	tt.AppendNewline()
+	set(block(tt, "predefined_metric_specification"), "predefined_metric_type", "ECSServiceAverageCPUUtilization")
+}
+
+// url is the url output: https when the load balancer serves it, on
+// --domain when given.
+func (r renderer) url() hclwrite.Tokens {
+	scheme := "http"
+	if r.p.HTTPS() {
+		scheme = "https"
+	}
+	if r.p.Domain != "" {
+		return lit(scheme + "://" + r.p.Domain)
+	}
+	return call("format", lit(scheme+"://%s"), expr("aws_lb.this.dns_name"))
 }
 
 func (r renderer) outputs(root *hclwrite.Body) {
@@ -715,7 +982,7 @@ func (r renderer) outputs(root *hclwrite.Body) {
 		{OutputContainerName, "container that deploy updates", lit(r.p.ContainerName)},
 		{OutputTaskFamily, "task definition family", expr("aws_ecs_task_definition.app.family")},
 		{OutputALBDNSName, "DNS name of the load balancer", expr("aws_lb.this.dns_name")},
-		{OutputURL, "URL of the service", call("format", lit("http://%s"), expr("aws_lb.this.dns_name"))},
+		{OutputURL, "URL of the service", r.url()},
 		{OutputLogGroup, "CloudWatch Logs group of the tasks", expr("aws_cloudwatch_log_group.app.name")},
 		{OutputStackID, "identity of the stack, on every resource as the " + config.StackIDTagKey + " tag", lit(r.p.StackID)},
 		{OutputEphemeral, "true when the stack is throwaway (destroy --only-if-ephemeral removes it)", lit(fmt.Sprint(r.p.Ephemeral))},

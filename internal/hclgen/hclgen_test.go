@@ -46,9 +46,27 @@ func validated(t *testing.T, edit func(*config.ProvisionInput)) config.Provision
 	return p
 }
 
+// appInput is a real app: environment, secrets (one SSM parameter, one
+// Secrets Manager secret) with their KMS key, a task role, ECS Exec, HTTPS
+// with a redirect and an alias record, and auto scaling.
+func appInput(in *config.ProvisionInput) {
+	in.Env = []string{"LOG_LEVEL=info", "GREETING=hello", "world"}
+	in.Secrets = []string{
+		"DB_PASSWORD=arn:aws:ssm:us-east-1:123456789012:parameter/demo/db-password",
+		"API_TOKEN=arn:aws:secretsmanager:us-east-1:123456789012:secret:demo/api-token-AbCdEf",
+	}
+	in.SecretsKMSKeyARN = "arn:aws:kms:us-east-1:123456789012:key/0123abcd-4567-89ef-0123-456789abcdef"
+	in.TaskRolePolicyARNs = []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::123456789012:policy/demo-app"}
+	in.EnableExec = true
+	in.CertificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef"
+	in.Domain, in.HostedZoneID = "app.example.com", "Z0123456789ABCDEFGHIJ"
+	in.DesiredCount, in.MaxCount, in.CPUTarget = 2, 6, 60
+	in.MaxSize = 4
+}
+
 // goldenCases are the names of testdata/<name>.tf.golden.
 func goldenCases() []string {
-	return []string{"new-vpc", "existing-subnets", "bridge", "emulator-s3-state", "private-subnets", "alb-subnets"}
+	return []string{"new-vpc", "existing-subnets", "bridge", "emulator-s3-state", "private-subnets", "alb-subnets", "app"}
 }
 
 // withIdentity gives p what the stack lifecycle sets: an identity and the
@@ -87,6 +105,7 @@ func TestRenderRootModuleGolden(t *testing.T) {
 			in.SubnetIDs = "subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2"
 			in.ALBSubnetIDs = "subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2"
 		}},
+		{"app", appInput},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,9 +38,15 @@ func NamedResources(p config.Provision) []NamedResource {
 	if p.NetworkMode != config.NetworkModeBridge {
 		groups = append(groups, NamedResource{"aws_security_group.tasks", KindSecurityGroup, p.Name + "-tasks"})
 	}
-	return append(groups, []NamedResource{
+	roles := []NamedResource{
 		{"aws_iam_role.instance", KindIAMRole, n.InstanceRole},
 		{"aws_iam_role.task_execution", KindIAMRole, n.TaskExecutionRole},
+	}
+	if p.TaskRole() {
+		roles = append(roles, NamedResource{"aws_iam_role.task", KindIAMRole, n.TaskRole})
+	}
+	groups = append(groups, roles...)
+	return append(groups, []NamedResource{
 		{"aws_iam_instance_profile.instance", KindIAMInstanceProfile, n.InstanceProfile},
 		{"aws_cloudwatch_log_group.app", KindLogGroup, n.LogGroup},
 		{"aws_ecs_cluster.this", KindECSCluster, n.Cluster},

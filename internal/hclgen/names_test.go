@@ -39,6 +39,7 @@ func TestNamedResourcesExact(t *testing.T) {
 			in.VPCID, in.SubnetIDs = "vpc-0123456789abcdef0", "subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2"
 			in.ContainerPort = 8080
 		}},
+		{"app", appInput},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := validated(t, tc.edit)

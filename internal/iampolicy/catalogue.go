@@ -1,6 +1,9 @@
 package iampolicy
 
-import "path"
+import (
+	"path"
+	"slices"
+)
 
 // need says which steps call an action.
 type need uint8
@@ -55,6 +58,9 @@ type grant struct {
 	resources    func(scope) []string
 	condition    func(scope) Condition
 	actions      []action
+	// only, when set, says whether the stack needs the statement at all
+	// (a feature the stack may not use, or one scoped to values it names).
+	only func(scope) bool
 }
 
 func anyResource(scope) []string { return []string{"*"} }
@@ -156,6 +162,7 @@ func catalogue() []grant {
 			actions: []action{
 				{"autoscaling:DescribeAutoScalingGroups", tfRead | dest, "provider: aws_autoscaling_group; tool: destroy lists the group's instances before removing it, leftover check"},
 				{"autoscaling:DescribeScalingActivities", tfRead, "provider: reports why instances failed to launch while it waits for capacity"},
+				{"autoscaling:DescribeInstanceRefreshes", prov, "provider: aws_autoscaling_group instance_refresh looks for a refresh in progress before it starts one"},
 			},
 		},
 		{
@@ -170,6 +177,8 @@ func catalogue() []grant {
 				{"autoscaling:DeleteAutoScalingGroup", tfDelete, "provider: aws_autoscaling_group (force_delete)"},
 				{"autoscaling:CreateOrUpdateTags", prov, "provider: the group's propagated tags (AmazonECSManaged, the stack tag)"},
 				{"autoscaling:DeleteTags", prov, "provider: removes tags dropped from --tags"},
+				{"autoscaling:StartInstanceRefresh", prov, "provider: aws_autoscaling_group instance_refresh replaces the instances when the launch template changes"},
+				{"autoscaling:CancelInstanceRefresh", prov, "provider: cancels a refresh in progress before it starts the next one"},
 			},
 		},
 		{
@@ -186,6 +195,7 @@ func catalogue() []grant {
 				{"ecs:CreateCluster", prov, "provider: aws_ecs_cluster"},
 				{"ecs:DescribeClusters", tfRead | dest, "provider: aws_ecs_cluster, aws_ecs_cluster_capacity_providers; tool: leftover check"},
 				{"ecs:DeleteCluster", tfDelete, "provider: aws_ecs_cluster"},
+				{"ecs:UpdateCluster", prov, "provider: aws_ecs_cluster settings (Container Insights on a cluster created before it was the default)"},
 				{"ecs:ListClusters", dest, "tool: leftover check lists clusters to find those tagged with the stack"},
 				{"ecs:PutClusterCapacityProviders", tfDelete, "provider: aws_ecs_cluster_capacity_providers sets (and on delete clears) the default strategy"},
 				{"ecs:CreateCapacityProvider", prov, "provider: aws_ecs_capacity_provider"},
@@ -253,8 +263,8 @@ func catalogue() []grant {
 			},
 		},
 		{
-			// The module names its roles <stack>-<region>-ecs-instance and
-			// <stack>-<region>-task-execution, and the instance profile
+			// The module names its roles <stack>-<region>-ecs-instance,
+			// <stack>-<region>-task-execution and <stack>-<region>-task, and the instance profile
 			// <stack>-<region>-ecs-instance (IAM names are global to the
 			// account): nothing else can be touched.
 			sid: "IAMStackRoles",
@@ -262,6 +272,7 @@ func catalogue() []grant {
 				return []string{
 					s.iam("role/" + s.iamPrefix() + "-ecs-instance"),
 					s.iam("role/" + s.iamPrefix() + "-task-execution"),
+					s.iam("role/" + s.iamPrefix() + "-task"),
 					s.iam("instance-profile/" + s.iamPrefix() + "-ecs-instance"),
 				}
 			},
@@ -281,10 +292,17 @@ func catalogue() []grant {
 				{"iam:AddRoleToInstanceProfile", prov, "provider: aws_iam_instance_profile role"},
 				{"iam:RemoveRoleFromInstanceProfile", tfDelete, "provider: aws_iam_instance_profile delete"},
 				{"iam:DeleteInstanceProfile", tfDelete, "provider: aws_iam_instance_profile"},
+				// Inline policies: the execution role's read access to
+				// exactly the --secret ARNs, the task role's ECS Exec
+				// channels. (A statement of their own, on those two roles,
+				// would not fit the widest policy in an inline role policy.)
+				{"iam:PutRolePolicy", prov, "provider: aws_iam_role_policy (--secret on the execution role, --enable-exec on the task role)"},
+				{"iam:GetRolePolicy", tfRead, "provider: aws_iam_role_policy"},
+				{"iam:DeleteRolePolicy", tfDelete, "provider: aws_iam_role_policy, and aws_iam_role removes inline policies before it deletes the role"},
 			},
 		},
 		{
-			// Only the two AWS managed policies the module attaches: the CI
+			// Only the three AWS managed policies the module attaches: the CI
 			// role cannot attach AdministratorAccess to a role it creates.
 			sid: "IAMAttachECSManagedPolicies",
 			resources: func(s scope) []string {
@@ -293,12 +311,31 @@ func catalogue() []grant {
 			condition: func(s scope) Condition {
 				return Condition{"ArnEquals": {"iam:PolicyARN": {
 					"arn:" + s.partition + ":iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+					"arn:" + s.partition + ":iam::aws:policy/AmazonSSMManagedInstanceCore",
 					"arn:" + s.partition + ":iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
 				}}}
 			},
 			actions: []action{
 				{"iam:AttachRolePolicy", prov, "provider: aws_iam_role_policy_attachment"},
 				{"iam:DetachRolePolicy", tfDelete, "provider: aws_iam_role_policy_attachment delete"},
+			},
+		},
+		{
+			// The task role gets exactly the policies provision names with
+			// --task-role-policy-arn, given here too (iam-policy
+			// --task-role-policy-arn): without them no statement, so the CI
+			// role cannot attach anything to the task role.
+			sid:  "IAMAttachTaskRolePolicies",
+			only: func(s scope) bool { return len(s.taskRolePolicies) > 0 },
+			resources: func(s scope) []string {
+				return []string{s.iam("role/" + s.iamPrefix() + "-task")}
+			},
+			condition: func(s scope) Condition {
+				return Condition{"ArnEquals": {"iam:PolicyARN": slices.Clone(s.taskRolePolicies)}}
+			},
+			actions: []action{
+				{"iam:AttachRolePolicy", prov, "provider: aws_iam_role_policy_attachment.task (--task-role-policy-arn)"},
+				{"iam:DetachRolePolicy", tfDelete, "provider: aws_iam_role_policy_attachment.task delete"},
 			},
 		},
 		{
@@ -318,13 +355,12 @@ func catalogue() []grant {
 			},
 		},
 		{
-			// PassRole for the task execution role only, and only to ECS
-			// tasks: RegisterTaskDefinition checks it, from the provider and
-			// from deploy. A task role of the user's own, if a task
-			// definition names one, must be added to this statement.
+			// PassRole for the task execution role and the task role only,
+			// and only to ECS tasks: RegisterTaskDefinition checks it, from
+			// the provider and from deploy.
 			sid: "IAMPassTaskExecutionRole",
 			resources: func(s scope) []string {
-				return []string{s.iam("role/" + s.iamPrefix() + "-task-execution")}
+				return []string{s.iam("role/" + s.iamPrefix() + "-task-execution"), s.iam("role/" + s.iamPrefix() + "-task")}
 			},
 			condition: func(scope) Condition {
 				return Condition{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}}
@@ -341,10 +377,10 @@ func catalogue() []grant {
 				return []string{s.iam("role/aws-service-role/*")}
 			},
 			condition: func(scope) Condition {
-				return Condition{"StringEquals": {"iam:AWSServiceName": {"autoscaling.amazonaws.com", "ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}
+				return Condition{"StringEquals": {"iam:AWSServiceName": {"autoscaling.amazonaws.com", "ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}
 			},
 			actions: []action{
-				{"iam:CreateServiceLinkedRole", prov, "AWS creates AWSServiceRoleForAutoScaling, AWSServiceRoleForECS or AWSServiceRoleForElasticLoadBalancing on first use, as the caller"},
+				{"iam:CreateServiceLinkedRole", prov, "AWS creates AWSServiceRoleForAutoScaling, AWSServiceRoleForECS, AWSServiceRoleForApplicationAutoScaling_ECSService (--max-count) or AWSServiceRoleForElasticLoadBalancing on first use, as the caller"},
 			},
 		},
 		{
@@ -364,6 +400,55 @@ func catalogue() []grant {
 			},
 			actions: []action{
 				{"iam:ListRoleTags", prov | dest, "tool: provision's ownership check reads the stack-id tag of the roles it would create; the leftover check reads the stack tag of roles named <stack>-*"},
+			},
+		},
+		{
+			// Service auto scaling (--max-count). Scalable targets and
+			// policies have generated ARNs and the Describe calls take no
+			// resource: Resource "*". Target tracking's alarms are created
+			// by Application Auto Scaling's service-linked role, and the
+			// caller needs to be allowed them too (Application Auto Scaling
+			// User Guide, "Identity-based policy examples").
+			sid:       "ApplicationAutoScaling",
+			resources: anyResource,
+			actions: []action{
+				{"application-autoscaling:RegisterScalableTarget", prov, "provider: aws_appautoscaling_target"},
+				{"application-autoscaling:DescribeScalableTargets", tfRead, "provider: aws_appautoscaling_target"},
+				{"application-autoscaling:DeregisterScalableTarget", tfDelete, "provider: aws_appautoscaling_target"},
+				{"application-autoscaling:PutScalingPolicy", prov, "provider: aws_appautoscaling_policy (target tracking on CPU)"},
+				{"application-autoscaling:DescribeScalingPolicies", tfRead, "provider: aws_appautoscaling_policy"},
+				{"application-autoscaling:DeleteScalingPolicy", tfDelete, "provider: aws_appautoscaling_policy"},
+				{"application-autoscaling:TagResource", prov, "provider: tags the scalable target (default_tags)"},
+				{"application-autoscaling:UntagResource", prov, "provider: removes tags dropped from --tags"},
+				{"application-autoscaling:ListTagsForResource", tfRead, "provider: reads the scalable target's tags"},
+				{"cloudwatch:DescribeAlarms", tfRead, "AWS: Application Auto Scaling checks the caller for the target tracking alarms"},
+				{"cloudwatch:PutMetricAlarm", prov, "AWS: Application Auto Scaling creates the target tracking alarms on the caller's authority"},
+				{"cloudwatch:DeleteAlarms", tfDelete, "AWS: Application Auto Scaling deletes the target tracking alarms with the policy"},
+			},
+		},
+		{
+			// The alias record of --domain in --hosted-zone-id, given here
+			// too (iam-policy --hosted-zone-id): only that zone.
+			sid:  "Route53AliasRecord",
+			only: func(s scope) bool { return s.hostedZone != "" },
+			resources: func(s scope) []string {
+				return []string{"arn:" + s.partition + ":route53:::hostedzone/" + s.hostedZone}
+			},
+			actions: []action{
+				{"route53:ChangeResourceRecordSets", prov | dest, "provider: aws_route53_record creates, updates and deletes the alias record"},
+				{"route53:ListResourceRecordSets", tfRead, "provider: aws_route53_record reads the record"},
+				{"route53:GetHostedZone", tfRead, "provider: aws_route53_record reads the zone's name"},
+			},
+		},
+		{
+			// Route 53 change IDs are generated: GetChange takes change/*.
+			sid:  "Route53Changes",
+			only: func(s scope) bool { return s.hostedZone != "" },
+			resources: func(s scope) []string {
+				return []string{"arn:" + s.partition + ":route53:::change/*"}
+			},
+			actions: []action{
+				{"route53:GetChange", prov | dest, "provider: aws_route53_record waits for the change to be INSYNC"},
 			},
 		},
 		{

@@ -61,6 +61,12 @@ type Options struct {
 	StateBucket string
 	StateKey    string // object key of the state; default graviton-cd/<stack>/terraform.tfstate
 	LocalState  bool   // --state-backend local: no S3 statements at all
+	// TaskRolePolicyARNs are provision's --task-role-policy-arn: the only
+	// policies the CI role may attach to the task role (none without them).
+	TaskRolePolicyARNs []string
+	// HostedZoneID is provision's --hosted-zone-id: the only zone whose
+	// records the CI role may change (none without it).
+	HostedZoneID string
 }
 
 var (
@@ -68,6 +74,9 @@ var (
 	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	bucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	// A managed policy ARN: no wildcard can widen what may be attached.
+	policyARNRE  = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+$`)
+	hostedZoneRE = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 )
 
 // FieldError names the option that is wrong, so the CLI can name its flag.
@@ -91,8 +100,12 @@ func (o Options) Validate() error {
 		return &FieldError{"region", fmt.Sprintf("%q is not an AWS region: use for example us-east-1", o.Region)}
 	case o.StateBucket != "" && (!bucketRE.MatchString(o.StateBucket) || strings.Contains(o.StateBucket, "..")):
 		return &FieldError{"state-bucket", fmt.Sprintf("%q is not an S3 bucket name: use 3-63 lowercase letters, digits, dots and hyphens", o.StateBucket)}
+	case slices.ContainsFunc(o.TaskRolePolicyARNs, func(a string) bool { return !policyARNRE.MatchString(a) }):
+		return &FieldError{"task-role-policy-arn", "give the provision --task-role-policy-arn values: IAM managed policy ARNs such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess, without wildcards"}
 	case o.LocalState && (o.StateBucket != "" || o.StateKey != ""):
 		return &FieldError{"state-bucket", "--state-bucket and --state-key describe S3 state: drop them, or drop --state-backend local"}
+	case o.HostedZoneID != "" && !hostedZoneRE.MatchString(o.HostedZoneID):
+		return &FieldError{"hosted-zone-id", fmt.Sprintf("%q is not a Route 53 hosted zone ID: use the provision --hosted-zone-id, for example Z0123456789ABCDEFGHIJ", o.HostedZoneID)}
 	case strings.ContainsAny(o.StateKey, "*?$") || strings.HasPrefix(o.StateKey, "/") || strings.HasSuffix(o.StateKey, "/"):
 		return &FieldError{"state-key", fmt.Sprintf("%q is not a state key for a policy: use the --state-key given to provision, without *, ?, $ or a leading or trailing slash", o.StateKey)}
 	}
@@ -149,7 +162,7 @@ func Policy(o Options) Document {
 		if len(actions) == 0 {
 			continue
 		}
-		if g.needsState && o.LocalState || g.defaultState && o.StateBucket != "" {
+		if g.needsState && o.LocalState || g.defaultState && o.StateBucket != "" || g.only != nil && !g.only(s) {
 			continue
 		}
 		slices.Sort(actions)
@@ -232,6 +245,8 @@ func matchWildcard(pattern, s string) bool {
 type scope struct {
 	partition, region, account, stack string
 	bucket, stateKey                  string
+	taskRolePolicies                  []string
+	hostedZone                        string
 }
 
 func newScope(o Options) scope {
@@ -240,6 +255,10 @@ func newScope(o Options) scope {
 		// provision's default: graviton-cd-state-<account>-<region>
 		s.bucket = "graviton-cd-state-" + s.account + "-" + s.region
 	}
+	s.taskRolePolicies = slices.Clone(o.TaskRolePolicyARNs)
+	slices.Sort(s.taskRolePolicies)
+	s.taskRolePolicies = slices.Compact(s.taskRolePolicies)
+	s.hostedZone = o.HostedZoneID
 	s.stateKey = o.StateKey
 	if s.stateKey == "" {
 		s.stateKey = config.DefaultStateKey(s.stack) // provision's default

@@ -25,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // knownPrefixes are the IAM service prefixes graviton-cd has any business
 // with; anything else in the policy is a typo or scope creep.
-var knownPrefixes = []string{"autoscaling", "ec2", "ecr", "ecs", "elasticloadbalancing", "iam", "logs", "s3", "ssm", "sts", "tag"}
+var knownPrefixes = []string{"application-autoscaling", "autoscaling", "cloudwatch", "ec2", "ecr", "ecs", "elasticloadbalancing", "iam", "logs", "route53", "s3", "ssm", "sts", "tag"}
 
 // whoCalls finds the caller named in a justification.
 var whoCalls = regexp.MustCompile(`\b(provider|tool|terraform|AWS|Auto Scaling|ECS|STS)\b`)
@@ -234,10 +234,11 @@ func TestScopedResources(t *testing.T) {
 		{"IAMStackRoles", []string{
 			"arn:aws-cn:iam::123456789012:instance-profile/demo-cn-north-1-ecs-instance",
 			"arn:aws-cn:iam::123456789012:role/demo-cn-north-1-ecs-instance",
+			"arn:aws-cn:iam::123456789012:role/demo-cn-north-1-task",
 			"arn:aws-cn:iam::123456789012:role/demo-cn-north-1-task-execution",
 		}},
 		{"IAMPassInstanceRole", []string{"arn:aws-cn:iam::123456789012:role/demo-cn-north-1-ecs-instance"}},
-		{"IAMPassTaskExecutionRole", []string{"arn:aws-cn:iam::123456789012:role/demo-cn-north-1-task-execution"}},
+		{"IAMPassTaskExecutionRole", []string{"arn:aws-cn:iam::123456789012:role/demo-cn-north-1-task", "arn:aws-cn:iam::123456789012:role/demo-cn-north-1-task-execution"}},
 		{"TerraformStateBucket", []string{"arn:aws-cn:s3:::tf-state"}},
 		{"TerraformStateObjects", []string{"arn:aws-cn:s3:::tf-state/env/prod.tfstate", "arn:aws-cn:s3:::tf-state/env/prod.tfstate.stack.json", "arn:aws-cn:s3:::tf-state/env/prod.tfstate.tflock"}},
 		{"TerraformStateLock", []string{"arn:aws-cn:s3:::tf-state/env/prod.tfstate.tflock"}},
@@ -502,5 +503,56 @@ func TestPolicyNamesMatchTheRenderedModule(t *testing.T) {
 				t.Errorf("the policy does not name %s", tt.inPolicy)
 			}
 		})
+	}
+}
+
+// TestAppStatementsOnlyWhenNamed: the CI role may attach to the task role
+// exactly the policies given, and change records in exactly the zone given;
+// without them there is no such statement at all.
+func TestAppStatementsOnlyWhenNamed(t *testing.T) {
+	find := func(d Document, sid string) *Statement {
+		for i := range d.Statement {
+			if d.Statement[i].Sid == sid {
+				return &d.Statement[i]
+			}
+		}
+		return nil
+	}
+	base := Options{Stack: "demo", AccountID: "123456789012", Region: "us-east-1"}
+	plain := Policy(base)
+	for _, sid := range []string{"IAMAttachTaskRolePolicies", "Route53AliasRecord", "Route53Changes"} {
+		if find(plain, sid) != nil {
+			t.Errorf("%s without the option that names its resources", sid)
+		}
+	}
+	withApp := base
+	withApp.TaskRolePolicyARNs = []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::123456789012:policy/app", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}
+	withApp.HostedZoneID = "Z0123456789ABCDEFGHIJ"
+	if err := withApp.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := Policy(withApp)
+	att := find(d, "IAMAttachTaskRolePolicies")
+	if att == nil {
+		t.Fatal("no IAMAttachTaskRolePolicies")
+	}
+	if got := att.Condition["ArnEquals"]["iam:PolicyARN"]; !slices.Equal(got, []string{"arn:aws:iam::123456789012:policy/app", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}) {
+		t.Errorf("attachable policies = %v", got)
+	}
+	if !slices.Equal(att.Resource, []string{"arn:aws:iam::123456789012:role/demo-us-east-1-task"}) {
+		t.Errorf("attach resources = %v", att.Resource)
+	}
+	r53 := find(d, "Route53AliasRecord")
+	if r53 == nil || !slices.Equal(r53.Resource, []string{"arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"}) {
+		t.Errorf("Route53AliasRecord = %+v", r53)
+	}
+	for _, bad := range []Options{
+		{TaskRolePolicyARNs: []string{"arn:aws:iam::aws:policy/*"}},
+		{TaskRolePolicyARNs: []string{"AmazonS3ReadOnlyAccess"}},
+		{HostedZoneID: "/hostedzone/Z1"},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
 	}
 }
