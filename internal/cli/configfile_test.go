@@ -135,28 +135,50 @@ smoke_test {
 // flag that shapes the rendered stack is here, so the test below shows that
 // the file can say all of them.
 var renderedStackFlags = []struct {
-	flag, arg, hcl string
+	flag string
+	args []string // one per --flag on the command line
+	hcl  string
 }{
-	{"name", "shop", `"shop"`},
-	{"region", "eu-west-1", `"eu-west-1"`},
-	{"instance-type", "m7g.large", `"m7g.large"`},
-	{"min-size", "2", "2"},
-	{"max-size", "6", "6"},
-	{"desired-capacity", "3", "3"},
-	{"vpc-cidr", "10.42.0.0/20", `"10.42.0.0/20"`},
-	{"private-subnets", "true", "true"},
-	{"image", "public.ecr.aws/docker/library/nginx:1.27", `"public.ecr.aws/docker/library/nginx:1.27"`},
-	{"container-name", "web", `"web"`},
-	{"container-port", "8080", "8080"},
-	{"desired-count", "2", "2"},
-	{"cpu", "512", "512"},
-	{"memory", "1024", "1024"},
-	{"health-check-path", "/healthz", `"/healthz"`},
-	{"network-mode", "awsvpc", `"awsvpc"`},
-	{"log-retention-days", "30", "30"},
-	{"tags", "team=shop,cost-center=42", `"team=shop,cost-center=42"`},
-	{"state-backend", "local", `"local"`},
-	{"render-only", "true", "true"},
+	{"name", []string{"shop"}, `"shop"`},
+	{"region", []string{"eu-west-1"}, `"eu-west-1"`},
+	{"instance-type", []string{"m7g.large"}, `"m7g.large"`},
+	{"min-size", []string{"2"}, "2"},
+	{"max-size", []string{"6"}, "6"},
+	{"desired-capacity", []string{"3"}, "3"},
+	{"vpc-cidr", []string{"10.42.0.0/20"}, `"10.42.0.0/20"`},
+	{"private-subnets", []string{"true"}, "true"},
+	{"image", []string{"public.ecr.aws/docker/library/nginx:1.27"}, `"public.ecr.aws/docker/library/nginx:1.27"`},
+	{"container-name", []string{"web"}, `"web"`},
+	{"container-port", []string{"8080"}, "8080"},
+	{"desired-count", []string{"2"}, "2"},
+	{"cpu", []string{"512"}, "512"},
+	{"memory", []string{"1024"}, "1024"},
+	{"health-check-path", []string{"/healthz"}, `"/healthz"`},
+	{"network-mode", []string{"awsvpc"}, `"awsvpc"`},
+	{"log-retention-days", []string{"30"}, "30"},
+	{"tags", []string{"team=shop,cost-center=42"}, `"team=shop,cost-center=42"`},
+	{"state-backend", []string{"local"}, `"local"`},
+	{"render-only", []string{"true"}, "true"},
+	// A list in the file; a value with a comma stays one value both ways.
+	{"env", []string{"GREETING=hello,world", "LOG_LEVEL=debug"}, `["GREETING=hello,world", "LOG_LEVEL=debug"]`},
+	// A map in the file: its items in key order.
+	{"secret", []string{
+		"API_KEY=arn:aws:ssm:eu-west-1:123456789012:parameter/shop/api-key",
+		"DB_PASSWORD=arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf",
+	}, `{
+  DB_PASSWORD = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf"
+  API_KEY     = "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/api-key"
+}`},
+	{"secrets-kms-key-arn", []string{"arn:aws:kms:eu-west-1:123456789012:key/01234567-89ab-cdef-0123-456789abcdef"}, `"arn:aws:kms:eu-west-1:123456789012:key/01234567-89ab-cdef-0123-456789abcdef"`},
+	{"task-role-policy-arn", []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::123456789012:policy/shop-app"},
+		`["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::123456789012:policy/shop-app"]`},
+	{"certificate-arn", []string{"arn:aws:acm:eu-west-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef"}, `"arn:aws:acm:eu-west-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef"`},
+	{"domain", []string{"shop.example.com"}, `"shop.example.com"`},
+	{"hosted-zone-id", []string{"Z0123456789ABCDEFGHIJ"}, `"Z0123456789ABCDEFGHIJ"`},
+	{"enable-exec", []string{"true"}, "true"},
+	{"max-count", []string{"6"}, "6"},
+	{"min-count", []string{"2"}, "2"},
+	{"cpu-target", []string{"50"}, "50"},
 }
 
 // notRendered are provision flags that choose how provision runs, not what
@@ -175,7 +197,13 @@ func TestConfigFileRendersTheSameStackAsFlags(t *testing.T) {
 	t.Setenv("PATH", "")
 	for _, f := range provisionFlags() {
 		name := f.Names()[0]
-		if !slices.ContainsFunc(renderedStackFlags, func(r struct{ flag, arg, hcl string }) bool { return r.flag == name }) && !slices.Contains(notRendered, name) {
+		if !slices.ContainsFunc(renderedStackFlags, func(r struct {
+			flag string
+			args []string
+			hcl  string
+		}) bool {
+			return r.flag == name
+		}) && !slices.Contains(notRendered, name) {
 			t.Errorf("provision --%s is in neither renderedStackFlags nor notRendered: give it a value other than its default there", name)
 		}
 	}
@@ -183,7 +211,9 @@ func TestConfigFileRendersTheSameStackAsFlags(t *testing.T) {
 	args := []string{"provision"}
 	for _, r := range renderedStackFlags {
 		fmt.Fprintf(&src, "%s = %s\n", configfile.AttrName(r.flag), r.hcl)
-		args = append(args, "--"+r.flag+"="+r.arg)
+		for _, a := range r.args {
+			args = append(args, "--"+r.flag+"="+a)
+		}
 	}
 	wd := writeConfig(t, src.String())
 
@@ -227,7 +257,7 @@ func TestConfigFileRendersTheSameStackAsFlags(t *testing.T) {
 		t.Errorf("stack record from the file %s\nfrom flags %s", fileRecord, flagRecord)
 	}
 	// And the file said something: the module is not the defaults'.
-	for _, want := range []string{`"m7g.large"`, `"/healthz"`, `"10.42.0.0/20"`, `"eu-west-1"`} {
+	for _, want := range []string{`"m7g.large"`, `"/healthz"`, `"10.42.0.0/20"`, `"eu-west-1"`, "hello,world", "shop/api-key", "AmazonS3ReadOnlyAccess", "shop.example.com"} {
 		if !bytes.Contains(fromFile, []byte(want)) {
 			t.Errorf("main.tf from the file lacks %s", want)
 		}
@@ -379,6 +409,13 @@ region        = "us-east-1"
 image         = "example.com/web:7"
 desired_count = 3
 timeout       = "45m" # provision's: deploy has its own
+env = {
+  LOG_LEVEL = "debug"
+  GREETING  = "hello"
+}
+secret = {
+  DB_PASSWORD = "arn:aws:ssm:us-east-1:123456789012:parameter/app/db"
+}
 deploy {
   check_image_arch = false
   endpoint_url     = %q
@@ -393,8 +430,16 @@ deploy {
 	if len(reg) != 1 {
 		t.Fatalf("%d revisions registered, want 1", len(reg))
 	}
-	if img := reg[0]["containerDefinitions"].([]any)[0].(map[string]any)["image"]; img != "example.com/web:7" {
+	container := reg[0]["containerDefinitions"].([]any)[0].(map[string]any)
+	if img := container["image"]; img != "example.com/web:7" {
 		t.Errorf("registered image %v, want the file's", img)
+	}
+	// The file's container settings ship with the image.
+	if env := fmt.Sprint(container["environment"]); env != "[map[name:GREETING value:hello] map[name:LOG_LEVEL value:debug]]" {
+		t.Errorf("registered environment %s, want the file's", env)
+	}
+	if sec := fmt.Sprint(container["secrets"]); sec != "[map[name:DB_PASSWORD valueFrom:arn:aws:ssm:us-east-1:123456789012:parameter/app/db]]" {
+		t.Errorf("registered secrets %s, want the file's", sec)
 	}
 	if ups := srv.Updates(); len(ups) != 1 || ups[0]["desiredCount"] != nil {
 		t.Errorf("UpdateService = %v, want no desiredCount: the top level's is provision's", ups)
