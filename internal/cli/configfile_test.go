@@ -409,6 +409,8 @@ region        = "us-east-1"
 image         = "example.com/web:7"
 desired_count = 3
 timeout       = "45m" # provision's: deploy has its own
+cpu           = 512
+memory        = 1024
 env = {
   LOG_LEVEL = "debug"
   GREETING  = "hello"
@@ -435,6 +437,9 @@ deploy {
 		t.Errorf("registered image %v, want the file's", img)
 	}
 	// The file's container settings ship with the image.
+	if reg[0]["cpu"] != "512" || reg[0]["memory"] != "1024" {
+		t.Errorf("registered cpu %v and memory %v, want the file's 512 and 1024", reg[0]["cpu"], reg[0]["memory"])
+	}
 	if env := fmt.Sprint(container["environment"]); env != "[map[name:GREETING value:hello] map[name:LOG_LEVEL value:debug]]" {
 		t.Errorf("registered environment %s, want the file's", env)
 	}
@@ -502,5 +507,22 @@ smoke_test {
 	}
 	if requests.Load() == 0 {
 		t.Error("no request reached the app")
+	}
+}
+
+// TestDeployRefusesBadFileValues: a container setting the file gives deploy
+// is checked as the flag is, exit 2 before any AWS call, pointing at its line.
+func TestDeployRefusesBadFileValues(t *testing.T) {
+	srv := deployServer(t, ecsfake.Options{})
+	writeConfig(t, "image = \"example.com/web:7\"\ncpu = 100\n")
+	code, out, stderr := run(t, deployArgs(srv, "--cluster", "demo", "--service", "web")...)
+	if code != ExitUsage || out != "" {
+		t.Fatalf("exit %d, stdout %q; want 2 and nothing\n%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "--cpu: 100 CPU units is out of range") || !strings.Contains(stderr, "(set by cpu at graviton-cd.hcl:2:1)") {
+		t.Errorf("stderr = %q", stderr)
+	}
+	if n := len(srv.CallLog()); n != 0 {
+		t.Errorf("%d AWS calls, want none", n)
 	}
 }

@@ -53,6 +53,9 @@ func deployCommand() *ucli.Command {
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
 			&ucli.StringSliceFlag{Name: "env", Usage: "the container's environment KEY=VALUE for the new revision, replacing the current one (default: carried over); repeatable", EnvVars: envVars("env")},
 			&ucli.StringSliceFlag{Name: "secret", Usage: "the container's secrets NAME=ARN (SSM parameter or Secrets Manager secret) for the new revision, replacing the current ones (default: carried over); repeatable", EnvVars: envVars("secret")},
+			&ucli.IntFlag{Name: "cpu", Usage: "task CPU units for the new revision (1024 = 1 vCPU); 0 carries the current ones over", EnvVars: envVars("cpu")},
+			&ucli.IntFlag{Name: "memory", Usage: "task memory in MiB for the new revision; 0 carries the current one over", EnvVars: envVars("memory")},
+			&ucli.IntFlag{Name: "container-port", Usage: "the port the container listens on, which must stay the stack's (provision --container-port moves it); 0 carries it over", EnvVars: envVars("container-port")},
 			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
 		}, stackRefFlags(false)...),
 		Action: func(c *ucli.Context) error {
@@ -143,16 +146,18 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 	return r, region, endpoint, nil
 }
 
-// deploySettings reads --env and --secret: nil when neither is given (the
-// current revision's are carried over). Blank items, which the orb passes
-// for unused parameters, count as not given.
+// deploySettings reads --env, --secret, --cpu, --memory and --container-port
+// (graviton-cd.hcl's container settings arrive as these flags): nil when
+// none is given (the current revision's are carried over). Blank items,
+// which the orb passes for unused parameters, count as not given.
 func deploySettings(c *ucli.Context, region string) (*ecsdeploy.ContainerSettings, error) {
 	blank := func(items []string) bool { return strings.TrimSpace(strings.Join(items, "")) == "" }
 	envItems, secretItems := c.StringSlice("env"), c.StringSlice("secret")
-	if blank(envItems) && blank(secretItems) {
+	cpu, memory, port := c.Int("cpu"), c.Int("memory"), c.Int("container-port")
+	if blank(envItems) && blank(secretItems) && cpu == 0 && memory == 0 && port == 0 {
 		return nil, nil
 	}
-	s := &ecsdeploy.ContainerSettings{}
+	s := &ecsdeploy.ContainerSettings{CPU: cpu, Memory: memory, Port: port}
 	if !blank(envItems) {
 		env, err := config.ParseEnv(envItems)
 		if err != nil {
