@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
 	"github.com/graviton-cd/graviton-cd/internal/localstack"
 	"github.com/graviton-cd/graviton-cd/internal/stack"
 )
@@ -30,7 +33,14 @@ container_port = 80
 cpu           = 512
 memory        = 1024
 desired_count = 1
-`, name)
+env = {
+  LOG_LEVEL = "debug"
+  GREETING  = "hello"
+}
+secret = {
+  DB_PASSWORD = "arn:aws:ssm:%s:%s:parameter/%s/db"
+}
+`, name, localstack.Region, motoAccount, name)
 	if err := os.WriteFile("graviton-cd.hcl", []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +68,7 @@ desired_count = 1
 		t.Fatalf("init --from-service: exit %d\n%s", code, stderr)
 	}
 	written, _ := os.ReadFile("from-service.hcl")
-	for _, want := range []string{`name = "` + name + `"`, "cpu = 512", "memory = 1024", "container_port = 80"} {
+	for _, want := range []string{`name = "` + name + `"`, "cpu = 512", "memory = 1024", "container_port = 80", `LOG_LEVEL = "debug"`, "DB_PASSWORD = \"arn:aws:ssm:"} {
 		if !strings.Contains(strings.Join(strings.Fields(string(written)), " "), want) {
 			t.Errorf("from-service.hcl does not say %s:\n%s", want, written)
 		}
@@ -80,5 +90,33 @@ desired_count = 1
 		if slices.ContainsFunc(changes, func(c string) bool { return strings.Contains(c, "task_definition") }) {
 			t.Errorf("... to the task definition: %v", changes)
 		}
+	}
+
+	// deploy from the file: the new revision carries its environment and secrets.
+	code, _, stderr = run(t, "deploy", "--image", "public.ecr.aws/nginx/nginx:mainline-alpine", "--check-image-arch=false", "--no-wait")
+	if code != ExitOK {
+		t.Fatalf("deploy from graviton-cd.hcl: exit %d\n%s", code, localstack.Tail(stderr))
+	}
+	ecsc := ecs.NewFromConfig(localstack.AWSConfig(t))
+	svc, err := ecsc.DescribeServices(t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String(name), Services: []string{name}})
+	if err != nil || len(svc.Services) != 1 {
+		t.Fatalf("describe service: %v", err)
+	}
+	td, err := ecsc.DescribeTaskDefinition(t.Context(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: svc.Services[0].TaskDefinition})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := td.TaskDefinition.ContainerDefinitions[0]
+	var env, secrets []string
+	for _, kv := range c.Environment {
+		env = append(env, aws.ToString(kv.Name)+"="+aws.ToString(kv.Value))
+	}
+	for _, s := range c.Secrets {
+		secrets = append(secrets, aws.ToString(s.Name)+"="+aws.ToString(s.ValueFrom))
+	}
+	slices.Sort(env)
+	if aws.ToString(c.Image) != "public.ecr.aws/nginx/nginx:mainline-alpine" || !slices.Equal(env, []string{"GREETING=hello", "LOG_LEVEL=debug"}) ||
+		len(secrets) != 1 || !strings.HasPrefix(secrets[0], "DB_PASSWORD=arn:aws:ssm:") {
+		t.Errorf("deployed revision runs %s with environment %v and secrets %v", aws.ToString(c.Image), env, secrets)
 	}
 }
