@@ -35,7 +35,8 @@ func deployCommand() *ucli.Command {
 		Description: "Describes the service, checks that the image has a linux/arm64 variant, registers a revision that\n" +
 			"changes only the container's image (runtimePlatform, other containers, environment, secrets, volumes,\n" +
 			"roles, cpu/memory and tags carried over; --env and --secret replace the container's environment and\n" +
-			"secrets), updates the service and follows the deployment it started\n" +
+			"secrets, --cpu, --memory and --container-port its size and port; graviton-cd.hcl's container settings\n" +
+			"arrive as these flags), updates the service and follows the deployment it started\n" +
 			"until it is COMPLETED (exit 0), or FAILED, rolled back, gone or out of time (exit 1).\n\n" +
 			"--no-wait stops after UpdateService with result \"started\": for emulators such as moto, which never\n" +
 			"progress a rollout (the local demo uses it), or for pipelines that check the rollout elsewhere.",
