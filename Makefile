@@ -39,7 +39,7 @@ moto-stop:
 ## test: vet, then every test tier, including the real local stack
 test: tools
 	go vet $(GO_PKGS) ./.ci/install-terraform
-	@bash .ci/with-stack.sh go test -count=1 -timeout 30m $(GO_PKGS)
+	@bash .ci/with-stack.sh go test -count=1 -timeout 60m $(GO_PKGS)
 
 ## demo: provision → deploy → smoke-test → destroy on the local stack
 demo: tools

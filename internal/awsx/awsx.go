@@ -5,12 +5,15 @@ package awsx
 
 import (
 	"context"
+	"errors"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/graviton-cd/graviton-cd/internal/config"
@@ -57,10 +60,10 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	opts = append(opts, awsconfig.WithLogger(logging.Nop{}))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return aws.Config{}, config.Usagef("", "load AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err)
+		return aws.Config{}, &CredentialsError{Err: config.Usagef("", "load AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err)}
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, config.Usagef("region", "no AWS region: pass --region or set AWS_REGION (for example us-east-1)")
+		return aws.Config{}, &RegionError{Err: config.Usagef("region", "no AWS region: pass --region or set AWS_REGION (for example us-east-1)")}
 	}
 	// Credentials are checked before any AWS call, so that their absence is
 	// bad configuration (exit 2) rather than a failed call whose message
@@ -69,10 +72,43 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		if ctx.Err() != nil {
 			return aws.Config{}, ctx.Err()
 		}
-		return aws.Config{}, config.Usagef("", "no usable AWS credentials (%v): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE (the orb's role_arn does this through CircleCI OIDC)", err)
+		return aws.Config{}, &CredentialsError{Err: config.Usagef("", "no usable AWS credentials (%s): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE (the orb's role_arn does this through CircleCI OIDC)", credentialsCause(err))}
 	}
 	return cfg, nil
 }
+
+// credentialsCause says in a user's terms why the SDK's chain found no
+// credentials; the SDK's own chain of wrapped errors names its internals.
+func credentialsCause(err error) string {
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &api):
+		return "AWS refused them: " + api.ErrorCode() + ": " + api.ErrorMessage()
+	case strings.Contains(err.Error(), "no EC2 IMDS role found"), strings.Contains(err.Error(), "ec2imds"):
+		return "none in the environment, the shared config and credentials files, or an EC2 instance role"
+	case strings.Contains(err.Error(), "WebIdentity"):
+		return "the web identity role could not be assumed: its STS endpoint gave no answer"
+	}
+	return "the credential provider failed"
+}
+
+// CredentialsError says no usable credentials (or no readable profile) were
+// found; it unwraps to a *config.UsageError (exit 2).
+type CredentialsError struct{ Err error }
+
+func (e *CredentialsError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the usage error.
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// RegionError says no AWS region was given or configured; it unwraps to a
+// *config.UsageError (exit 2).
+type RegionError struct{ Err error }
+
+func (e *RegionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the usage error.
+func (e *RegionError) Unwrap() error { return e.Err }
 
 // Region validates a region name's shape without calling AWS.
 func Region(r string) error {

@@ -46,6 +46,8 @@ type ECS struct {
 	listClusters              op[*ecs.ListClustersInput, *ecs.ListClustersOutput, *ecs.Options]
 	describeClusters          op[*ecs.DescribeClustersInput, *ecs.DescribeClustersOutput, *ecs.Options]
 	describeCapacityProviders op[*ecs.DescribeCapacityProvidersInput, *ecs.DescribeCapacityProvidersOutput, *ecs.Options]
+	runTask                   op[*ecs.RunTaskInput, *ecs.RunTaskOutput, *ecs.Options]
+	stopTask                  op[*ecs.StopTaskInput, *ecs.StopTaskOutput, *ecs.Options]
 }
 
 // NewECS returns the ECS operations of a client made from cfg.
@@ -63,6 +65,8 @@ func NewECS(cfg aws.Config, optFns ...func(*ecs.Options)) ECS {
 		listClusters:              c.ListClusters,
 		describeClusters:          c.DescribeClusters,
 		describeCapacityProviders: c.DescribeCapacityProviders,
+		runTask:                   c.RunTask,
+		stopTask:                  c.StopTask,
 	}
 }
 
@@ -121,6 +125,16 @@ func (x ECS) DescribeCapacityProviders(ctx context.Context, in *ecs.DescribeCapa
 	return x.describeCapacityProviders(ctx, in, o...)
 }
 
+// RunTask calls ecs:RunTask.
+func (x ECS) RunTask(ctx context.Context, in *ecs.RunTaskInput, o ...func(*ecs.Options)) (*ecs.RunTaskOutput, error) {
+	return x.runTask(ctx, in, o...)
+}
+
+// StopTask calls ecs:StopTask.
+func (x ECS) StopTask(ctx context.Context, in *ecs.StopTaskInput, o ...func(*ecs.Options)) (*ecs.StopTaskOutput, error) {
+	return x.stopTask(ctx, in, o...)
+}
+
 // EC2 is the EC2 client cut down to the leftover check's lookups and the
 // termination of instances a deleted Auto Scaling group left running.
 type EC2 struct {
@@ -132,6 +146,7 @@ type EC2 struct {
 	describeLaunchTemplates  op[*ec2.DescribeLaunchTemplatesInput, *ec2.DescribeLaunchTemplatesOutput, *ec2.Options]
 	describeInstances        op[*ec2.DescribeInstancesInput, *ec2.DescribeInstancesOutput, *ec2.Options]
 	describeNatGateways      op[*ec2.DescribeNatGatewaysInput, *ec2.DescribeNatGatewaysOutput, *ec2.Options]
+	describeAddresses        op[*ec2.DescribeAddressesInput, *ec2.DescribeAddressesOutput, *ec2.Options]
 	terminateInstances       op[*ec2.TerminateInstancesInput, *ec2.TerminateInstancesOutput, *ec2.Options]
 }
 
@@ -147,6 +162,7 @@ func NewEC2(cfg aws.Config, optFns ...func(*ec2.Options)) EC2 {
 		describeLaunchTemplates:  c.DescribeLaunchTemplates,
 		describeInstances:        c.DescribeInstances,
 		describeNatGateways:      c.DescribeNatGateways,
+		describeAddresses:        c.DescribeAddresses,
 		terminateInstances:       c.TerminateInstances,
 	}
 }
@@ -191,6 +207,11 @@ func (x EC2) DescribeNatGateways(ctx context.Context, in *ec2.DescribeNatGateway
 	return x.describeNatGateways(ctx, in, o...)
 }
 
+// DescribeAddresses calls ec2:DescribeAddresses.
+func (x EC2) DescribeAddresses(ctx context.Context, in *ec2.DescribeAddressesInput, o ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error) {
+	return x.describeAddresses(ctx, in, o...)
+}
+
 // TerminateInstances calls ec2:TerminateInstances.
 func (x EC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, o ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
 	return x.terminateInstances(ctx, in, o...)
@@ -222,6 +243,7 @@ type ELB struct {
 	describeTargetGroups  op[*elbv2.DescribeTargetGroupsInput, *elbv2.DescribeTargetGroupsOutput, *elbv2.Options]
 	describeTags          op[*elbv2.DescribeTagsInput, *elbv2.DescribeTagsOutput, *elbv2.Options]
 	describeTargetHealth  op[*elbv2.DescribeTargetHealthInput, *elbv2.DescribeTargetHealthOutput, *elbv2.Options]
+	describeListeners     op[*elbv2.DescribeListenersInput, *elbv2.DescribeListenersOutput, *elbv2.Options]
 }
 
 // NewELB returns the ELBv2 operations of a client made from cfg.
@@ -232,6 +254,7 @@ func NewELB(cfg aws.Config, optFns ...func(*elbv2.Options)) ELB {
 		describeTargetGroups:  c.DescribeTargetGroups,
 		describeTags:          c.DescribeTags,
 		describeTargetHealth:  c.DescribeTargetHealth,
+		describeListeners:     c.DescribeListeners,
 	}
 }
 
@@ -255,23 +278,43 @@ func (x ELB) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetH
 	return x.describeTargetHealth(ctx, in, o...)
 }
 
-// IAM is the IAM client cut down to the leftover check's lookups.
+// DescribeListeners calls elasticloadbalancing:DescribeListeners.
+func (x ELB) DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, o ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error) {
+	return x.describeListeners(ctx, in, o...)
+}
+
+// IAM is the IAM client cut down to the leftover check's lookups and
+// doctor's permission check.
 type IAM struct {
-	listRoles            op[*iam.ListRolesInput, *iam.ListRolesOutput, *iam.Options]
-	listRoleTags         op[*iam.ListRoleTagsInput, *iam.ListRoleTagsOutput, *iam.Options]
-	listInstanceProfiles op[*iam.ListInstanceProfilesInput, *iam.ListInstanceProfilesOutput, *iam.Options]
-	getInstanceProfile   op[*iam.GetInstanceProfileInput, *iam.GetInstanceProfileOutput, *iam.Options]
+	listRoles               op[*iam.ListRolesInput, *iam.ListRolesOutput, *iam.Options]
+	listRoleTags            op[*iam.ListRoleTagsInput, *iam.ListRoleTagsOutput, *iam.Options]
+	listInstanceProfiles    op[*iam.ListInstanceProfilesInput, *iam.ListInstanceProfilesOutput, *iam.Options]
+	getInstanceProfile      op[*iam.GetInstanceProfileInput, *iam.GetInstanceProfileOutput, *iam.Options]
+	getRole                 op[*iam.GetRoleInput, *iam.GetRoleOutput, *iam.Options]
+	simulatePrincipalPolicy op[*iam.SimulatePrincipalPolicyInput, *iam.SimulatePrincipalPolicyOutput, *iam.Options]
 }
 
 // NewIAM returns the IAM operations of a client made from cfg.
 func NewIAM(cfg aws.Config, optFns ...func(*iam.Options)) IAM {
 	c := iam.NewFromConfig(cfg, optFns...)
 	return IAM{
-		listRoles:            c.ListRoles,
-		listRoleTags:         c.ListRoleTags,
-		listInstanceProfiles: c.ListInstanceProfiles,
-		getInstanceProfile:   c.GetInstanceProfile,
+		listRoles:               c.ListRoles,
+		listRoleTags:            c.ListRoleTags,
+		listInstanceProfiles:    c.ListInstanceProfiles,
+		getInstanceProfile:      c.GetInstanceProfile,
+		getRole:                 c.GetRole,
+		simulatePrincipalPolicy: c.SimulatePrincipalPolicy,
 	}
+}
+
+// GetRole calls iam:GetRole.
+func (x IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, o ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	return x.getRole(ctx, in, o...)
+}
+
+// SimulatePrincipalPolicy calls iam:SimulatePrincipalPolicy.
+func (x IAM) SimulatePrincipalPolicy(ctx context.Context, in *iam.SimulatePrincipalPolicyInput, o ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error) {
+	return x.simulatePrincipalPolicy(ctx, in, o...)
 }
 
 // ListRoles calls iam:ListRoles.
@@ -300,6 +343,7 @@ type Logs struct {
 	getLogEvents        op[*cloudwatchlogs.GetLogEventsInput, *cloudwatchlogs.GetLogEventsOutput, *cloudwatchlogs.Options]
 	describeLogGroups   op[*cloudwatchlogs.DescribeLogGroupsInput, *cloudwatchlogs.DescribeLogGroupsOutput, *cloudwatchlogs.Options]
 	listTagsForResource op[*cloudwatchlogs.ListTagsForResourceInput, *cloudwatchlogs.ListTagsForResourceOutput, *cloudwatchlogs.Options]
+	filterLogEvents     op[*cloudwatchlogs.FilterLogEventsInput, *cloudwatchlogs.FilterLogEventsOutput, *cloudwatchlogs.Options]
 }
 
 // NewLogs returns the CloudWatch Logs operations of a client made from cfg.
@@ -309,6 +353,7 @@ func NewLogs(cfg aws.Config, optFns ...func(*cloudwatchlogs.Options)) Logs {
 		getLogEvents:        c.GetLogEvents,
 		describeLogGroups:   c.DescribeLogGroups,
 		listTagsForResource: c.ListTagsForResource,
+		filterLogEvents:     c.FilterLogEvents,
 	}
 }
 
@@ -325,6 +370,11 @@ func (x Logs) DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.Describe
 // ListTagsForResource calls logs:ListTagsForResource.
 func (x Logs) ListTagsForResource(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput, o ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error) {
 	return x.listTagsForResource(ctx, in, o...)
+}
+
+// FilterLogEvents calls logs:FilterLogEvents (graviton-cd logs, run-task).
+func (x Logs) FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, o ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	return x.filterLogEvents(ctx, in, o...)
 }
 
 // ECR is the ECR client cut down to fetching registry credentials.

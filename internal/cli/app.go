@@ -6,8 +6,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -48,7 +46,15 @@ func Run(ctx context.Context, args []string) int {
 // returns the process exit code.
 func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var notFound error
-	app := newApp(stdout, stderr)
+	// With --output json, stdout holds the envelope alone: help text goes to stderr.
+	out := &outcome{json: jsonRequested(args), stdout: stdout}
+	appOut := stdout
+	if out.json {
+		appOut = stderr
+	}
+	app := newApp(appOut, stderr)
+	app.Metadata = map[string]any{outcomeKey: out}
+	out.command = commandIn(helpAsFlag(args), commandNames(app))
 	app.CommandNotFound = func(c *ucli.Context, name string) {
 		notFound = config.Usagef("", "unknown command %q: %srun graviton-cd --help to list %s", name,
 			didYouMean(commandNames(app), name, ""), strings.Join(commandNames(app), ", "))
@@ -57,20 +63,26 @@ func RunIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = notFound
 	}
-	if err == nil {
-		return ExitOK
+	code, sec := ExitOK, loadSecrets()
+	if err != nil {
+		code = exitCode(err)
+		fmt.Fprintf(stderr, "graviton-cd: error: %s\n", sec.mask(userMessage(err)))
 	}
-	fmt.Fprintf(stderr, "graviton-cd: error: %s\n", loadSecrets().mask(err.Error()))
-	return exitCode(err)
+	if out.json {
+		if perr := out.print(out.envelope(err, code, sec.mask), sec); perr != nil {
+			fmt.Fprintf(stderr, "graviton-cd: error: print result: %v\n", perr)
+		}
+	}
+	return code
 }
 
+// exitCode is 2 for bad input and 1 for any other failure. An error that
+// carries an exit code of its own (terraform's *exec.ExitError, which exits
+// 2 for its own reasons) does not pass it through: 0, 1 and 2 are the
+// contract.
 func exitCode(err error) int {
 	if config.IsUsage(err) {
 		return ExitUsage
-	}
-	var ec ucli.ExitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
 	}
 	return ExitFailed
 }
@@ -95,9 +107,13 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			smokeTestCommand(),
 			destroyCommand(),
 			statusCommand(),
+			logsCommand(),
+			rollbackCommand(),
+			runTaskCommand(),
 			iamPolicyCommand(),
 			initCommand(),
 			versionCommand(),
+			doctorCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -109,7 +125,11 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 }
 
 // badFlagValue matches the flag package's "invalid value" parse errors.
-var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -([\w-]+): `)
+var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([\w-]+): `)
+
+// badEnvValue matches urfave/cli's error for a variable that does not parse
+// as its flag's type.
+var badEnvValue = regexp.MustCompile(`^could not parse "(.*)" as \w+ value from environment variable "(\w+)" for flag ([\w-]+): `)
 
 // unknownFlag matches the flag package's error for a flag nobody defined.
 var unknownFlag = regexp.MustCompile(`^flag provided but not defined: -+([\w-]+)`)
@@ -162,13 +182,15 @@ func flagNames(c *ucli.Context) []string {
 
 // helpAsFlag turns "graviton-cd help deploy" into "graviton-cd deploy --help",
 // and a bare "graviton-cd help" into "graviton-cd --help".
+// Global flags may come first ("graviton-cd --output json help deploy").
 func helpAsFlag(args []string) []string {
-	if len(args) < 2 || args[1] != "help" {
+	i := firstWord(args)
+	if i < 0 || args[i] != "help" {
 		return args
 	}
-	out := []string{args[0]}
-	if len(args) > 2 {
-		out = append(out, args[2])
+	out := slices.Clone(args[:i])
+	if len(args) > i+1 {
+		out = append(out, args[i+1])
 	}
 	return append(out, "--help")
 }
@@ -177,6 +199,10 @@ func helpAsFlag(args []string) []string {
 // right value looks like.
 func onUsageError(c *ucli.Context, err error, _ bool) error {
 	m := badFlagValue.FindStringSubmatch(err.Error())
+	from := ""
+	if e := badEnvValue.FindStringSubmatch(err.Error()); e != nil {
+		m, from = []string{e[0], e[1], e[3]}, " (from "+e[2]+")"
+	}
 	if m == nil {
 		if u := unknownFlag.FindStringSubmatch(err.Error()); u != nil {
 			return config.Usagef("", "unknown flag --%s: %ssee --help", u[1], didYouMean(flagNames(c), u[1], "--"))
@@ -205,7 +231,7 @@ func onUsageError(c *ucli.Context, err error, _ bool) error {
 			want = "use true or false (or give the flag alone for true)"
 		}
 	}
-	return config.Usagef(name, "%q is not a valid value: %s", value, want)
+	return config.Usagef(name, "%q%s is not a valid value: %s", value, from, want)
 }
 
 // Global flags are accepted before or after the subcommand. Only the app-level
@@ -214,7 +240,7 @@ func onUsageError(c *ucli.Context, err error, _ bool) error {
 func globalFlags(app bool) []ucli.Flag {
 	flags := []*ucli.StringFlag{
 		{Name: "region", Usage: "AWS region; overrides AWS_REGION and the profile"},
-		{Name: "output", Value: "text", Usage: "result format on stdout: text or json"},
+		{Name: "output", Value: "text", Usage: "result format on stdout: text, or json (one object on every exit, docs/json-output.md)"},
 		{Name: "log-level", Value: "info", Usage: "info or debug"},
 	}
 	out := make([]ucli.Flag, len(flags))
@@ -259,6 +285,8 @@ type runEnv struct {
 	json    bool
 	region  string
 	secrets secrets // what stdout and log mask; mask them in files too
+	outcome *outcome
+	aws     *sharedAWSConfig // the one AWS configuration of the run (awsconfig.go)
 }
 
 func newRunEnv(c *ucli.Context) (*runEnv, error) {
@@ -277,25 +305,33 @@ func newRunEnv(c *ucli.Context) (*runEnv, error) {
 	}
 	sec := loadSecrets()
 	stderr := redactingWriter{c.App.ErrWriter, sec}
+	o := outcomeOf(c.App.Metadata, c.App.Writer)
+	o.json, o.command = out == "json", c.Command.Name
 	return &runEnv{
-		stdout:  redactingWriter{c.App.Writer, sec},
+		stdout:  redactingWriter{o.stdout, sec},
 		log:     progress.New(stderr, nil, level == "debug"),
 		json:    out == "json",
 		region:  region,
 		secrets: sec,
+		outcome: o,
+		aws:     &sharedAWSConfig{},
 	}, nil
 }
 
-// result prints the final summary: one line of text, or a JSON object.
+// result prints the final summary: one line of text, or with --output json
+// keeps v for the envelope RunIO prints (envelope.go).
 func (e *runEnv) result(text string, v any) error {
 	if !e.json {
 		_, err := fmt.Fprintln(e.stdout, text)
 		return err
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	e.setResult(v)
+	return nil
 }
+
+// setResult keeps v as the envelope's result, for a command that failed
+// after learning something worth reporting (it prints no text summary).
+func (e *runEnv) setResult(v any) { e.outcome.result = v }
 
 func versionCommand() *ucli.Command {
 	return &ucli.Command{
@@ -307,7 +343,7 @@ func versionCommand() *ucli.Command {
 				return err
 			}
 			return env.result(fmt.Sprintf("graviton-cd %s (commit %s, built %s)", buildinfo.Version, buildinfo.Commit, buildinfo.Date),
-				map[string]string{"version": buildinfo.Version, "commit": buildinfo.Commit, "date": buildinfo.Date})
+				newVersionResult())
 		},
 	}
 }

@@ -68,8 +68,8 @@ func TestFlagWinsOverEnv(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
-	var v map[string]string
-	if err := json.Unmarshal([]byte(out), &v); err != nil || v["version"] == "" {
+	var v map[string]any
+	if err := json.Unmarshal(resultOf(t, out), &v); err != nil || v["version"] == "" {
 		t.Fatalf("--output json should win over GRAVITON_CD_OUTPUT=text, got %q (%v)", out, err)
 	}
 

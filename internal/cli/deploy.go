@@ -52,6 +52,7 @@ func deployCommand() *ucli.Command {
 			boolean("force-new-deployment", false, "start fresh tasks; without --image, of the current revision"),
 			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment", DefaultText: "keep it", EnvVars: envVars("desired-count")},
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
+			boolean("dry-run", false, "print the task definition diff deploy would register and change nothing (exit 0)"),
 			&ucli.StringSliceFlag{Name: "env", Usage: "the container's environment KEY=VALUE for the new revision, replacing the current one (default: carried over); repeatable", EnvVars: envVars("env")},
 			&ucli.StringSliceFlag{Name: "secret", Usage: "the container's secrets NAME=ARN (SSM parameter or Secrets Manager secret) for the new revision, replacing the current ones (default: carried over); repeatable", EnvVars: envVars("secret")},
 			&ucli.IntFlag{Name: "cpu", Usage: "task CPU units for the new revision (1024 = 1 vCPU); 0 carries the current ones over", EnvVars: envVars("cpu")},
@@ -68,11 +69,14 @@ func deployCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := awsx.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
+			cfg, err := env.aws.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
 			if err != nil {
 				return err
 			}
 			d := newDeployer(cfg, env)
+			if c.Bool("dry-run") {
+				return runDeployDryRun(c.Context, env, d, req)
+			}
 			return runDeploy(c.Context, env, d, req)
 		},
 	}
@@ -122,6 +126,12 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 	}
 	if r.Cluster == "" || r.Service == "" {
 		return r, "", "", config.Usagef("", "deploy needs a service: pass --name <stack> (with --region), --stack-dir <provision's --dir>, or --cluster and --service")
+	}
+	if err := checkECSName("cluster", "cluster", r.Cluster); err != nil {
+		return r, "", "", err
+	}
+	if err := checkECSName("service", "service", r.Service); err != nil {
+		return r, "", "", err
 	}
 	settings, err := deploySettings(c, region)
 	if err != nil {
@@ -194,15 +204,14 @@ func newDeployer(cfg aws.Config, env *runEnv) *ecsdeploy.Deployer {
 type deployResult struct {
 	Cluster                   string  `json:"cluster"`
 	Service                   string  `json:"service"`
-	DeploymentID              string  `json:"deployment_id"`
-	TaskDefinitionARN         string  `json:"task_definition_arn"`
-	PreviousTaskDefinitionARN string  `json:"previous_task_definition_arn"`
-	Image                     string  `json:"image,omitempty"`
+	DeploymentID              *string `json:"deployment_id"`
+	TaskDefinitionARN         *string `json:"task_definition_arn"`
+	PreviousTaskDefinitionARN *string `json:"previous_task_definition_arn"`
+	Image                     *string `json:"image"`
 	Result                    string  `json:"result"`
-	RollbackDeploymentID      string  `json:"rollback_deployment_id,omitempty"`
+	RollbackDeploymentID      *string `json:"rollback_deployment_id"`
 	ServiceUpdated            bool    `json:"service_updated"`
 	DurationSeconds           float64 `json:"duration_seconds"`
-	Error                     string  `json:"error,omitempty"`
 }
 
 // runDeploy deploys and prints the summary. A usage error prints none:
@@ -216,13 +225,10 @@ func runDeploy(ctx context.Context, env *runEnv, d *ecsdeploy.Deployer, req ecsd
 		env.log.Printf("interrupted: the service keeps whatever ECS is doing; check it before deploying again")
 	}
 	out := deployResult{
-		Cluster: res.Cluster, Service: res.Service, DeploymentID: res.DeploymentID,
-		TaskDefinitionARN: res.TaskDefinitionARN, PreviousTaskDefinitionARN: res.PreviousTaskDefinitionARN,
-		Image: res.Image, Result: res.Outcome, RollbackDeploymentID: res.RollbackDeploymentID, ServiceUpdated: res.ServiceUpdated,
+		Cluster: res.Cluster, Service: res.Service, DeploymentID: nullable(res.DeploymentID),
+		TaskDefinitionARN: nullable(res.TaskDefinitionARN), PreviousTaskDefinitionARN: nullable(res.PreviousTaskDefinitionARN),
+		Image: nullable(res.Image), Result: res.Outcome, RollbackDeploymentID: nullable(res.RollbackDeploymentID), ServiceUpdated: res.ServiceUpdated,
 		DurationSeconds: res.Duration.Round(time.Millisecond).Seconds(),
-	}
-	if err != nil {
-		out.Error = env.secrets.mask(err.Error())
 	}
 	if perr := env.result(deploySummary(res), out); perr != nil {
 		env.log.Printf("print result: %v", perr)

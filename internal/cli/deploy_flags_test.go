@@ -56,8 +56,13 @@ func TestDeployMissingServiceOrClusterExits2(t *testing.T) {
 				if code != ExitUsage {
 					t.Fatalf("--output %s: exit %d, want %d\n%s", output, code, ExitUsage, stderr)
 				}
-				if out != "" {
+				if output == "text" && out != "" {
 					t.Errorf("--output %s: stdout %q, want nothing", output, out)
+				}
+				if output == "json" {
+					if e, _ := envelopeOf(t, out); e.Error == nil || e.Error.Kind != KindNotFound || e.Result != nil {
+						t.Errorf("--output json: %+v, want error kind not_found and no result", e)
+					}
 				}
 				if !strings.HasSuffix(stderr, tc.msg) || strings.Count(stderr, "not found") != 1 {
 					t.Errorf("--output %s: stderr %q, want the one line %q", output, stderr, tc.msg)

@@ -56,7 +56,7 @@ func TestDeploySucceedsWithJSONSummary(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	var res map[string]any
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
+	if err := json.Unmarshal(resultOf(t, out), &res); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
 	}
 	want := map[string]any{
@@ -142,7 +142,7 @@ func TestDeployFailures(t *testing.T) {
 				t.Fatalf("exit %d, want %d\n%s", code, wantCode, stderr)
 			}
 			var res map[string]any
-			if err := json.Unmarshal([]byte(out), &res); err != nil || res["result"] != tc.result {
+			if err := json.Unmarshal(resultOf(t, out), &res); err != nil || res["result"] != tc.result {
 				t.Fatalf("summary %q (%v), want result %s", out, err, tc.result)
 			}
 			if !strings.Contains(stderr, tc.msg) {
@@ -257,7 +257,7 @@ func TestDeployNoWaitAgainstMoto(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	var res map[string]any
-	if err := json.Unmarshal([]byte(out), &res); err != nil || res["result"] != "started" || res["service_updated"] != true {
+	if err := json.Unmarshal(resultOf(t, out), &res); err != nil || res["result"] != "started" || res["service_updated"] != true {
 		t.Fatalf("summary %s (%v)", out, err)
 	}
 	svc, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{"web"}})

@@ -98,15 +98,15 @@ func destroyTarget(c *ucli.Context, env *runEnv) (stack.DestroyRequest, error) {
 // destroy runs stack.Destroy and prints its result; with --output json
 // also when it failed after finding what it reports.
 func destroy(ctx context.Context, env *runEnv, req stack.DestroyRequest, deps stack.Deps) error {
-	deps.Log = env.log
+	deps.Log, deps.AWS = env.log, env.aws.Load
 	res, err := stack.Destroy(ctx, deps, req)
 	var le *stack.LeftoversError
 	var no *stack.NotOwnedError
-	if (errors.As(err, &le) || errors.As(err, &no)) && env.json {
-		_ = env.result("", res)
+	if errors.As(err, &le) || errors.As(err, &no) {
+		env.setResult(newDestroyResult(res))
 	}
 	if err != nil {
 		return err
 	}
-	return env.result(res.Text(), res)
+	return env.result(res.Text(), newDestroyResult(res))
 }

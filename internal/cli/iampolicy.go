@@ -35,7 +35,7 @@ func iamPolicyCommand() *ucli.Command {
 			"Give provision's --task-role-policy-arn and --hosted-zone-id here too: only then may the role attach\n" +
 			"those policies to the task role, and change records in that zone.",
 		Flags: []ucli.Flag{
-			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status (default: all)"),
+			str("for", "comma-separated steps the role runs: provision, deploy, smoke-test, destroy, status, logs, rollback, run-task (default: all)"),
 			str("name", "stack name given to provision; scopes the stack's resources (default: any stack)"),
 			str("account-id", "12-digit AWS account ID for the ARNs (default: any account)"),
 			str("state-backend", "s3 (default) or local: with local state the policy has no S3 statements"),
@@ -78,6 +78,10 @@ func iamPolicyCommand() *ucli.Command {
 			b, err := iampolicy.Policy(opts).JSON()
 			if err != nil {
 				return err
+			}
+			if env.json {
+				env.setResult(iamPolicyResult{Policy: b})
+				return nil
 			}
 			if _, err := env.stdout.Write(b); err != nil {
 				return fmt.Errorf("write IAM policy: %w", err)

@@ -66,7 +66,15 @@ func TestIAMPolicyPrintsJSON(t *testing.T) {
 				t.Fatalf("exit %d\n%s", code, stderr)
 			}
 			var doc iampolicy.Document
-			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			raw := []byte(out)
+			if slices.Contains(args, "json") {
+				var r iamPolicyResult
+				if err := json.Unmarshal(resultOf(t, out), &r); err != nil {
+					t.Fatal(err)
+				}
+				raw = r.Policy
+			}
+			if err := json.Unmarshal(raw, &doc); err != nil {
 				t.Fatalf("stdout is not JSON (%v):\n%s", err, out)
 			}
 			if doc.Version != "2012-10-17" {
@@ -130,7 +138,7 @@ func TestIAMPolicyBadInputExits2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown step", []string{"--for", "deploy,rollout"}, `--for: "rollout" is not a step: use provision, deploy, smoke-test, destroy or status`},
+		{"unknown step", []string{"--for", "deploy,rollout"}, `--for: "rollout" is not a step: use provision, deploy, smoke-test, destroy, status, logs, rollback or run-task`},
 		{"bad stack name", []string{"--name", "My_Stack"}, `--name: "My_Stack" is not a stack name`},
 		{"wildcard stack name", []string{"--name", "demo*"}, `--name: "demo*" is not a stack name`},
 		{"short account", []string{"--account-id", "1234"}, `--account-id: "1234" is not an AWS account ID`},

@@ -45,7 +45,7 @@ func provisionCommand() *ucli.Command {
 				return err
 			}
 			p.Ephemeral = c.Bool("ephemeral")
-			return provision(c.Context, env, p, stack.Deps{BeforePlan: checkOwnership})
+			return provision(c.Context, env, p, stack.Deps{BeforePlan: checkOwnership(env.aws)})
 		},
 	}
 }
@@ -173,22 +173,25 @@ func stringFlagDefaults() map[string]string {
 }
 
 // checkOwnership is provision's BeforePlan: names outside the state that are
-// not the stack's stop it (exit 2); its own orphans are imported.
-func checkOwnership(ctx context.Context, p config.Provision, inState []string) ([]stack.Import, error) {
-	found, err := ownership.Guard{}.BeforePlan(ctx, p, inState)
-	imports := make([]stack.Import, len(found))
-	for i, im := range found {
-		imports[i] = stack.Import{Address: im.Address, ID: im.ID}
+// not the stack's stop it (exit 2); its own orphans are imported. It uses the
+// provision's AWS configuration rather than loading its own.
+func checkOwnership(aws *sharedAWSConfig) func(context.Context, config.Provision, map[string]string) ([]stack.Import, error) {
+	return func(ctx context.Context, p config.Provision, inState map[string]string) ([]stack.Import, error) {
+		found, err := ownership.Guard{AWS: aws.Load}.BeforePlan(ctx, p, inState)
+		imports := make([]stack.Import, len(found))
+		for i, im := range found {
+			imports[i] = stack.Import{Address: im.Address, ID: im.ID}
+		}
+		return imports, err
 	}
-	return imports, err
 }
 
 // provision runs stack.Provision and prints its result.
 func provision(ctx context.Context, env *runEnv, p config.Provision, deps stack.Deps) error {
-	deps.Log = env.log
+	deps.Log, deps.AWS = env.log, env.aws.Load
 	res, err := stack.Provision(ctx, deps, p)
 	if err != nil {
 		return err
 	}
-	return env.result(res.Text(), res)
+	return env.result(res.Text(), newProvisionResult(res))
 }

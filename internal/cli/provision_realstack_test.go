@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -40,7 +41,7 @@ func runJSON(t *testing.T, v any, args ...string) (int, string) {
 	t.Helper()
 	code, stdout, stderr := run(t, append([]string{"--output", "json"}, args...)...)
 	if code == ExitOK && v != nil {
-		if err := json.Unmarshal([]byte(stdout), v); err != nil {
+		if err := json.Unmarshal(resultOf(t, stdout), v); err != nil {
 			t.Fatalf("%s: result is not JSON (%v): %q", args[0], err, stdout)
 		}
 	}
@@ -83,7 +84,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// --plan-only: a plan file and a summary, nothing applied.
 	start := time.Now()
-	var planned stack.ProvisionResult
+	var planned provisionResult
 	if code, stderr := runJSON(t, &planned, append(provision, "--plan-only")...); code != ExitOK {
 		t.Fatalf("provision --plan-only: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -100,7 +101,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// provision: apply, then outputs.json for the later jobs.
 	start = time.Now()
-	var applied stack.ProvisionResult
+	var applied provisionResult
 	if code, stderr := runJSON(t, &applied, provision...); code != ExitOK {
 		t.Fatalf("provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -114,13 +115,13 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 		!strings.HasPrefix(o.URL, "http://") || !strings.Contains(o.URL, o.ALBDNSName) || o.ALBDNSName == "" {
 		t.Errorf("outputs.json = %+v", o)
 	}
-	if applied.Outputs == nil || *applied.Outputs != o {
+	if applied.Outputs == nil || !reflect.DeepEqual(*applied.Outputs, newOutputsResult(o)) {
 		t.Errorf("JSON result outputs %+v differ from outputs.json %+v", applied.Outputs, o)
 	}
 
 	// provision again: the stack already matches.
 	start = time.Now()
-	var again stack.ProvisionResult
+	var again provisionResult
 	if code, stderr := runJSON(t, &again, provision...); code != ExitOK {
 		t.Fatalf("second provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -131,7 +132,7 @@ func testLifecycle(t *testing.T, tools localstack.Tools) {
 
 	// destroy from the stack directory, as the orb's destroy job does.
 	start = time.Now()
-	var destroyed stack.DestroyResult
+	var destroyed destroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
 		t.Fatalf("destroy: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -240,7 +241,7 @@ func testDestroyAfterHalfFailedProvision(t *testing.T, tools localstack.Tools) {
 	}
 
 	start = time.Now()
-	var destroyed stack.DestroyResult
+	var destroyed destroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--stack-dir", dir, "--terraform-binary", tools.Binary); code != ExitOK {
 		t.Fatalf("destroy after a failed provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -318,7 +319,7 @@ func testInterruptedMidApply(t *testing.T, tools localstack.Tools) {
 	if code, _, stderr := run(t, args[1:]...); code != ExitOK {
 		t.Fatalf("rerun after the interrupt: exit %d\n%s", code, localstack.Tail(stderr))
 	}
-	var again stack.ProvisionResult
+	var again provisionResult
 	if code, stderr := runJSON(t, &again, args[1:]...); code != ExitOK || again.Plan == nil || again.Plan.Add+again.Plan.Change+again.Plan.Destroy != 0 {
 		t.Errorf("third provision: exit %d, plan %+v; want no changes\n%s", code, again.Plan, localstack.Tail(stderr))
 	}

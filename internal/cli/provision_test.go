@@ -230,8 +230,8 @@ func TestProvisionRenderOnly(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var res stack.ProvisionResult
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Mode != "render-only" || res.Stack != "inj" {
+	var res provisionResult
+	if err := json.Unmarshal(resultOf(t, stdout), &res); err != nil || res.Mode != "render-only" || res.Stack != "inj" {
 		t.Fatalf("result %q (%v)", stdout, err)
 	}
 	src, err := os.ReadFile(filepath.Join(dir, "main.tf"))

@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -46,9 +47,20 @@ func loadSecrets() secrets {
 // holding another is masked whole.
 func (sec secrets) mask(s string) string {
 	for _, v := range sec {
-		s = strings.ReplaceAll(s, v, "***")
+		for _, f := range secretForms(v) {
+			s = strings.ReplaceAll(s, f, "***")
+		}
 	}
 	return s
+}
+
+// secretForms are the ways v reaches a message: as it is, and quoted as Go's
+// %q quotes a response body (a quote or a newline in it escaped).
+func secretForms(v string) []string {
+	if q := strconv.Quote(v); q[1:len(q)-1] != v {
+		return []string{q[1 : len(q)-1], v}
+	}
+	return []string{v}
 }
 
 // redactingWriter masks secrets in everything written through it. Each write

@@ -117,7 +117,7 @@ func runSmokeTest(c *ucli.Context) error {
 		}
 		env.log.Printf("JUnit report written to %s", plan.JUnitFile)
 	}
-	if err := env.result(smokeTestSummary(report), report); err != nil {
+	if err := env.result(smokeTestSummary(report), newSmokeTestResult(report)); err != nil {
 		return err
 	}
 	return report.Err()

@@ -96,7 +96,7 @@ func TestSmokeTestExitCodes(t *testing.T) {
 				LastStatus    int `json:"last_status"`
 			}
 		}
-		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		if err := json.Unmarshal(resultOf(t, stdout), &rep); err != nil {
 			t.Fatalf("stdout is not JSON: %v", err)
 		}
 		if rep.Passed || len(rep.Checks) != 1 || rep.Checks[0].LastStatus != 404 || rep.Checks[0].Attempts < 2 {

@@ -35,7 +35,7 @@ func testFoundByName(t *testing.T, tools localstack.Tools) {
 	tf := []string{"--terraform-binary", tools.Binary}
 
 	start := time.Now()
-	var first stack.ProvisionResult
+	var first provisionResult
 	if code, stderr := runJSON(t, &first, append([]string{"provision", "--name", name, "--dir", filepath.Join(t.TempDir(), "a")}, tf...)...); code != ExitOK {
 		t.Fatalf("provision: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -50,14 +50,14 @@ func testFoundByName(t *testing.T, tools localstack.Tools) {
 		}
 	}
 	rec := readRecord(t, s3c, bucket, name)
-	if len(rec.StackID) != 16 || rec.Ephemeral || rec.Name != name || first.StackID != rec.StackID ||
-		first.State != "s3://"+bucket+"/graviton-cd/"+name+"/terraform.tfstate" {
+	if len(rec.StackID) != 16 || rec.Ephemeral || rec.Name != name || aws.ToString(first.StackID) != rec.StackID ||
+		aws.ToString(first.State) != "s3://"+bucket+"/graviton-cd/"+name+"/terraform.tfstate" {
 		t.Errorf("stack record = %+v, provision result %+v; want a 16-hex stack_id, not ephemeral, state in the default bucket", rec, first)
 	}
 
 	// From an empty directory on another path: the same stack, no change.
 	start = time.Now()
-	var again stack.ProvisionResult
+	var again provisionResult
 	if code, stderr := runJSON(t, &again, append([]string{"provision", "--name", name, "--dir", filepath.Join(t.TempDir(), "elsewhere", "b")}, tf...)...); code != ExitOK {
 		t.Fatalf("provision from an empty directory: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -75,18 +75,18 @@ func testFoundByName(t *testing.T, tools localstack.Tools) {
 		t.Fatalf("deploy --name: exit %d\n%s", code, localstack.Tail(stderr))
 	}
 	code, stdout, stderr := run(t, "--output", "json", "status", "--name", name)
-	var rep stack.StatusReport
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || (code != ExitOK && code != ExitFailed) {
+	var rep statusResult
+	if err := json.Unmarshal(resultOf(t, stdout), &rep); err != nil || (code != ExitOK && code != ExitFailed) {
 		t.Fatalf("status --name: exit %d, %v\n%s\n%s", code, err, stdout, localstack.Tail(stderr))
 	}
-	if rep.Service.Name != name || rep.Outputs.Cluster != name || len(rep.Deployments) == 0 || rep.Steady != (code == ExitOK) {
+	if rep.Service.Name != name || aws.ToString(rep.Outputs.Cluster) != name || len(rep.Deployments) == 0 || rep.Steady != (code == ExitOK) {
 		t.Errorf("status --name: exit %d, report %+v", code, rep)
 	}
 	_, text, _ := run(t, "status", "--name", name)
 	t.Logf("status on moto (exit %d):\n%s", code, text)
 
 	// Provision again after the deploy: it does not fight it.
-	var afterDeploy stack.ProvisionResult
+	var afterDeploy provisionResult
 	if code, stderr := runJSON(t, &afterDeploy, append([]string{"provision", "--name", name, "--dir", filepath.Join(t.TempDir(), "e")}, tf...)...); code != ExitOK {
 		t.Fatalf("provision after deploy: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -125,7 +125,7 @@ func testFoundByName(t *testing.T, tools localstack.Tools) {
 
 	// destroy by name from an empty directory: everything goes.
 	start = time.Now()
-	var destroyed stack.DestroyResult
+	var destroyed destroyResult
 	if code, stderr := runJSON(t, &destroyed, append([]string{"destroy", "--name", name, "--dir", filepath.Join(t.TempDir(), "d")}, tf...)...); code != ExitOK {
 		t.Fatalf("destroy --name: exit %d\n%s", code, localstack.Tail(stderr))
 	}
@@ -150,7 +150,7 @@ func testEphemeral(t *testing.T, tools localstack.Tools) {
 	if rec := readRecord(t, s3c, stack.DefaultStateBucket(motoAccount, localstack.Region), name); !rec.Ephemeral {
 		t.Errorf("stack record %+v does not say ephemeral", rec)
 	}
-	var destroyed stack.DestroyResult
+	var destroyed destroyResult
 	if code, stderr := runJSON(t, &destroyed, "destroy", "--name", name, "--only-if-ephemeral", "--dir", filepath.Join(t.TempDir(), "b"), "--terraform-binary", tools.Binary); code != ExitOK {
 		t.Fatalf("destroy --only-if-ephemeral: exit %d\n%s", code, localstack.Tail(stderr))
 	}

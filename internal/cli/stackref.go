@@ -57,7 +57,7 @@ func stackRef(c *ucli.Context, env *runEnv) (ref stack.Ref, ok bool, err error) 
 
 // findStack reads the outputs of the stack --name names from its state.
 func findStack(ctx context.Context, env *runEnv, ref stack.Ref) (stack.Found, error) {
-	f, err := stack.Find(ctx, stack.Deps{Log: env.log}, ref)
+	f, err := stack.Find(ctx, stack.Deps{Log: env.log, AWS: env.aws.Load}, ref)
 	if err != nil {
 		return f, err
 	}

@@ -35,7 +35,7 @@ func statusCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := awsx.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
+			cfg, err := env.aws.Load(c.Context, awsx.Options{Region: region, EndpointURL: endpoint})
 			if err != nil {
 				return err
 			}
@@ -44,7 +44,7 @@ func statusCommand() *ucli.Command {
 			if err != nil && !errors.As(err, &ns) {
 				return err
 			}
-			if perr := env.result(rep.Text(), rep); perr != nil {
+			if perr := env.result(rep.Text(), newStatusResult(rep)); perr != nil {
 				return perr
 			}
 			return err

@@ -166,12 +166,13 @@ func (r renderer) provider(root *hclwrite.Body) {
 	pb := block(root, "provider", "aws")
 	set(pb, "region", r.p.Region)
 	if r.p.EndpointURL != "" {
-		// A local emulator (moto) has no real credentials, account or
-		// instance metadata; these settings exist only for it.
+		// A local emulator (moto) has no real credentials or instance
+		// metadata; these settings exist only for it. The account ID is
+		// asked of its STS: importers that build an ARN from it (the ECS
+		// cluster's) need it, or an imported resource never converges.
 		set(pb,
 			"skip_credentials_validation", true,
 			"skip_metadata_api_check", true,
-			"skip_requesting_account_id", true,
 		)
 		ep := block(pb, "endpoints")
 		for _, s := range emulatorServices() {

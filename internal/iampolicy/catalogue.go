@@ -14,6 +14,13 @@ const (
 	dest                  // graviton-cd destroy (terraform destroy, clean-up, leftover check)
 	stat                  // graviton-cd status (read only)
 	smok                  // graviton-cd smoke-test --name: finds the stack's URL in its state
+	logv                  // graviton-cd logs
+	rbck                  // graviton-cd rollback
+	runt                  // graviton-cd run-task
+
+	// What every debugging verb does: find the stack (--name reads its
+	// state) and describe the service.
+	verbs = logv | rbck | runt
 
 	// Terraform refreshes every resource before it plans, so its reads are
 	// needed by provision and destroy alike.
@@ -45,6 +52,12 @@ func needOf(steps []Step) need {
 			n |= stat
 		case SmokeTest:
 			n |= smok
+		case Logs:
+			n |= logv
+		case Rollback:
+			n |= rbck
+		case RunTask:
+			n |= runt
 		}
 	}
 	return n
@@ -76,7 +89,7 @@ func catalogue() []grant {
 			sid:       "Identity",
 			resources: anyResource,
 			actions: []action{
-				{"sts:GetCallerIdentity", tfRead | depl | stat | smok, "provider: learns the account ID for ARNs and checks the credentials at start-up; tool: names the default state bucket graviton-cd-state-<account>-<region>"},
+				{"sts:GetCallerIdentity", tfRead | depl | stat | smok | verbs, "provider: learns the account ID for ARNs and checks the credentials at start-up; tool: names the default state bucket graviton-cd-state-<account>-<region>"},
 			},
 		},
 		{
@@ -203,15 +216,17 @@ func catalogue() []grant {
 				{"ecs:DescribeCapacityProviders", tfRead | dest, "provider: aws_ecs_capacity_provider; tool: leftover check"},
 				{"ecs:DeleteCapacityProvider", tfDelete, "provider: aws_ecs_capacity_provider"},
 				{"ecs:RegisterTaskDefinition", prov | depl, "provider: aws_ecs_task_definition; tool: deploy registers a revision with the new image"},
-				{"ecs:DescribeTaskDefinition", tfRead | depl | dest | stat, "provider: aws_ecs_task_definition; tool: deploy copies the current revision, destroy reads a revision's tags (its stack identity), status shows images"},
-				{"ecs:ListTaskDefinitions", dest, "tool: finds the revisions deploy registered, to deregister them"},
+				{"ecs:DescribeTaskDefinition", tfRead | depl | dest | stat | verbs, "provider: aws_ecs_task_definition; tool: deploy copies the current revision, destroy reads a revision's tags (its stack identity), status shows images; logs reads the awslogs group, rollback its target, run-task the revision it runs"},
+				{"ecs:ListTaskDefinitions", dest | rbck, "tool: finds the revisions deploy registered, to deregister them; rollback finds the previous ACTIVE revision"},
 				{"ecs:DeregisterTaskDefinition", tfDelete, "provider: aws_ecs_task_definition; tool: deregisters deploy's revisions on destroy"},
 				{"ecs:CreateService", prov, "provider: aws_ecs_service"},
-				{"ecs:UpdateService", prov | depl | dest, "provider: aws_ecs_service updates, and drains to 0 tasks before delete; tool: deploy ships the new revision, --rollback-on-failure"},
-				{"ecs:DescribeServices", tfRead | depl | dest | stat, "provider: aws_ecs_service; tool: deploy follows the deployment, destroy reads the revisions the service runs, status"},
+				{"ecs:UpdateService", prov | depl | dest | rbck, "provider: aws_ecs_service updates, and drains to 0 tasks before delete; tool: deploy ships the new revision, --rollback-on-failure; rollback puts the service on the earlier revision"},
+				{"ecs:DescribeServices", tfRead | depl | dest | stat | verbs, "provider: aws_ecs_service; tool: deploy follows the deployment, destroy reads the revisions the service runs, status; logs, rollback, run-task find the service (rollback follows its deployment)"},
 				{"ecs:DeleteService", tfDelete, "provider: aws_ecs_service"},
-				{"ecs:ListTasks", depl | stat, "tool: deploy and status list the service's stopped tasks to say why they stopped"},
-				{"ecs:DescribeTasks", depl | stat, "tool: deploy and status read stoppedReason and container reasons"},
+				{"ecs:ListTasks", depl | stat | rbck, "tool: deploy and status list the service's stopped tasks to say why they stopped, as does rollback"},
+				{"ecs:DescribeTasks", depl | stat | rbck | runt, "tool: deploy and status read stoppedReason and container reasons; rollback too, and run-task follows its task to STOPPED"},
+				{"ecs:RunTask", runt, "tool: run-task starts the one-off task (startedBy graviton-cd)"},
+				{"ecs:StopTask", runt, "tool: run-task stops its task when --timeout passes"},
 				{"ecs:TagResource", prov | depl, "ECS requires it to create a cluster, capacity provider, task definition or service with tags (provider default_tags; deploy carries the revision's tags over)"},
 				{"ecs:UntagResource", prov, "provider: removes tags dropped from --tags"},
 				{"ecs:ListTagsForResource", prov, "provider: reads an ECS resource's tags before it changes them (recorded when --tags changes)"},
@@ -366,7 +381,7 @@ func catalogue() []grant {
 				return Condition{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}}
 			},
 			actions: []action{
-				{"iam:PassRole", prov | depl, "ECS RegisterTaskDefinition checks it for the execution role (provider: aws_ecs_task_definition; tool: deploy's new revision)"},
+				{"iam:PassRole", prov | depl | rbck | runt, "ECS RegisterTaskDefinition checks it for the execution role (provider: aws_ecs_task_definition; tool: deploy's new revision), UpdateService for rollback's revision and RunTask for run-task's task"},
 			},
 		},
 		{
@@ -502,7 +517,22 @@ func catalogue() []grant {
 				return []string{s.arn("logs", "log-group:/ecs/"+s.stack+":log-stream:*")}
 			},
 			actions: []action{
-				{"logs:GetLogEvents", depl, "tool: deploy shows the last lines of a failed task's log"},
+				{"logs:GetLogEvents", depl | rbck, "tool: deploy shows the last lines of a failed task's log, as does rollback"},
+			},
+		},
+		{
+			// FilterLogEvents authorizes on the log group: logs reads the
+			// stack's (any the task definition names, without a stack), and
+			// run-task its task's lines.
+			sid: "LogsFilterServiceLogs",
+			resources: func(s scope) []string {
+				if s.stack == "*" {
+					return []string{s.arn("logs", "log-group:*")}
+				}
+				return []string{s.arn("logs", "log-group:/ecs/"+s.stack), s.arn("logs", "log-group:/ecs/"+s.stack+":*")}
+			},
+			actions: []action{
+				{"logs:FilterLogEvents", logv | runt, "tool: logs reads the service's log group; run-task prints its task's last lines"},
 			},
 		},
 		{
@@ -532,7 +562,7 @@ func catalogue() []grant {
 				return []string{"arn:" + s.partition + ":s3:::" + s.bucket}
 			},
 			actions: []action{
-				{"s3:ListBucket", tfRead | depl | stat | smok, "terraform S3 backend: lists the state's key (and workspaces) at init; tool: checks that the state bucket exists (HeadBucket)"},
+				{"s3:ListBucket", tfRead | depl | stat | smok | verbs, "terraform S3 backend: lists the state's key (and workspaces) at init; tool: checks that the state bucket exists (HeadBucket)"},
 			},
 		},
 		{
@@ -566,7 +596,7 @@ func catalogue() []grant {
 				}
 			},
 			actions: []action{
-				{"s3:GetObject", tfRead | depl | stat | smok, "terraform S3 backend: reads the state and checks the .tflock lockfile; tool: reads the state's outputs and the stack record (stack.json) to find a stack by --name"},
+				{"s3:GetObject", tfRead | depl | stat | smok | verbs, "terraform S3 backend: reads the state and checks the .tflock lockfile; tool: reads the state's outputs and the stack record (stack.json) to find a stack by --name"},
 				{"s3:PutObject", tfRead, "terraform S3 backend: writes the state, and creates the .tflock lockfile (use_lockfile); tool: writes the stack record before the first apply"},
 			},
 		},

@@ -29,10 +29,17 @@ const (
 	SmokeTest Step = "smoke-test" // HTTP to the service; with --name it reads the stack's URL from its state
 	Destroy   Step = "destroy"
 	Status    Step = "status" // read only: the service, its tasks and targets
+	// The debugging verbs, run when something went wrong (or, run-task, to
+	// migrate before a deploy).
+	Logs     Step = "logs"     // read only: the service's log group
+	Rollback Step = "rollback" // the service back to an earlier revision
+	RunTask  Step = "run-task" // a one-off task on the service's network
 )
 
 // Steps returns every step, in pipeline order.
-func Steps() []Step { return []Step{Provision, Deploy, SmokeTest, Destroy, Status} }
+func Steps() []Step {
+	return []Step{Provision, Deploy, SmokeTest, Destroy, Status, Logs, Rollback, RunTask}
+}
 
 // ParseStep returns the step called s.
 func ParseStep(s string) (Step, error) {
@@ -41,7 +48,7 @@ func ParseStep(s string) (Step, error) {
 			return st, nil
 		}
 	}
-	return "", fmt.Errorf("%q is not a step: use provision, deploy, smoke-test, destroy or status", s)
+	return "", fmt.Errorf("%q is not a step: use provision, deploy, smoke-test, destroy, status, logs, rollback or run-task", s)
 }
 
 // StackTagKey is the tag every resource of a stack carries (the provider's

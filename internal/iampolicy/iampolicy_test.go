@@ -168,6 +168,24 @@ func TestStepsSelectTheirActions(t *testing.T) {
 			wantNone: []string{"tag:GetResources", "ec2:TerminateInstances", "ecs:ListTasks", "ecr:GetAuthorizationToken"},
 		},
 		{
+			name:     "logs only: read the log group, change nothing",
+			steps:    []Step{Logs},
+			want:     []string{"logs:FilterLogEvents", "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "s3:GetObject"},
+			wantNone: []string{"ecs:UpdateService", "ecs:RunTask", "iam:PassRole", "ecs:RegisterTaskDefinition", "logs:GetLogEvents"},
+		},
+		{
+			name:     "rollback only: update and follow, no registering",
+			steps:    []Step{Rollback},
+			want:     []string{"ecs:ListTaskDefinitions", "ecs:UpdateService", "ecs:DescribeServices", "ecs:DescribeTasks", "iam:PassRole", "logs:GetLogEvents"},
+			wantNone: []string{"ecs:RegisterTaskDefinition", "ecs:RunTask", "ecs:DeregisterTaskDefinition", "logs:FilterLogEvents"},
+		},
+		{
+			name:     "run-task only: run, stop, follow and read its log",
+			steps:    []Step{RunTask},
+			want:     []string{"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks", "iam:PassRole", "logs:FilterLogEvents"},
+			wantNone: []string{"ecs:UpdateService", "ecs:RegisterTaskDefinition", "ecs:DeleteService"},
+		},
+		{
 			name:  "all by default",
 			steps: nil,
 			want:  []string{"ec2:CreateVpc", "ecs:ListTasks", "tag:GetResources", "ec2:TerminateInstances"},

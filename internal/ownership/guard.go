@@ -21,12 +21,13 @@ type Guard struct {
 	Checker func(aws.Config) *Checker
 }
 
-// BeforePlan checks the named resources of p against AWS. inState are the
-// addresses the state holds. A collision is a *config.UsageError (exit 2,
-// before anything is created); each orphan of this stack is returned, to be
+// BeforePlan checks the resources of p against AWS. inState maps the
+// addresses the state holds to their IDs. A collision is a
+// *config.UsageError (exit 2, before anything is created); more than one
+// resource in AWS for one address is an error (exit 1); each orphan of this stack is returned, to be
 // written as an import block (internal/stack logs each one). p.Dir holds the lock file of the init that just ran: it says which
 // provider version (and so which import ID form) to use.
-func (g Guard) BeforePlan(ctx context.Context, p config.Provision, inState []string) ([]Import, error) {
+func (g Guard) BeforePlan(ctx context.Context, p config.Provision, inState map[string]string) ([]Import, error) {
 	load := g.AWS
 	if load == nil {
 		load = awsx.Load
@@ -48,7 +49,8 @@ func (g Guard) BeforePlan(ctx context.Context, p config.Provision, inState []str
 		major = v.Segments()[0]
 	}
 	res, err := newChecker(cfg).Check(ctx, Input{
-		Resources: hclgen.NamedResources(p), StackID: p.StackID, InState: inState, VPCID: p.VPCID, ProviderMajor: major,
+		Resources: hclgen.NamedResources(p), Unnamed: hclgen.UnnamedResources(p),
+		StackID: p.StackID, InState: inState, VPCID: p.VPCID, ProviderMajor: major,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("check that the stack's names are free: %w", err)

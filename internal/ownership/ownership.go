@@ -12,12 +12,18 @@
 //     Terraform would silently take it over) or failing half way.
 //
 // A name already in the state is the stack's own and is not looked up.
+//
+// Resources without a fixed name (the network, the listener; see
+// hclgen.UnnamedResources) cannot collide, but a killed apply orphans them
+// too: each that the state lacks is looked up by this stack's identity tag
+// and what recognises it (its Name tag, the ends of an association, the
+// port of a listener on the stack's load balancer). Exactly one match is
+// imported; more than one is refused (see unnamed.go).
 package ownership
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,13 +58,18 @@ func (c Collision) String() string {
 type Result struct {
 	Imports    []Import
 	Collisions []Collision
+	// Unresolved are addresses of resources without a fixed name that AWS
+	// holds more than once under this stack's identity, or that provision
+	// cannot prove are this stack's: never guessed at.
+	Unresolved []Unresolved
 }
 
-// Err is nil when nothing collides, else a usage error (exit 2: nothing was
-// created) that lists every collision and says what to do.
+// Err is nil when nothing collides and nothing is unresolved. A collision is
+// a usage error (exit 2: nothing was created) that lists every collision and
+// says what to do; an unresolved address is an operation error (exit 1).
 func (r Result) Err() error {
 	if len(r.Collisions) == 0 {
-		return nil
+		return r.unresolvedErr()
 	}
 	lines := make([]string, len(r.Collisions))
 	for i, c := range r.Collisions {
@@ -75,7 +86,11 @@ func (r Result) Err() error {
 type Input struct {
 	Resources []hclgen.NamedResource // hclgen.NamedResources of the stack
 	StackID   string                 // the stack's identity; empty: nothing can be proven the stack's
-	InState   []string               // addresses of the managed resources in the state
+	// Unnamed are hclgen.UnnamedResources of the stack.
+	Unnamed []hclgen.UnnamedResource
+	// InState maps the address of each managed resource in the state to its
+	// ID (stack.ManagedIDs).
+	InState map[string]string
 	// VPCID is the existing VPC the stack is given (--vpc-id), or empty.
 	VPCID string
 	// ProviderMajor is the AWS provider's major version (0: unknown, taken as
@@ -105,14 +120,15 @@ func NewChecker(cfg aws.Config) *Checker {
 	}
 }
 
-// Check looks up every resource of in.Resources that the state lacks and
-// sorts what exists into imports and collisions, in module order. An error
+// Check looks up every resource of in.Resources and in.Unnamed that the
+// state lacks and sorts what exists into imports, collisions and unresolved
+// addresses, in module order. An error
 // means a lookup failed (not that a name is absent): ownership could not be
 // proven, so provision must not go on.
 func (c *Checker) Check(ctx context.Context, in Input) (Result, error) {
 	var res Result
 	for _, r := range in.Resources {
-		if slices.Contains(in.InState, r.Address) {
+		if _, held := in.InState[r.Address]; held {
 			continue
 		}
 		f, err := c.lookup(ctx, r, in)
@@ -127,6 +143,9 @@ func (c *Checker) Check(ctx context.Context, in Input) (Result, error) {
 			continue
 		}
 		res.Imports = append(res.Imports, Import{NamedResource: r, ID: importID(r.Kind, f, in.ProviderMajor)})
+	}
+	if err := c.checkUnnamed(ctx, in, &res); err != nil {
+		return Result{}, err
 	}
 	return res, nil
 }

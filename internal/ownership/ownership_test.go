@@ -46,6 +46,7 @@ type world struct {
 	clusterStatus, providerStatus, groupStatus map[string]string // "" is ACTIVE (or, for a group, not being deleted)
 	fail                                       map[string]error  // operation → error
 	calls                                      []string
+	net                                        *network // resources without a fixed name (unnamed_test.go)
 }
 
 func newWorld() *world {
@@ -55,7 +56,7 @@ func newWorld() *world {
 		clusters: m(), capacityProviders: m(), roles: m(), profiles: m(), loadBalancers: m(),
 		targetGroups: m(), logGroups: m(), launchTemplates: m(), groups: m(),
 		clusterStatus: map[string]string{}, providerStatus: map[string]string{}, groupStatus: map[string]string{},
-		fail: map[string]error{},
+		fail: map[string]error{}, net: newNetwork(),
 	}
 }
 
@@ -226,6 +227,9 @@ func (w *world) DescribeTags(_ context.Context, in *elbv2.DescribeTagsInput, _ .
 			if arn == arnBase+"targetgroup/"+n+"/2" {
 				tags = t
 			}
+		}
+		if t, ok := w.net.tags[arn]; ok {
+			tags = t // a listener
 		}
 		d := elbv2types.TagDescription{ResourceArn: aws.String(arn)}
 		for k, v := range tags {
@@ -501,7 +505,7 @@ func TestCheckMixedAndEdgeCases(t *testing.T) {
 	w.groupStatus["demo"] = "Delete in progress" //
 	w.logGroups["/ecs/demo-2"] = nil             // a prefix match only: absent
 	w.logGroups["/ecs/demo-3"] = nil             //
-	inState := []string{"aws_lb.this", "aws_iam_role.instance"}
+	inState := map[string]string{"aws_lb.this": arnBase + "loadbalancer/app/demo-alb/1", "aws_iam_role.instance": "demo-us-east-1-ecs-instance"}
 	w.loadBalancers["demo-alb"] = nil // in state: never looked up
 
 	res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID, InState: inState})
@@ -579,7 +583,7 @@ func TestGuardBeforePlan(t *testing.T) {
 
 	// Something else's cluster under the name: refused as bad input.
 	w.clusters["demo"] = map[string]string{"team": "payments"}
-	_, err := g.BeforePlan(context.Background(), p, []string{rs[0].Address})
+	_, err := g.BeforePlan(context.Background(), p, map[string]string{rs[0].Address: "sg-0alb"})
 	if !config.IsUsage(err) || !strings.Contains(err.Error(), `ecs-cluster "demo"`) {
 		t.Errorf("BeforePlan with a foreign cluster = %v, want a usage error naming it", err)
 	}
@@ -610,7 +614,7 @@ func TestCheckSecurityGroupsAndService(t *testing.T) {
 	w.securityGroups["demo-instances"] = nil // a stranger in the stack's VPC
 	w.groupVPC["demo-instances"] = "vpc-given"
 
-	res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID, InState: []string{"aws_ecs_cluster.this"}, VPCID: "vpc-given"})
+	res, err := w.checker().Check(context.Background(), Input{Resources: rs, StackID: ourID, InState: map[string]string{"aws_ecs_cluster.this": arnBase + "cluster/demo"}, VPCID: "vpc-given"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -154,8 +154,8 @@ func Provision(ctx context.Context, deps Deps, p config.Provision) (ProvisionRes
 // every provision so that an import never outlives the run that needed it.
 const importsFile = "imports.tf"
 
-// runBeforePlan calls deps.BeforePlan with the addresses in state, and writes
-// the imports it asks for as import blocks beside main.tf.
+// runBeforePlan calls deps.BeforePlan with the addresses and IDs in state,
+// and writes the imports it asks for as import blocks beside main.tf.
 func runBeforePlan(ctx context.Context, deps Deps, r *terraform.Exec, p config.Provision) error {
 	path := filepath.Join(p.Dir, importsFile)
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
@@ -168,11 +168,11 @@ func runBeforePlan(ctx context.Context, deps Deps, r *terraform.Exec, p config.P
 	if err != nil {
 		return err
 	}
-	addrs, err := ManagedAddresses(raw)
+	inState, err := ManagedIDs(raw)
 	if err != nil {
 		return err
 	}
-	imports, err := deps.BeforePlan(ctx, p, addrs)
+	imports, err := deps.BeforePlan(ctx, p, inState)
 	if err != nil || len(imports) == 0 {
 		return err
 	}

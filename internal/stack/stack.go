@@ -34,10 +34,11 @@ type Deps struct {
 	// AWS loads the AWS configuration; nil means awsx.Load.
 	AWS func(ctx context.Context, o awsx.Options) (aws.Config, error)
 	// BeforePlan runs after init and before plan, with the addresses the
-	// state already holds. It may refuse the provision (a name collision is a
-	// *config.UsageError) or return resources to import before planning
-	// (orphans that carry this stack's identity). Nil: no check, no imports.
-	BeforePlan func(ctx context.Context, p config.Provision, inState []string) ([]Import, error)
+	// state already holds and their IDs (ManagedIDs). It may refuse the
+	// provision (a name collision is a *config.UsageError) or return
+	// resources to import before planning (orphans that carry this stack's
+	// identity). Nil: no check, no imports.
+	BeforePlan func(ctx context.Context, p config.Provision, inState map[string]string) ([]Import, error)
 
 	// S3 and STS make the clients for the state bucket; nil: awsx's.
 	S3   func(cfg aws.Config, region string) S3API

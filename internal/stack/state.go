@@ -48,11 +48,34 @@ func parseState(raw []byte) (rawState, error) {
 // ManagedAddresses lists the managed resource instances of a raw state by
 // address, as terraform state list prints them. Empty input is empty state.
 func ManagedAddresses(raw []byte) ([]string, error) {
+	addrs := []string{}
+	err := eachManaged(raw, func(addr string, _ json.RawMessage) { addrs = append(addrs, addr) })
+	return addrs, err
+}
+
+// ManagedIDs maps the address of each managed resource instance of a raw
+// state to its id attribute (the ID the provider found it by: vpc-…, an
+// ARN, …), so that provision never imports a resource the state already
+// holds under another address. Empty input is empty state.
+func ManagedIDs(raw []byte) (map[string]string, error) {
+	ids := map[string]string{}
+	err := eachManaged(raw, func(addr string, attrs json.RawMessage) {
+		var a struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(attrs, &a) // no id: the address still counts as held
+		ids[addr] = a.ID
+	})
+	return ids, err
+}
+
+// eachManaged calls fn with the address and attributes of every managed
+// resource instance of a raw state, in state order.
+func eachManaged(raw []byte, fn func(addr string, attrs json.RawMessage)) error {
 	st, err := parseState(raw)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	addrs := []string{}
 	for _, r := range st.Resources {
 		if r.Mode != "managed" {
 			continue
@@ -64,15 +87,15 @@ func ManagedAddresses(raw []byte) ([]string, error) {
 		for _, in := range r.Instances {
 			switch k := in.IndexKey.(type) {
 			case nil:
-				addrs = append(addrs, base)
+				fn(base, in.Attributes)
 			case float64:
-				addrs = append(addrs, base+"["+strconv.FormatFloat(k, 'f', -1, 64)+"]")
+				fn(base+"["+strconv.FormatFloat(k, 'f', -1, 64)+"]", in.Attributes)
 			case string:
-				addrs = append(addrs, base+"["+strconv.Quote(k)+"]")
+				fn(base+"["+strconv.Quote(k)+"]", in.Attributes)
 			}
 		}
 	}
-	return addrs, nil
+	return nil
 }
 
 // RenderImports writes import blocks, one per Import. Addresses are parsed

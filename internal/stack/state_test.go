@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -32,6 +33,26 @@ func TestManagedAddresses(t *testing.T) {
 	}
 	if _, err := ManagedAddresses([]byte(`{"version":3}`)); err == nil {
 		t.Error("a version 3 state was accepted")
+	}
+}
+
+func TestManagedIDs(t *testing.T) {
+	raw := []byte(`{"version":4,"resources":[
+	  {"mode":"data","type":"aws_availability_zones","name":"available","instances":[{"attributes":{"id":"us-east-1"}}]},
+	  {"mode":"managed","type":"aws_vpc","name":"this","instances":[{"attributes":{"id":"vpc-1","cidr_block":"10.0.0.0/16"}}]},
+	  {"mode":"managed","type":"aws_subnet","name":"public","instances":[{"index_key":0,"attributes":{"id":"subnet-0"}},{"index_key":1,"attributes":{"id":"subnet-1"}}]},
+	  {"mode":"managed","type":"aws_lb_listener","name":"http","instances":[{"attributes":{}}]}
+	]}`)
+	got, err := ManagedIDs(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"aws_vpc.this": "vpc-1", "aws_subnet.public[0]": "subnet-0", "aws_subnet.public[1]": "subnet-1", "aws_lb_listener.http": ""}
+	if !maps.Equal(got, want) {
+		t.Errorf("ManagedIDs = %q, want %q", got, want)
+	}
+	if got, err := ManagedIDs(nil); err != nil || len(got) != 0 {
+		t.Errorf("ManagedIDs(empty) = %q, %v; want none", got, err)
 	}
 }
 

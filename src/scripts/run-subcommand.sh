@@ -3,11 +3,12 @@
 # GRAVITON_CD_* environment variables (each is also a flag of the binary).
 #
 # Inputs (environment, set by the orb):
-#   ORB_SUBCOMMAND   provision, deploy, smoke-test, destroy or status
+#   ORB_SUBCOMMAND   provision, deploy, smoke-test, destroy, status, logs, rollback or run-task
 #   GRAVITON_CD_BIN  the binary the install command chose (default: graviton-cd on PATH)
 #   GRAVITON_CD_*    the subcommand's settings; an empty one means "the binary's default".
 #                    $VAR and ${VAR} in them are expanded (circleci env subst), except in
-#                    GRAVITON_CD_EXPECT_BODY_REGEX, where $ is a regular expression anchor.
+#                    GRAVITON_CD_EXPECT_BODY_REGEX, where $ is a regular expression anchor,
+#                    and GRAVITON_CD_COMMAND, run-task's command, which runs in the container.
 #   ORB_DEFAULT_DIR  the stack directory when the parameter is empty (provision's
 #                    GRAVITON_CD_DIR, or GRAVITON_CD_STACK_DIR for its destroy after a failure)
 #   ORB_SKIP_WITHOUT_STACK  "true": exit 0 when GRAVITON_CD_STACK_DIR is set and does not
@@ -21,7 +22,7 @@ set -euo pipefail
 log() { printf 'graviton-cd: %s\n' "$*" >&2; }
 
 case "${ORB_SUBCOMMAND:-}" in
-  provision | deploy | smoke-test | destroy | status) ;;
+  provision | deploy | smoke-test | destroy | status | logs | rollback | run-task) ;;
   *) log "error: unknown subcommand \"${ORB_SUBCOMMAND:-}\""; exit 2 ;;
 esac
 
@@ -63,7 +64,7 @@ env_subst() {
 
 while IFS= read -r name; do
   value="${!name}"
-  case "$name" in GRAVITON_CD_EXPECT_BODY_REGEX) continue ;; esac
+  case "$name" in GRAVITON_CD_EXPECT_BODY_REGEX | GRAVITON_CD_COMMAND) continue ;; esac
   if [[ "$value" == *'$'* ]]; then
     expanded="$(env_subst "$value")"
     export "$name=$expanded"
@@ -92,7 +93,8 @@ fi
 # for deploy also cluster) wins over the stack name, which may be a
 # GRAVITON_CD_NAME exported for the whole pipeline; the binary refuses both.
 case "$ORB_SUBCOMMAND" in
-  deploy) explicit="${GRAVITON_CD_STACK_DIR:-}${GRAVITON_CD_CLUSTER:-}" ;;
+  deploy | rollback | run-task) explicit="${GRAVITON_CD_STACK_DIR:-}${GRAVITON_CD_CLUSTER:-}" ;;
+  logs) explicit="${GRAVITON_CD_STACK_DIR:-}${GRAVITON_CD_CLUSTER:-}${GRAVITON_CD_LOG_GROUP:-}" ;;
   smoke-test) explicit="${GRAVITON_CD_STACK_DIR:-}${GRAVITON_CD_URL:-}" ;;
   *) explicit="" ;;
 esac

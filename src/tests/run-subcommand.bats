@@ -237,3 +237,31 @@ BIN
   GRAVITON_CD_NAME=shop ORB_SUBCOMMAND=destroy GRAVITON_CD_STACK_DIR=graviton-cd-stack run bash "${SCRIPTS}/run-subcommand.sh"
   [[ "$output" == *"GRAVITON_CD_NAME=shop"* ]]
 }
+
+@test "logs, rollback and run-task run; run-task's command reaches the binary unexpanded" {
+  for sub in logs rollback run-task; do
+    ORB_SUBCOMMAND=$sub run bash "${SCRIPTS}/run-subcommand.sh"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"args: $sub"* ]]
+  done
+  # shellcheck disable=SC2016
+  ORB_SUBCOMMAND=run-task TAG=v7 GRAVITON_CD_COMMAND='sh -c "echo $HOME"' GRAVITON_CD_TASK_DEFINITION='shop:$TAG' \
+    run bash "${SCRIPTS}/run-subcommand.sh"
+  [ "$status" -eq 0 ]
+  # shellcheck disable=SC2016
+  [[ "$output" == *'GRAVITON_CD_COMMAND=sh -c "echo $HOME"'* ]]
+  [[ "$output" == *"GRAVITON_CD_TASK_DEFINITION=shop:v7"* ]]
+}
+
+@test "rollback, run-task and logs: cluster or log_group win over a stack name from the environment" {
+  for sub in rollback run-task; do
+    ORB_SUBCOMMAND=$sub GRAVITON_CD_NAME=shop GRAVITON_CD_CLUSTER=prod run bash "${SCRIPTS}/run-subcommand.sh"
+    [ "$status" -eq 0 ]
+    [[ "$output" != *"GRAVITON_CD_NAME="* ]]
+  done
+  ORB_SUBCOMMAND=logs GRAVITON_CD_NAME=shop GRAVITON_CD_LOG_GROUP=/ecs/other run bash "${SCRIPTS}/run-subcommand.sh"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"GRAVITON_CD_NAME="* ]]
+  ORB_SUBCOMMAND=logs GRAVITON_CD_NAME=shop run bash "${SCRIPTS}/run-subcommand.sh"
+  [[ "$output" == *"GRAVITON_CD_NAME=shop"* ]]
+}

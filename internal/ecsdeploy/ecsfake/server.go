@@ -49,6 +49,16 @@ type Options struct {
 	Missing bool
 	// ServiceStatus is the service's status at the start; empty means ACTIVE.
 	ServiceStatus string
+	// PriorRevisions are registered before TaskDefinition, as revisions 1..n
+	// of their families (the service runs TaskDefinition).
+	PriorRevisions []map[string]any
+	// Tasks are played in order, one per RunTask call; beyond them a task
+	// runs until StopTask.
+	Tasks []TaskScript
+	// Network is the service's networkConfiguration (ECS JSON), and
+	// CapacityProviderStrategy its strategy; without one it has launch type EC2.
+	Network                  map[string]any
+	CapacityProviderStrategy []map[string]any
 }
 
 // Call is one request the server answered (or failed on purpose).
@@ -76,6 +86,7 @@ type Server struct {
 	logRequests []map[string]any
 	svc         *service
 	nextID      int
+	tasks       tasksState
 }
 
 type service struct {
@@ -117,6 +128,11 @@ func New(t testing.TB, clock *Clock, o Options) *Server {
 	t.Helper()
 	s := &Server{clock: clock, opts: o, closing: make(chan struct{}), perOp: map[string]int{}, taskDefs: map[string]map[string]any{},
 		tdTags: map[string][]map[string]string{}, revisions: map[string]int{}}
+	for _, prior := range o.PriorRevisions {
+		c := map[string]any{}
+		maps.Copy(c, prior)
+		s.register(c, nil)
+	}
 	td := map[string]any{}
 	maps.Copy(td, o.TaskDefinition)
 	arn := s.register(td, o.Tags)
@@ -305,6 +321,12 @@ func (s *Server) answer(op string, in map[string]any) (reply, *Fault) {
 		out = s.describeTasks(in)
 	case "GetLogEvents":
 		out, errTyp, errMsg = s.getLogEvents(in)
+	case "ListTaskDefinitions":
+		out = s.listTaskDefinitions(in)
+	case "RunTask":
+		out, errTyp, errMsg = s.runTaskCall(in)
+	case "StopTask":
+		out, errTyp, errMsg = s.stopTask(in)
 	default:
 		status, errTyp, errMsg = http.StatusBadRequest, "UnknownOperationException", "ecsfake does not implement "+op
 	}
@@ -444,17 +466,26 @@ func (s *Server) serviceJSON() map[string]any {
 		e := v.events[i]
 		evs = append(evs, map[string]any{"id": e.id, "message": e.msg, "createdAt": epoch(e.at)})
 	}
-	return map[string]any{
+	svc := map[string]any{
 		"serviceName": s.opts.Service,
 		"serviceArn":  fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", region, account, s.opts.Cluster, s.opts.Service),
 		"clusterArn":  s.clusterArn(), "status": v.status, "taskDefinition": v.taskDef,
 		"desiredCount": v.desired, "runningCount": running, "pendingCount": pending,
-		"launchType": "EC2", "deployments": deps, "events": evs,
+		"deployments": deps, "events": evs,
 		"deploymentConfiguration": map[string]any{
 			"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": true},
 			"maximumPercent":           200, "minimumHealthyPercent": 100,
 		},
 	}
+	if s.opts.CapacityProviderStrategy != nil {
+		svc["capacityProviderStrategy"] = s.opts.CapacityProviderStrategy
+	} else {
+		svc["launchType"] = "EC2"
+	}
+	if s.opts.Network != nil {
+		svc["networkConfiguration"] = s.opts.Network
+	}
+	return svc
 }
 
 func (s *Server) matchesService(name string) bool {
@@ -638,6 +669,7 @@ func (s *Server) describeTasks(in map[string]any) any {
 			tasks = append(tasks, task)
 		}
 	}
+	tasks = append(tasks, s.describeRunTasks(want)...)
 	return map[string]any{"tasks": tasks, "failures": []any{}}
 }
 
