@@ -48,7 +48,7 @@ func TestInitStarter(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	var res initResult
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Path != configfile.DefaultName || res.FromService != nil {
+	if err := json.Unmarshal(resultOf(t, stdout), &res); err != nil || res.Path != configfile.DefaultName || res.FromService != nil {
 		t.Fatalf("result %s (%v)", stdout, err)
 	}
 	if !slices.Contains(res.Attributes, "name") || !slices.Contains(res.Attributes, "deploy.rollback_on_failure") {
@@ -146,7 +146,7 @@ func TestInitFromService(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	var res initResult
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.FromService == nil || *res.FromService != "shop/shop" {
+	if err := json.Unmarshal(resultOf(t, stdout), &res); err != nil || res.FromService == nil || *res.FromService != "shop/shop" {
 		t.Fatalf("result %s (%v)", stdout, err)
 	}
 	if srv.Calls("DescribeServices") != 1 || srv.Calls("DescribeTaskDefinition") != 1 || srv.Calls("RegisterTaskDefinition")+srv.Calls("UpdateService") != 0 {
