@@ -111,6 +111,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			rollbackCommand(),
 			runTaskCommand(),
 			iamPolicyCommand(),
+			initCommand(),
 			versionCommand(),
 			doctorCommand(),
 		},
@@ -118,6 +119,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
 		c.Flags = append(c.Flags, globalFlags(false)...)
+		withConfigFile(c)
 	}
 	return app
 }

@@ -35,7 +35,8 @@ func deployCommand() *ucli.Command {
 		Description: "Describes the service, checks that the image has a linux/arm64 variant, registers a revision that\n" +
 			"changes only the container's image (runtimePlatform, other containers, environment, secrets, volumes,\n" +
 			"roles, cpu/memory and tags carried over; --env and --secret replace the container's environment and\n" +
-			"secrets), updates the service and follows the deployment it started\n" +
+			"secrets, --cpu, --memory and --container-port its size and port; graviton-cd.hcl's container settings\n" +
+			"arrive as these flags), updates the service and follows the deployment it started\n" +
 			"until it is COMPLETED (exit 0), or FAILED, rolled back, gone or out of time (exit 1).\n\n" +
 			"--no-wait stops after UpdateService with result \"started\": for emulators such as moto, which never\n" +
 			"progress a rollout (the local demo uses it), or for pipelines that check the rollout elsewhere.",
@@ -51,9 +52,12 @@ func deployCommand() *ucli.Command {
 			boolean("force-new-deployment", false, "start fresh tasks; without --image, of the current revision"),
 			&ucli.IntFlag{Name: "desired-count", Usage: "change the service's desired count with this deployment", DefaultText: "keep it", EnvVars: envVars("desired-count")},
 			boolean("no-wait", false, "stop after UpdateService without following the deployment (result \"started\")"),
+			boolean("dry-run", false, "print the task definition diff deploy would register and change nothing (exit 0)"),
 			&ucli.StringSliceFlag{Name: "env", Usage: "the container's environment KEY=VALUE for the new revision, replacing the current one (default: carried over); repeatable", EnvVars: envVars("env")},
 			&ucli.StringSliceFlag{Name: "secret", Usage: "the container's secrets NAME=ARN (SSM parameter or Secrets Manager secret) for the new revision, replacing the current ones (default: carried over); repeatable", EnvVars: envVars("secret")},
-			boolean("dry-run", false, "print the task definition diff deploy would register and change nothing (exit 0)"),
+			&ucli.IntFlag{Name: "cpu", Usage: "task CPU units for the new revision (1024 = 1 vCPU); 0 carries the current ones over", EnvVars: envVars("cpu")},
+			&ucli.IntFlag{Name: "memory", Usage: "task memory in MiB for the new revision; 0 carries the current one over", EnvVars: envVars("memory")},
+			&ucli.IntFlag{Name: "container-port", Usage: "the port the container listens on, which must stay the stack's (provision --container-port moves it); 0 carries it over", EnvVars: envVars("container-port")},
 			str("endpoint-url", "AWS endpoint of a local emulator such as moto (default AWS_ENDPOINT_URL)"),
 		}, append(verifyFlags(), stackRefFlags(false)...)...),
 		Action: func(c *ucli.Context) error {
@@ -131,17 +135,17 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 	if r.Cluster == "" || r.Service == "" {
 		return r, "", "", config.Usagef("", "deploy needs a service: pass --name <stack> (with --region), --stack-dir <provision's --dir>, or --cluster and --service")
 	}
-	settings, err := deploySettings(c, region)
-	if err != nil {
-		return r, "", "", err
-	}
-	r.Settings = settings
 	if err := checkECSName("cluster", "cluster", r.Cluster); err != nil {
 		return r, "", "", err
 	}
 	if err := checkECSName("service", "service", r.Service); err != nil {
 		return r, "", "", err
 	}
+	settings, err := deploySettings(c, region)
+	if err != nil {
+		return r, "", "", err
+	}
+	r.Settings = settings
 	if err := r.Validate(); err != nil {
 		return r, "", "", err
 	}
@@ -164,16 +168,18 @@ func deployRequest(c *ucli.Context, env *runEnv) (ecsdeploy.Request, string, str
 	return r, region, endpoint, nil
 }
 
-// deploySettings reads --env and --secret: nil when neither is given (the
-// current revision's are carried over). Blank items, which the orb passes
-// for unused parameters, count as not given.
+// deploySettings reads --env, --secret, --cpu, --memory and --container-port
+// (graviton-cd.hcl's container settings arrive as these flags): nil when
+// none is given (the current revision's are carried over). Blank items,
+// which the orb passes for unused parameters, count as not given.
 func deploySettings(c *ucli.Context, region string) (*ecsdeploy.ContainerSettings, error) {
 	blank := func(items []string) bool { return strings.TrimSpace(strings.Join(items, "")) == "" }
 	envItems, secretItems := c.StringSlice("env"), c.StringSlice("secret")
-	if blank(envItems) && blank(secretItems) {
+	cpu, memory, port := c.Int("cpu"), c.Int("memory"), c.Int("container-port")
+	if blank(envItems) && blank(secretItems) && cpu == 0 && memory == 0 && port == 0 {
 		return nil, nil
 	}
-	s := &ecsdeploy.ContainerSettings{}
+	s := &ecsdeploy.ContainerSettings{CPU: cpu, Memory: memory, Port: port}
 	if !blank(envItems) {
 		env, err := config.ParseEnv(envItems)
 		if err != nil {

@@ -152,6 +152,19 @@ func TestOutputMatchesSchema(t *testing.T) {
 		{name: "iam-policy", command: "iam-policy", code: ExitOK, setup: args("iam-policy", "--for", "deploy")},
 		{name: "iam-policy bad step", command: "iam-policy", code: ExitUsage, kind: KindUsage, setup: args("iam-policy", "--for", "deplyo")},
 
+		{name: "init", command: "init", code: ExitOK, setup: func(t *testing.T) []string {
+			isolateAWS(t)
+			return []string{"init", "--config", filepath.Join(t.TempDir(), "graviton-cd.hcl")}
+		}},
+		{name: "init over an existing file", command: "init", code: ExitUsage, kind: KindUsage, setup: func(t *testing.T) []string {
+			isolateAWS(t)
+			p := filepath.Join(t.TempDir(), "graviton-cd.hcl")
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"init", "--config", p}
+		}},
+
 		{name: "doctor ok", command: "doctor", code: ExitOK, setup: func(t *testing.T) []string { return doctorArgs(t, nil) }},
 		{name: "doctor permissions denied", command: "doctor", code: ExitFailed, kind: KindChecksFailed, setup: func(t *testing.T) []string { return doctorArgs(t, []string{"ecs:UpdateService"}) }},
 		{name: "doctor without credentials", command: "doctor", code: ExitUsage, kind: KindCredentials, setup: func(t *testing.T) []string {

@@ -53,7 +53,7 @@ func TestPackedOrbHasEveryComponent(t *testing.T) {
 		"jobs":      {"deploy", "destroy", "provision", "smoke-test"},
 		"commands":  {"deploy", "destroy", "install", "logs", "provision", "rollback", "run-task", "smoke-test"},
 		"executors": {"arm", "default"},
-		"examples":  {"canary_release", "deploy_existing_cluster", "ephemeral_branch_environment", "full_pipeline", "migrate_and_roll_back", "multi_environment_promotion", "oidc_auth"},
+		"examples":  {"canary_release", "config_file", "deploy_existing_cluster", "ephemeral_branch_environment", "full_pipeline", "migrate_and_roll_back", "multi_environment_promotion", "oidc_auth"},
 	}
 	got := map[string][]string{
 		"jobs": slices.Sorted(maps.Keys(d.Jobs)), "commands": slices.Sorted(maps.Keys(d.Commands)),
