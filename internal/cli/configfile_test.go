@@ -179,12 +179,18 @@ var renderedStackFlags = []struct {
 	{"max-count", []string{"6"}, "6"},
 	{"min-count", []string{"2"}, "2"},
 	{"cpu-target", []string{"50"}, "50"},
+	{"strategy", []string{"canary"}, `"canary"`},
+	{"bake-time", []string{"20m"}, `"20m"`},
+	{"canary-percent", []string{"20"}, `"20"`},
+	{"canary-interval", []string{"10m"}, `"10m"`},
+	{"rollback-alarm", []string{"shop-5xx", "shop-latency"}, `["shop-5xx", "shop-latency"]`},
 }
 
 // notRendered are provision flags that choose how provision runs, not what
-// it renders (or that conflict with a new VPC above).
+// it renders (or that conflict with a new VPC or the canary strategy above).
 var notRendered = []string{
 	"dir", "stack-dir", "vpc-id", "subnet-ids", "alb-subnet-ids", "state-bucket", "state-key", "state-region",
+	"linear-percent", "linear-interval",
 	"plan-only", "terraform-binary", "terraform-version", "endpoint-url", "force-unlock", "timeout", "ephemeral",
 	"output", "log-level",
 }

@@ -298,10 +298,10 @@ func OutputsFrom(m map[string]string) Outputs {
 // the certificate, task role policies) to the account the credentials
 // belong to, before anything is created or written: config checked that
 // they agree with each other, only STS knows the stack's own account. A
-// stack without such ARNs makes no call.
+// stack without such ARNs, or --render-only, makes no call.
 func checkAccount(ctx context.Context, deps Deps, p config.Provision) error {
-	if p.Account() == "" {
-		return nil
+	if p.Account() == "" || p.RenderOnly {
+		return nil // --render-only: nothing is created, and no AWS call made for it
 	}
 	cfg, err := deps.awsConfig(ctx, awsx.Options{Region: p.Region, EndpointURL: p.EndpointURL})
 	if err != nil {
