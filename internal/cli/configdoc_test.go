@@ -54,6 +54,40 @@ func TestConfigDocExampleParses(t *testing.T) {
 	}
 }
 
+// TestReadmeConfigExampleRenders: the graviton-cd.hcl of the README's
+// section on the file renders a stack as it stands.
+func TestReadmeConfigExampleRenders(t *testing.T) {
+	isolateAWS(t)
+	t.Setenv("PATH", "")
+	doc, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := bytes.Cut(doc, []byte("## A real app in one file"))
+	if !ok {
+		t.Fatal("the README has no section on graviton-cd.hcl")
+	}
+	_, rest, _ = bytes.Cut(rest, []byte("```hcl\n"))
+	example, _, ok := bytes.Cut(rest, []byte("```"))
+	if !ok {
+		t.Fatal("no hcl block in the README's section on graviton-cd.hcl")
+	}
+	wd := writeConfig(t, string(example))
+	code, _, stderr := run(t, "provision", "--render-only", "--state-backend", "local", "--dir", "stack")
+	if code != ExitOK {
+		t.Fatalf("provision from the README's example: exit %d\n%s", code, stderr)
+	}
+	module, err := os.ReadFile(filepath.Join(wd, "stack", hclgen.ModuleFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"aws_appautoscaling_policy", "aws_lb_listener\" \"https\"", "DB_PASSWORD"} {
+		if !bytes.Contains(module, []byte(want)) {
+			t.Errorf("the module rendered from the README's example lacks %s", want)
+		}
+	}
+}
+
 const (
 	docBegin = "<!-- BEGIN config-file attributes (generated) -->\n"
 	docEnd   = "<!-- END config-file attributes (generated) -->"
