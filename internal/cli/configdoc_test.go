@@ -22,19 +22,7 @@ const configDoc = "../../docs/config-file.md"
 func TestConfigDocExampleParses(t *testing.T) {
 	isolateAWS(t)
 	t.Setenv("PATH", "")
-	doc, err := os.ReadFile(configDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := bytes.Cut(doc, []byte("<!-- config-file example"))
-	if !ok {
-		t.Fatal("no example marker in the doc")
-	}
-	_, rest, _ = bytes.Cut(rest, []byte("```hcl\n"))
-	example, _, ok := bytes.Cut(rest, []byte("```"))
-	if !ok {
-		t.Fatal("no hcl block after the example marker")
-	}
+	example := hclBlockAfter(t, configDoc, "<!-- config-file example")
 	f, err := configfile.Parse("example.hcl", example, newConfigSchema().schema)
 	if err != nil {
 		t.Fatalf("the doc's example does not read: %v", err)
@@ -59,19 +47,7 @@ func TestConfigDocExampleParses(t *testing.T) {
 func TestReadmeConfigExampleRenders(t *testing.T) {
 	isolateAWS(t)
 	t.Setenv("PATH", "")
-	doc, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := bytes.Cut(doc, []byte("## A real app in one file"))
-	if !ok {
-		t.Fatal("the README has no section on graviton-cd.hcl")
-	}
-	_, rest, _ = bytes.Cut(rest, []byte("```hcl\n"))
-	example, _, ok := bytes.Cut(rest, []byte("```"))
-	if !ok {
-		t.Fatal("no hcl block in the README's section on graviton-cd.hcl")
-	}
+	example := hclBlockAfter(t, "../../README.md", "## A real app in one file")
 	wd := writeConfig(t, string(example))
 	code, _, stderr := run(t, "provision", "--render-only", "--state-backend", "local", "--dir", "stack")
 	if code != ExitOK {
@@ -86,6 +62,25 @@ func TestReadmeConfigExampleRenders(t *testing.T) {
 			t.Errorf("the module rendered from the README's example lacks %s", want)
 		}
 	}
+}
+
+// hclBlockAfter is the first ```hcl block after marker in the file at path.
+func hclBlockAfter(t *testing.T, path, marker string) []byte {
+	t.Helper()
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := bytes.Cut(doc, []byte(marker))
+	if !ok {
+		t.Fatalf("%s has no %q", path, marker)
+	}
+	_, rest, _ = bytes.Cut(rest, []byte("```hcl\n"))
+	block, _, ok := bytes.Cut(rest, []byte("```"))
+	if !ok {
+		t.Fatalf("%s has no hcl block after %q", path, marker)
+	}
+	return block
 }
 
 const (

@@ -720,30 +720,7 @@ func (r renderer) loadBalancer(root *hclwrite.Body) {
 	}
 	root.AppendNewline()
 
-	tg := block(root, "resource", "aws_lb_target_group", "app")
-	set(tg,
-		"name", r.names().TargetGroup,
-		"port", r.p.ContainerPort,
-		"protocol", "HTTP",
-		"target_type", r.p.TargetType(),
-		"vpc_id", expr("local.vpc_id"),
-		// The 300 s default would add five minutes to every deploy.
-		"deregistration_delay", 15,
-	)
-	tg.AppendNewline()
-	set(block(tg, "health_check"),
-		"path", r.p.HealthCheckPath,
-		"matcher", "200-399",
-		"interval", 10,
-		"timeout", 5,
-		"healthy_threshold", 2,
-		"unhealthy_threshold", 3,
-	)
-	tg.AppendNewline()
-	// A new port, target type or VPC replaces the group. Its name carries a
-	// hash of those, so the new group is created, the listener and service
-	// move to it, and only then is the old one (still in use) destroyed.
-	set(block(tg, "lifecycle"), "create_before_destroy", true)
+	r.targetGroup(root, "app", r.names().TargetGroup)
 	root.AppendNewline()
 
 	ln := block(root, "resource", "aws_lb_listener", "http")
@@ -1007,4 +984,33 @@ func (r renderer) outputs(root *hclwrite.Body) {
 		}
 		set(block(root, "output", o.name), "description", o.desc, "value", o.val)
 	}
+}
+
+// targetGroup renders a target group of the app's port and health check
+// (the service's, and with a traffic-shifting strategy its alternate).
+func (r renderer) targetGroup(root *hclwrite.Body, label, name string) {
+	tg := block(root, "resource", "aws_lb_target_group", label)
+	set(tg,
+		"name", name,
+		"port", r.p.ContainerPort,
+		"protocol", "HTTP",
+		"target_type", r.p.TargetType(),
+		"vpc_id", expr("local.vpc_id"),
+		// The 300 s default would add five minutes to every deploy.
+		"deregistration_delay", 15,
+	)
+	tg.AppendNewline()
+	set(block(tg, "health_check"),
+		"path", r.p.HealthCheckPath,
+		"matcher", "200-399",
+		"interval", 10,
+		"timeout", 5,
+		"healthy_threshold", 2,
+		"unhealthy_threshold", 3,
+	)
+	tg.AppendNewline()
+	// A new port, target type or VPC replaces the group. Its name carries a
+	// hash of those, so the new group is created, the listener and service
+	// move to it, and only then is the old one (still in use) destroyed.
+	set(block(tg, "lifecycle"), "create_before_destroy", true)
 }

@@ -59,26 +59,7 @@ func (r renderer) strategyResources(root *hclwrite.Body) {
 		return
 	}
 	root.AppendNewline()
-	tg := block(root, "resource", "aws_lb_target_group", "alternate")
-	set(tg,
-		"name", r.p.AlternateTargetGroupName(),
-		"port", r.p.ContainerPort,
-		"protocol", "HTTP",
-		"target_type", r.p.TargetType(),
-		"vpc_id", expr("local.vpc_id"),
-		"deregistration_delay", 15,
-	)
-	tg.AppendNewline()
-	set(block(tg, "health_check"),
-		"path", r.p.HealthCheckPath,
-		"matcher", "200-399",
-		"interval", 10,
-		"timeout", 5,
-		"healthy_threshold", 2,
-		"unhealthy_threshold", 3,
-	)
-	tg.AppendNewline()
-	set(block(tg, "lifecycle"), "create_before_destroy", true)
+	r.targetGroup(root, "alternate", r.p.AlternateTargetGroupName())
 	root.AppendNewline()
 
 	r.listenerRule(root, "production", productionRulePriority, func(cond *hclwrite.Body) {
