@@ -82,7 +82,9 @@ deploy() {
 		echo "demo: deploy accepted an amd64-only image" >&2
 		return 1
 	fi
-	echo "refused, as it should be. Now the multi-arch v2:"
+	echo "refused, as it should be. What deploying v2 would change (--dry-run changes nothing):"
+	"$work/graviton-cd" deploy --stack-dir "$stack" --image "$(ref v2)" --dry-run
+	echo "Now the multi-arch v2:"
 	echo "note: moto registers the revision and updates the service for real, but never runs tasks or"
 	echo "progresses a rollout, so the demo stops following after UpdateService (--no-wait). How deploy"
 	echo "follows a rollout to COMPLETED, FAILED or a rollback is proven by the protocol-level tests."
